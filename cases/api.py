@@ -1,0 +1,322 @@
+"""The case API of api.md: list, create, detail, actions, evidence, messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import parsers, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pickups.selectors import pickup_as_dict
+from portal.api_support import CaseActionThrottle, CaseCreateThrottle, MessageThrottle, UploadThrottle
+from portal.errors import DomainError
+
+from . import services
+from .evidence import evidence_add
+from .models import AfterSalesCase, CaseEvidence, CaseMessage
+from .permissions import available_actions, role_of
+from .policy import PARTY_FOR_DEADLINE
+from .selectors import case_list_for, with_details
+
+
+def _refund_dict(case: AfterSalesCase) -> dict[str, Any] | None:
+    try:
+        refund = case.refund
+    except AfterSalesCase.refund.RelatedObjectDoesNotExist:
+        return None
+    return {"amount": str(refund.amount), "status": refund.status, "fast": refund.fast,
+            "paid_at": refund.paid_at.isoformat() if refund.paid_at else None}
+
+
+def event_dict(event: Any) -> dict[str, Any]:
+    return {
+        "at": event.at.isoformat(), "actor": event.actor_username, "role": event.role, "action": event.action,
+        "from_state": event.from_state, "to_state": event.to_state, "payload": event.payload,
+    }
+
+
+def evidence_dict(evidence: CaseEvidence) -> dict[str, Any]:
+    return {"id": evidence.pk, "role": evidence.role, "content_type": evidence.content_type,
+            "size": evidence.size, "name": evidence.original_name, "note": evidence.note,
+            "created_at": evidence.created_at.isoformat(), "url": f"/api/v1/evidence/{evidence.pk}/file/"}
+
+
+def case_dict(case: AfterSalesCase, user: Any, *, detail: bool = True) -> dict[str, Any]:
+    item = case.order_item
+    deadline = None
+    if case.deadline_name and case.deadline_due_at:
+        deadline = {"name": case.deadline_name, "due_at": case.deadline_due_at.isoformat(),
+                    "party": PARTY_FOR_DEADLINE.get(case.deadline_name)}
+    data = {
+        "id": case.pk,
+        "number": case.number,
+        "kind": case.kind,
+        "reason": case.reason,
+        "state": case.state,
+        "closure_reason": case.closure_reason,
+        "quantity": case.quantity,
+        "amount": str(case.amount),
+        "order_item": item.pk,
+        "order_number": item.order.number,
+        "sku": item.product.sku,
+        "product_name": item.product.name,
+        "shop": case.shop.code,
+        "consumer": case.consumer.username,
+        "freight_payer": case.freight_payer,
+        "description": case.description,
+        "condition_intact": case.condition_intact,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "deadline": deadline,
+        "overdue": case.overdue,
+        "escalated": case.escalated,
+        "available_actions": available_actions(user, case),
+        "refund": _refund_dict(case),
+        "pickup": pickup_as_dict(case),
+    }
+    if case.refund_amount is not None:
+        data["refund_amount"] = str(case.refund_amount)
+    if detail:
+        data["events"] = [event_dict(e) for e in case.events.all()]
+        data["evidence"] = [evidence_dict(e) for e in case.evidence.all()]
+    return data
+
+
+def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
+    case = with_details(case_list_for(user)).filter(pk=case_id).first()
+    if case is None:
+        raise DomainError("not_found", "Not found.", status=404)
+    return case
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int_or_error(value: Any, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise DomainError("invalid", f"{field} must be an integer", field=field)
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError as exc:
+        raise DomainError("invalid", f"{field} must be an integer", field=field) from exc
+
+
+def _data(request: Request) -> dict[str, Any]:
+    data = request.data
+    if not hasattr(data, "get"):
+        raise DomainError("invalid", "The body must be a JSON object.")
+    return data
+
+
+CaseOut = inline_serializer("Case", fields={
+    "id": serializers.IntegerField(), "number": serializers.CharField(), "kind": serializers.CharField(),
+    "reason": serializers.CharField(), "state": serializers.CharField(),
+    "closure_reason": serializers.CharField(allow_null=True), "quantity": serializers.IntegerField(),
+    "amount": serializers.DecimalField(max_digits=12, decimal_places=2), "order_item": serializers.IntegerField(),
+    "order_number": serializers.CharField(), "shop": serializers.CharField(), "consumer": serializers.CharField(),
+    "freight_payer": serializers.CharField(allow_null=True), "created_at": serializers.DateTimeField(),
+    "deadline": serializers.JSONField(allow_null=True), "available_actions": serializers.ListField(),
+    "events": serializers.ListField(), "refund": serializers.JSONField(allow_null=True),
+    "pickup": serializers.JSONField(allow_null=True),
+})
+CaseIn = inline_serializer("CaseCreate", fields={
+    "order_item": serializers.IntegerField(), "kind": serializers.CharField(), "reason": serializers.CharField(),
+    "quantity": serializers.IntegerField(required=False), "amount": serializers.CharField(required=False),
+    "description": serializers.CharField(required=False), "condition_intact": serializers.BooleanField(required=False),
+    "evidence": serializers.ListField(child=serializers.FileField(), required=False),
+})
+
+
+class CaseListView(APIView):
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+
+    def get_throttles(self):  # type: ignore[no-untyped-def]
+        return [CaseCreateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("state", str), OpenApiParameter("kind", str), OpenApiParameter("shop", str),
+                    OpenApiParameter("ordering", str, enum=["deadline", "-deadline", "created_at", "-created_at"]),
+                    OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: inline_serializer("CasePage", fields={
+            "count": serializers.IntegerField(), "next": serializers.CharField(allow_null=True),
+            "previous": serializers.CharField(allow_null=True), "results": serializers.ListField(child=CaseOut)})},
+    )
+    def get(self, request: Request) -> Response:
+        from portal.api_support import Pagination
+
+        qs = case_list_for(request.user, state=request.query_params.get("state"),
+                           kind=request.query_params.get("kind"), shop=request.query_params.get("shop"),
+                           ordering=request.query_params.get("ordering"))
+        qs = with_details(qs)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([case_dict(c, request.user) for c in page or []])
+
+    @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})
+    def post(self, request: Request) -> Response:
+        data = _data(request)
+        for required in ("order_item", "kind", "reason"):
+            if data.get(required) in (None, ""):
+                raise DomainError("required", f"{required} is required.", field=required)
+        order_item = _int_or_error(data.get("order_item"), "order_item")
+        evidence = request.FILES.getlist("evidence") if hasattr(request, "FILES") else []
+        description = data.get("description") or ""
+        if not isinstance(description, str):
+            raise DomainError("invalid", "description must be text.", field="description")
+        case = services.case_submit(
+            consumer=request.user, order_item_id=order_item or 0, kind=str(data.get("kind")),
+            reason=str(data.get("reason")), quantity=_int_or_error(data.get("quantity"), "quantity"),
+            amount=data.get("amount"), description=description,
+            condition_intact=_bool(data.get("condition_intact", False)), evidence_files=evidence,
+        )
+        return Response(case_dict(_case_or_404(request.user, case.pk), request.user), status=201)
+
+
+class CaseDetailView(APIView):
+    @extend_schema(responses={200: CaseOut})
+    def get(self, request: Request, case_id: int) -> Response:
+        return Response(case_dict(_case_or_404(request.user, case_id), request.user))
+
+
+def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any]) -> AfterSalesCase:
+    """Map an action name and its fields onto its service; unknown names are a 404."""
+    common = {"case_id": case_id, "actor": user}
+    if action == "approve":
+        return services.case_approve(**common)
+    if action == "reject":
+        return services.case_reject(**common, reason=data.get("reason"), reason_code=str(data.get("reason_code") or ""))
+    if action == "revise":
+        return services.case_revise(**common, amount=data.get("amount"), reason=data.get("reason"),
+                                    description=data.get("description"))
+    if action == "withdraw":
+        return services.case_withdraw(**common)
+    if action == "escalate":
+        return services.case_escalate(**common, statement=data.get("statement") or "")
+    if action == "ship_return":
+        return services.case_ship_return(**common, carrier=data.get("carrier"),
+                                         tracking_number=data.get("tracking_number"))
+    if action == "confirm_receipt":
+        return services.case_confirm_receipt(**common)
+    if action == "refuse_receipt":
+        return services.case_refuse_receipt(**common, reason=data.get("reason"),
+                                            reason_code=str(data.get("reason_code") or ""))
+    if action == "ship_replacement":
+        return services.case_ship_replacement(**common, carrier=data.get("carrier"),
+                                              tracking_number=data.get("tracking_number"))
+    if action == "ship_repaired":
+        return services.case_ship_repaired(**common, carrier=data.get("carrier"),
+                                           tracking_number=data.get("tracking_number"))
+    if action == "approve_refund":
+        return services.case_approve_refund(**common)
+    if action == "confirm_completion":
+        return services.case_confirm_completion(**common)
+    if action == "intervene":
+        return services.case_intervene(**common, note=data.get("note") or "")
+    if action == "close_evidence":
+        return services.case_close_evidence(**common)
+    if action == "rule":
+        return services.case_rule(**common, decision=data.get("decision"), rationale=data.get("rationale"),
+                                  amount=data.get("amount"), require_return=data.get("require_return", False),
+                                  compensation_points=data.get("compensation_points"))
+    if action == "expire":
+        case = AfterSalesCase.objects.filter(pk=case_id).first()
+        if case is None or role_of(user, case) is None:
+            raise DomainError("not_found", "Not found.", status=404)
+        raise DomainError("permission_denied", "Only the system expires cases.", status=403)
+    raise DomainError("not_found", "Unknown action.", status=404)
+
+
+class CaseActionView(APIView):
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
+    throttle_classes = [CaseActionThrottle]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
+    def post(self, request: Request, case_id: int, action: str) -> Response:
+        case = run_action(action, case_id=case_id, user=request.user, data=_data(request))
+        return Response(case_dict(_case_or_404(request.user, case.pk), request.user))
+
+
+class CaseEvidenceView(APIView):
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    throttle_classes = [UploadThrottle]
+
+    @extend_schema(request={"multipart/form-data": inline_serializer("EvidenceUpload", fields={
+        "files": serializers.ListField(child=serializers.FileField()), "note": serializers.CharField(required=False)})},
+        responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request, case_id: int) -> Response:
+        files = request.FILES.getlist("files") or request.FILES.getlist("evidence")
+        stored = evidence_add(case_id=case_id, user=request.user, files=files,
+                              note=str(request.data.get("note") or ""))
+        return Response({"evidence": [evidence_dict(e) for e in stored]}, status=201)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _case_or_404(request.user, case_id)
+        return Response({"evidence": [evidence_dict(e) for e in case.evidence.all()]})
+
+
+def message_dict(message: CaseMessage) -> dict[str, Any]:
+    return {"id": message.pk, "author": message.author.username if message.author else None,
+            "role": message.role, "body": message.body, "internal": message.internal,
+            "created_at": message.created_at.isoformat()}
+
+
+def messages_visible(case: AfterSalesCase, user: Any) -> list[CaseMessage]:
+    qs = case.messages.select_related("author").order_by("created_at", "id")
+    if role_of(user, case) != "staff":
+        qs = qs.filter(internal=False)
+    return list(qs)
+
+
+class CaseMessagesView(APIView):
+    def get_throttles(self):  # type: ignore[no-untyped-def]
+        return [MessageThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _case_or_404(request.user, case_id)
+        return Response({"results": [message_dict(m) for m in messages_visible(case, request.user)]})
+
+    @extend_schema(request=inline_serializer("MessageIn", fields={
+        "body": serializers.CharField(), "internal": serializers.BooleanField(required=False)}),
+        responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request, case_id: int) -> Response:
+        data = _data(request)
+        message = services.message_post(case_id=case_id, author=request.user, body=data.get("body"),
+                                        internal=data.get("internal", False))
+        return Response(message_dict(message), status=status.HTTP_201_CREATED)
+
+
+class EvidenceFileView(APIView):
+    """Serves an evidence file only to those who may see its case."""
+
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    def get(self, request: Request, evidence_id: int) -> FileResponse:
+        evidence = CaseEvidence.objects.select_related("case").filter(pk=evidence_id).first()
+        if evidence is None or role_of(request.user, evidence.case) is None:
+            raise Http404
+        return evidence_file_response(evidence)
+
+
+def evidence_file_response(evidence: CaseEvidence) -> FileResponse:
+    try:
+        handle = evidence.file.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=evidence.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,108 @@
+"""Who may see a case and who may take which action (django-fsm does not check this for us)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from portal.models import Role, User
+
+from .choices import Action, ActorRole, State
+from .models import AfterSalesCase
+
+# The roles that may ever take each action (lifecycle.md).
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    Action.APPROVE: frozenset({"merchant", "system"}),
+    Action.REJECT: frozenset({"merchant"}),
+    Action.REVISE: frozenset({"consumer"}),
+    Action.WITHDRAW: frozenset({"consumer"}),
+    Action.ESCALATE: frozenset({"consumer", "system"}),
+    Action.SHIP_RETURN: frozenset({"consumer", "system"}),
+    Action.CONFIRM_RECEIPT: frozenset({"merchant", "system"}),
+    Action.REFUSE_RECEIPT: frozenset({"merchant"}),
+    Action.SHIP_REPLACEMENT: frozenset({"merchant"}),
+    Action.SHIP_REPAIRED: frozenset({"merchant"}),
+    Action.APPROVE_REFUND: frozenset({"merchant"}),
+    Action.CONFIRM_COMPLETION: frozenset({"consumer", "system"}),
+    Action.INTERVENE: frozenset({"staff"}),
+    Action.CLOSE_EVIDENCE: frozenset({"staff", "system"}),
+    Action.RULE: frozenset({"staff"}),
+    Action.EXPIRE: frozenset({"system"}),
+}
+# Sources open to a role narrower than the transition's own (the system escalates on a deadline).
+ROLE_SOURCES: dict[tuple[str, str], frozenset[str]] = {
+    (Action.ESCALATE, "consumer"): frozenset({State.REJECTED, State.REPLACEMENT_IN_TRANSIT}),
+    (Action.ESCALATE, "system"): frozenset({State.AWAITING_REPLACEMENT, State.IN_REPAIR}),
+}
+USER_ACTIONS = [a for a in Action.values if a not in (Action.SUBMIT, Action.EXPIRE)]
+
+
+def role_of(user: User | None, case: AfterSalesCase | None = None) -> str | None:
+    """The role a user acts in on a case (None: may not see it). `None` user is the system."""
+    if user is None:
+        return ActorRole.SYSTEM
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_platform_staff:
+        return ActorRole.STAFF
+    if case is None:
+        return user.role
+    if user.role == Role.CONSUMER and case.consumer_id == user.pk:
+        return ActorRole.CONSUMER
+    if user.role == Role.MERCHANT and _member_of(user, case.shop_id):
+        return ActorRole.MERCHANT
+    return None
+
+
+def _member_of(user: User, shop_id: int) -> bool:
+    cache = getattr(user, "_shop_ids_cache", None)
+    if cache is None:
+        cache = set(user.shops.values_list("id", flat=True))
+        user._shop_ids_cache = cache
+    return shop_id in cache
+
+
+def visible_cases(user: User) -> QuerySet[AfterSalesCase]:
+    qs = AfterSalesCase.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.is_platform_staff:
+        return qs
+    if user.role == Role.MERCHANT:
+        return qs.filter(shop__members=user)
+    if user.role == Role.CONSUMER:
+        return qs.filter(consumer=user)
+    return qs.none()
+
+
+def may_see(user: User, case: AfterSalesCase) -> bool:
+    return role_of(user, case) is not None
+
+
+def role_may_take(role: str, action: str) -> bool:
+    return role in ACTION_ROLES.get(action, frozenset())
+
+
+def state_allows(case: AfterSalesCase, action: str, role: str) -> bool:
+    sources = ROLE_SOURCES.get((action, role))
+    if sources is not None and case.state not in sources:
+        return False
+    method = getattr(case, action, None)
+    if method is None:
+        return False
+    from django_fsm import can_proceed
+
+    return can_proceed(method)
+
+
+def available_actions(user: User | None, case: AfterSalesCase) -> list[str]:
+    role = role_of(user, case)
+    if role is None:
+        return []
+    actions = [a for a in USER_ACTIONS if role_may_take(role, a) and state_allows(case, a, role)]
+    if role == ActorRole.STAFF and Action.RULE in actions and user is not None and not user.has_perm("cases.rule_case"):
+        actions.remove(Action.RULE)
+    return actions
+
+
+def staff_filter(user: User) -> Q:
+    return Q() if user.is_platform_staff else Q(pk__in=[])

@@ -1,0 +1,53 @@
+"""Reads: case lists and details with the related rows each page needs, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import F, Prefetch, QuerySet
+
+from pickups.selectors import pickup_prefetch
+from portal.models import User
+
+from .models import AfterSalesCase, CaseEvent, CaseEvidence, Deadline
+from .permissions import visible_cases
+
+
+def case_list_for(user: User, *, state: str | None = None, kind: str | None = None, shop: str | None = None,
+                  ordering: str | None = None) -> QuerySet[AfterSalesCase]:
+    qs = visible_cases(user).select_related(
+        "order_item__order", "order_item__product", "shop", "consumer", "refund"
+    )
+    if state:
+        qs = qs.filter(state__in=state.split(","))
+    if kind:
+        qs = qs.filter(kind__in=kind.split(","))
+    if shop:
+        qs = qs.filter(shop__code=shop)
+    if ordering in ("deadline", "deadline_due_at"):
+        qs = qs.order_by(F("deadline_due_at").asc(nulls_last=True), "id")
+    elif ordering == "-deadline":
+        qs = qs.order_by(F("deadline_due_at").desc(nulls_last=True), "-id")
+    elif ordering == "created_at":
+        qs = qs.order_by("created_at", "id")
+    else:
+        qs = qs.order_by("-created_at", "-id")
+    return qs
+
+
+def with_details(qs: QuerySet[AfterSalesCase]) -> QuerySet[AfterSalesCase]:
+    return qs.prefetch_related(
+        Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id")),
+        Prefetch("evidence", queryset=CaseEvidence.objects.order_by("created_at", "id")),
+        *pickup_prefetch(),
+    )
+
+
+def case_detail_for(user: User, case_id: int) -> AfterSalesCase | None:
+    return with_details(case_list_for(user)).filter(pk=case_id).first()
+
+
+def cases_due(now: datetime, limit: int = 500) -> QuerySet[Deadline]:
+    return Deadline.objects.filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now).order_by(
+        "due_at"
+    )[:limit]

@@ -1,0 +1,124 @@
+"""The deadline sweep: fire due clocks through the case services, each at most once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .choices import DeadlineName, State
+from .models import AfterSalesCase, Deadline
+from .notifications import notify_party, notify_staff
+from .policy import PARTY_FOR_DEADLINE
+
+log = logging.getLogger(__name__)
+
+
+def _fire(deadline: Deadline, now: datetime) -> bool:
+    """Apply the deadline's expiry action as the system. Answers whether the case moved."""
+    from . import services
+
+    case_id, state = deadline.case_id, deadline.state
+    name = deadline.name
+    if name == DeadlineName.MERCHANT_RESPONSE:
+        services.case_approve(case_id=case_id, actor=None, now=now, expected_state=state)
+    elif name in (DeadlineName.CONSUMER_REVISE, DeadlineName.CONSUMER_SHIP):
+        services.case_expire(case_id=case_id, now=now, expected_state=state)
+    elif name == DeadlineName.MERCHANT_RECEIVE:
+        services.case_confirm_receipt(case_id=case_id, actor=None, now=now, expected_state=state)
+    elif name in (DeadlineName.MERCHANT_SHIP_REPLACEMENT, DeadlineName.MERCHANT_REPAIR):
+        services.case_escalate(case_id=case_id, actor=None, now=now, expected_state=state)
+    elif name == DeadlineName.CONSUMER_CONFIRM:
+        services.case_confirm_completion(case_id=case_id, actor=None, now=now, expected_state=state)
+    elif name == DeadlineName.EVIDENCE:
+        services.case_close_evidence(case_id=case_id, actor=None, now=now, expected_state=state)
+    elif name == DeadlineName.RULING_SLA:
+        AfterSalesCase.objects.filter(pk=case_id).update(overdue=True)
+        case = AfterSalesCase.objects.get(pk=case_id)
+        notify_staff(case=case, kind="ruling_overdue", text=f"售后单 {case.number} 裁决已超时", supervisors_only=True)
+        return False
+    return True
+
+
+def deadline_fire(*, deadline_id: int, now: datetime | None = None) -> bool:
+    """Fire one deadline if it is still due, running and its case still in the guarded state."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        deadline = (
+            Deadline.objects.select_for_update(skip_locked=True, of=("self", "case"))
+            .select_related("case")
+            .filter(pk=deadline_id, fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
+            .first()
+        )
+        if deadline is None:
+            return False
+        return _fire_locked(deadline, now)
+
+
+def _fire_locked(deadline: Deadline, now: datetime) -> bool:
+    from portal.errors import DomainError
+
+    if deadline.case.state != deadline.state:
+        deadline.cancelled_at = now
+        deadline.save(update_fields=["cancelled_at"])
+        return False
+    deadline.fired_at = now
+    deadline.save(update_fields=["fired_at"])
+    try:
+        with transaction.atomic():
+            _fire(deadline, now)
+    except DomainError as exc:
+        log.warning("deadline %s could not fire: %s", deadline.pk, exc, extra={"case": deadline.case.number})
+        return False
+    return True
+
+
+def deadlines_sweep(*, now: datetime | None = None, batch: int = 200, limit: int | None = None) -> int:
+    """Fire every due deadline now; any number of sweepers may run at once (skip_locked)."""
+    fired = 0
+    while limit is None or fired < limit:
+        moment = now or timezone.now()
+        with transaction.atomic():
+            rows = list(
+                Deadline.objects.select_for_update(skip_locked=True, of=("self", "case"))
+                .select_related("case")
+                .filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=moment)
+                .order_by("due_at")[:batch]
+            )
+            if not rows:
+                break
+            for deadline in rows:
+                _fire_locked(deadline, moment)
+                fired += 1
+    reminders_send(now=now)
+    return fired
+
+
+def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Tell the party who must act, once, ahead of the due time (24 h, or half a short window)."""
+    now = now or timezone.now()
+    sent = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("case", "case__shop", "case__consumer")
+                .filter(reminded_at__isnull=True, fired_at__isnull=True, cancelled_at__isnull=True,
+                        remind_at__lte=now, due_at__gt=now)
+                .order_by("remind_at")[:batch]
+            )
+            if not rows:
+                return sent
+            for deadline in rows:
+                deadline.reminded_at = now
+                deadline.save(update_fields=["reminded_at"])
+                party = PARTY_FOR_DEADLINE.get(deadline.name, "both")
+                local_due = timezone.localtime(deadline.due_at).strftime("%m-%d %H:%M")
+                text = f"提醒：售后单 {deadline.case.number} 需在 {local_due} 前处理"
+                if party == "staff":
+                    notify_staff(case=deadline.case, kind="reminder", text=text)
+                elif deadline.case.state == State(deadline.state):
+                    notify_party(case=deadline.case, party=party, kind="reminder", text=text)
+                sent += 1

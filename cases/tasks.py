@@ -1,0 +1,48 @@
+"""Celery tasks: take ids, load, call one service. All idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .payments import PaymentError
+
+
+@shared_task(name="cases.tasks.sweep_deadlines", acks_late=True, ignore_result=True)
+def sweep_deadlines() -> int:
+    from .sweep import deadlines_sweep
+
+    return deadlines_sweep()
+
+
+@shared_task(name="cases.tasks.fire_deadline", acks_late=True, ignore_result=True)
+def fire_deadline(deadline_id: int) -> bool:
+    from .sweep import deadline_fire
+
+    return deadline_fire(deadline_id=deadline_id)
+
+
+@shared_task(
+    name="cases.tasks.execute_refund", bind=True, acks_late=True, ignore_result=True,
+    autoretry_for=(PaymentError,), retry_backoff=2, retry_backoff_max=300, retry_jitter=False, max_retries=4,
+)
+def execute_refund(self, refund_id: int) -> None:  # type: ignore[no-untyped-def]
+    from .refunds import refund_execute
+
+    refund_execute(refund_id=refund_id)
+
+
+@shared_task(name="cases.tasks.retry_pending_refunds", ignore_result=True)
+def retry_pending_refunds() -> int:
+    """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .choices import RefundStatus
+    from .models import Refund
+
+    stale = timezone.now() - timedelta(minutes=2)
+    ids = list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale).values_list("pk", flat=True)[:500])
+    for refund_id in ids:
+        execute_refund.delay(refund_id)
+    return len(ids)

@@ -1,0 +1,122 @@
+"""Portal API: tokens, the marketplace import, the consumer's orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import parsers, serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import policy
+from cases.models import AfterSalesCase
+
+from .api_support import Pagination
+from .errors import DomainError
+from .models import ApiToken, Order, OrderItem, Role
+
+LOGIN_FAILURES_ALLOWED = 10
+LOGIN_FAILURE_WINDOW = 15 * 60
+
+
+class TokenView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=inline_serializer("TokenIn", fields={"username": serializers.CharField(),
+                                                     "password": serializers.CharField()}),
+        responses={200: inline_serializer("TokenOut", fields={"token": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data if hasattr(request.data, "get") else {}
+        username, password = data.get("username"), data.get("password")
+        if not isinstance(username, str) or not username:
+            raise DomainError("required", "username is required.", field="username")
+        if not isinstance(password, str) or not password:
+            raise DomainError("required", "password is required.", field="password")
+        key = f"login-failures:{username.lower()[:150]}"
+        if (cache.get(key) or 0) >= LOGIN_FAILURES_ALLOWED:
+            raise DomainError("rate_limited", "Too many failed logins for this user; try again later.", status=429)
+        user = authenticate(request, username=username, password=password)
+        if user is None:
+            try:
+                cache.add(key, 0, LOGIN_FAILURE_WINDOW)
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, LOGIN_FAILURE_WINDOW)
+            raise DomainError("invalid_credentials", "Wrong username or password.", status=401)
+        cache.delete(key)
+        return Response({"token": ApiToken.issue(user), "username": user.username, "role": user.role})
+
+
+class MarketplaceImportView(APIView):
+    parser_classes = [parsers.JSONParser]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        if not request.user.is_platform_staff:
+            raise DomainError("permission_denied", "Only platform staff may import marketplace data.", status=403)
+        from .importer import ImportError_, import_document
+
+        try:
+            counts = import_document(request.data)
+        except ImportError_ as exc:
+            raise DomainError("invalid", exc.detail, field=exc.path) from exc
+        return Response(counts)
+
+
+def item_dict(item: OrderItem, now: Any) -> dict[str, Any]:
+    cases = list(item.cases.all())
+    ledger = policy.item_ledger(item, cases)
+    return {
+        "id": item.pk, "sku": item.product.sku, "name": item.product.name, "category": item.product.category,
+        "quantity": item.quantity, "unit_price": str(item.unit_price), "paid": str(item.paid),
+        "claimable": str(policy.claimable(item, item.quantity, ledger)),
+        "after_sales": [o.as_dict() for o in policy.after_sales_options(item, now=now, ledger=ledger)],
+        "cases": [{"id": c.pk, "number": c.number, "state": c.state, "kind": c.kind} for c in cases],
+    }
+
+
+def order_dict(order: Order, now: Any) -> dict[str, Any]:
+    return {
+        "number": order.number, "shop": order.shop.code, "shop_name": order.shop.name,
+        "paid_at": order.paid_at.isoformat(),
+        "shipped_at": order.shipped_at.isoformat() if order.shipped_at else None,
+        "signed_at": order.signed_at.isoformat() if order.signed_at else None,
+        "shipping_fee": str(order.shipping_fee), "points_used": order.points_used,
+        "return_shipping_insurance": order.return_shipping_insurance,
+        "items": [item_dict(i, now) for i in order.items.all()],
+    }
+
+
+def orders_for(user: Any):  # type: ignore[no-untyped-def]
+    return (
+        Order.objects.filter(consumer=user)
+        .select_related("shop")
+        .prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.select_related("product", "order").order_by("position")),
+            Prefetch("items__cases", queryset=AfterSalesCase.objects.select_related("refund").order_by("created_at")),
+        )
+        .order_by("-paid_at", "-id")
+    )
+
+
+class OrderListView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        from django.utils import timezone
+
+        if request.user.role != Role.CONSUMER:
+            raise DomainError("permission_denied", "Only consumers have orders here.", status=403)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(orders_for(request.user), request, view=self)
+        now = timezone.now()
+        return paginator.get_paginated_response([order_dict(o, now) for o in page or []])

@@ -1,0 +1,105 @@
+"""Shared API plumbing: one error shape, pagination, throttles keyed on the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination, status, throttling
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import DomainError
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _first_error(detail: Any, path: str = "") -> tuple[str | None, str, str]:
+    """The first (field, message, code) of a DRF error structure."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key == "non_field_errors":
+                sub = path
+            return _first_error(value, sub)
+    if isinstance(detail, list) and detail:
+        return _first_error(detail[0], path)
+    code = getattr(detail, "code", "invalid") or "invalid"
+    return (path or None), str(detail), str(code)
+
+
+def error_response(code: str, detail: str, status_code: int, field: str | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"code": code, "detail": detail}
+    if field:
+        body["field"] = field
+    body.update(extra)
+    return Response(body, status=status_code)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return error_response(exc.code, exc.detail, exc.status, exc.field, **exc.extra)
+    if isinstance(exc, Http404):
+        return error_response("not_found", "Not found.", 404)
+    if isinstance(exc, PermissionDenied):
+        return error_response("permission_denied", str(exc) or "Permission denied.", 403)
+    if isinstance(exc, DjangoValidationError):
+        return error_response("invalid", "; ".join(exc.messages), 400)
+    if isinstance(exc, exceptions.Throttled):
+        response = error_response("rate_limited", "Too many requests; slow down.", 429)
+        if exc.wait:
+            response["Retry-After"] = str(int(exc.wait) + 1)
+        return response
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        field, message, code = _first_error(exc.detail)
+        if code in ("invalid", "required", "null", "blank") and field:
+            code = "required" if code in ("required", "null", "blank") else "invalid"
+        response.data = {"code": code, "detail": message, **({"field": field} if field else {})}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        response.status_code = 401
+        code = "not_authenticated" if isinstance(exc, exceptions.NotAuthenticated) else "authentication_failed"
+        response.data = {"code": code, "detail": str(exc.detail)}
+        return response
+    detail = getattr(exc, "detail", "")
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        code = "unsupported_media_type"
+    response.data = {"code": str(code), "detail": str(detail)}
+    return response
+
+
+class UserScopedThrottle(throttling.SimpleRateThrottle):
+    """Throttle keyed on the user (never on the client address alone)."""
+
+    def get_cache_key(self, request, view):  # type: ignore[no-untyped-def]
+        if request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return f"throttle_{self.scope}_{ident}"
+
+
+class CaseCreateThrottle(UserScopedThrottle):
+    scope = "case_create"
+
+
+class CaseActionThrottle(UserScopedThrottle):
+    scope = "case_action"
+
+
+class UploadThrottle(UserScopedThrottle):
+    scope = "upload"
+
+
+class MessageThrottle(UserScopedThrottle):
+    scope = "message"

@@ -1,0 +1,249 @@
+"""The marketplace context the portal receives from the shop system: users, shops, products, orders."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CONSUMER = "consumer", _("消费者")
+    MERCHANT = "merchant", _("商家")
+    STAFF = "staff", _("平台客服")
+
+
+EXCLUDED_NO_REASON_CATEGORIES = frozenset({"custom_made", "fresh", "virtual", "periodical"})
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONSUMER)
+    good_standing = models.BooleanField(default=True)
+    phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        db_table = "portal_user"
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_consumer(self) -> bool:
+        return self.role == Role.CONSUMER
+
+    @property
+    def is_merchant(self) -> bool:
+        return self.role == Role.MERCHANT
+
+    @property
+    def is_platform_staff(self) -> bool:
+        return self.is_active and self.is_staff and (self.is_superuser or self._in_group("agents", "supervisors"))
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.is_active and self.is_staff and (self.is_superuser or self._in_group("supervisors"))
+
+    def _in_group(self, *names: str) -> bool:
+        cache = getattr(self, "_group_names_cache", None)
+        if cache is None:
+            cache = set(self.groups.values_list("name", flat=True))
+            self._group_names_cache = cache
+        return bool(cache.intersection(names))
+
+
+class Region(models.Model):
+    """A Chinese administrative division: province, prefecture-level city or district."""
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("省")
+        CITY = 2, _("市")
+        DISTRICT = 3, _("区县")
+
+    code = models.CharField(max_length=6, primary_key=True)
+    name = models.CharField(max_length=64)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    covered = models.BooleanField(default=True, help_text=_("在上门取件服务范围内"))
+    remote = models.BooleanField(default=False, help_text=_("偏远地区"))
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @classmethod
+    def resolve(cls, code: str) -> Region | None:
+        """The most specific known region for a 6-digit code: district, then city, then province."""
+        code = (code or "").strip()
+        if len(code) != 6 or not code.isdigit():
+            return None
+        candidates = [code, code[:4] + "00", code[:2] + "0000"]
+        found = {r.code: r for r in cls.objects.filter(code__in=candidates).select_related("parent__parent")}
+        for candidate in candidates:
+            if candidate in found:
+                return found[candidate]
+        return None
+
+    def lineage(self) -> list[Region]:
+        chain: list[Region] = []
+        node: Region | None = self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    @property
+    def is_remote(self) -> bool:
+        return any(r.remote for r in self.lineage())
+
+    @property
+    def is_covered(self) -> bool:
+        return all(r.covered for r in self.lineage())
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2] + "0000"
+
+    @property
+    def city_code(self) -> str:
+        return self.code[:4] + "00" if self.level >= 2 else self.code
+
+
+class Shop(models.Model):
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="shops", blank=True)
+    return_region = models.CharField(max_length=6, blank=True)
+    return_line = models.CharField(max_length=255, blank=True)
+    return_contact = models.CharField(max_length=100, blank=True)
+    return_phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=64, unique=True)
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=255)
+    category = models.CharField(max_length=64, default="general")
+    no_reason_returns = models.BooleanField(default=True)
+    warranty_days = models.PositiveIntegerField(default=0)
+    weight_grams = models.PositiveIntegerField(default=0)
+    length_cm = models.PositiveIntegerField(default=0)
+    width_cm = models.PositiveIntegerField(default=0)
+    height_cm = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+    @property
+    def longest_side_cm(self) -> int:
+        return max(self.length_cm, self.width_cm, self.height_cm)
+
+    @property
+    def no_reason_excluded(self) -> bool:
+        return self.category in EXCLUDED_NO_REASON_CATEGORIES or not self.no_reason_returns
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=64, unique=True)
+    consumer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    paid_at = models.DateTimeField()
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    points_used = models.PositiveIntegerField(default=0)
+    return_shipping_insurance = models.BooleanField(default=False)
+    coupon_code = models.CharField(max_length=64, blank=True)
+    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    coupon_valid_until = models.DateTimeField(null=True, blank=True)
+    address_region = models.CharField(max_length=6)
+    address_line = models.CharField(max_length=255, blank=True)
+    address_contact = models.CharField(max_length=100, blank=True)
+    address_phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["consumer", "-paid_at"]), models.Index(fields=["shop", "paid_at"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def total_paid(self) -> Decimal:
+        return sum((item.paid for item in self.items.all()), Decimal("0.00"))
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    paid = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["order_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["order", "position"], name="orderitem_unique_position")]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}#{self.position} {self.product.sku}×{self.quantity}"
+
+
+class Wallet(models.Model):
+    """A consumer's points balance and returned coupons (refunds restore them)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
+    points = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.points}"
+
+
+class WalletEntry(models.Model):
+    """A ledger line; `key` makes every credit happen at most once."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="entries")
+    key = models.CharField(max_length=128, unique=True)
+    points = models.IntegerField(default=0)
+    coupon_code = models.CharField(max_length=64, blank=True)
+    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    coupon_valid_until = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ApiToken(models.Model):
+    """A bearer token; a user may hold many at once (several clients). Only the hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User) -> str:
+        key = secrets.token_urlsafe(32)
+        cls.objects.create(
+            user=user, key_hash=cls.hash_key(key), expires_at=timezone.now() + settings.API_TOKEN_TTL
+        )
+        return key
