@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "portal",
     "cases",
+    "cases.merchant",
     "pickups",
 ]
 
@@ -105,7 +106,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale" / area for area in ("core", "web", "merchant", "admin", "pickups")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
