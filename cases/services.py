@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -22,6 +23,9 @@ from .models import AfterSalesCase, CaseEvent, CaseMessage, PlatformSetting
 from .notifications import notify_next_party, notify_party, notify_staff
 from .permissions import role_may_take, role_of, state_allows
 from .refunds import refund_create, wallet_credit
+
+
+log = logging.getLogger("cases")
 
 
 class CaseError(DomainError):
@@ -132,6 +136,7 @@ def case_submit(
         evidence_store(case=case, files=files, uploaded_by=consumer, role=ActorRole.CONSUMER)
         deadline_start(case=case, now=now)
         notify_next_party(case=case, action=Action.SUBMIT)
+        log.info("case %s: submitted (%s/%s)", case.number, kind, reason, extra={"case": case.number})
     return case
 
 
@@ -185,6 +190,8 @@ def _run(
             if after is not None:
                 after(case, role, from_state)
             notify_next_party(case=case, action=action)
+            log.info("case %s: %s by %s, %s → %s", case.number, action, role, from_state, case.state,
+                     extra={"case": case.number})
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
         raise CaseError("invalid_transition", _("售后单状态已变化，请刷新后重试"), status=409) from exc
     except IntegrityError as exc:

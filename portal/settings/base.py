@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from kombu import Queue
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -199,7 +201,8 @@ CELERY_TASK_ROUTES = {
     "cases.tasks.send_notification_email": {"queue": "notifications"},
     "pickups.tasks.*": {"queue": "pickups"},
 }
-CELERY_TASK_QUEUES_NAMES = ["default", "deadlines", "payments", "pickups", "notifications"]
+# A worker started without -Q consumes every queue the project routes tasks to.
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "deadlines", "payments", "pickups", "notifications")]
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "cases.tasks.sweep_deadlines",
@@ -234,7 +237,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "portal.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"request_id": {"()": "portal.middleware.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
