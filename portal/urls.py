@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
+    path("simulated-courier/", include("pickups.simulator.urls")),
     path("merchant/", include("cases.merchant.urls")),
     path("", include("cases.web.urls")),
     path("", views.home, name="home"),

@@ -1,0 +1,107 @@
+"""The simulated courier's HTTP API (book, cancel, track, control). Every request is signed like a webhook."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from .. import conf
+from ..models import SimulatedCourierBooking
+from ..signing import verify
+from .service import SimulatedFailure, control_dict, control_set, simulator_book, simulator_cancel
+
+
+def _error(code: str, status: int) -> JsonResponse:
+    return JsonResponse({"code": code, "detail": code}, status=status)
+
+
+def _signed(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Refuse calls not signed with the simulated courier's secret (it is reachable wherever the portal is)."""
+
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        refusal = verify(conf.simulated_secret(), request.headers.get("X-Timestamp"),
+                         request.headers.get("X-Signature"), request.body,
+                         tolerance=conf.webhook_tolerance_seconds())
+        if refusal is not None:
+            return _error(refusal, 401)
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return csrf_exempt(wrapper)
+
+
+def _json(request: HttpRequest) -> dict[str, Any] | None:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def booking_dict(booking: SimulatedCourierBooking, replayed: bool = False) -> dict[str, Any]:
+    return {"waybill": booking.waybill, "status": booking.status, "reference": booking.reference,
+            "idempotency_key": booking.idempotency_key, "replayed": replayed,
+            "slot_start": booking.slot_start.isoformat() if booking.slot_start else None,
+            "slot_end": booking.slot_end.isoformat() if booking.slot_end else None,
+            "steps_sent": booking.steps_sent}
+
+
+@_signed
+@require_http_methods(["POST"])
+def book(request: HttpRequest) -> JsonResponse:
+    data = _json(request)
+    if data is None:
+        return _error("invalid_json", 400)
+    if not str(data.get("idempotency_key") or "").strip():
+        return _error("idempotency_key_required", 400)
+    try:
+        booking, replayed, times_out = simulator_book(data)
+    except SimulatedFailure:
+        return _error("service_unavailable", 503)
+    except (TypeError, ValueError):
+        return _error("invalid", 400)
+    if times_out:  # booked, but the answer comes too late for the caller: it must retry with the same key
+        time.sleep(float(conf.setting("SIMULATED_COURIER_TIMEOUT_SLEEP", conf.courier_timeout_seconds() + 1)))
+    return JsonResponse(booking_dict(booking, replayed), status=200 if replayed else 201)
+
+
+@_signed
+@require_http_methods(["GET"])
+def track(request: HttpRequest, waybill: str) -> JsonResponse:
+    booking = SimulatedCourierBooking.objects.filter(waybill=waybill).first()
+    if booking is None:
+        return _error("not_found", 404)
+    return JsonResponse(booking_dict(booking))
+
+
+@_signed
+@require_http_methods(["POST"])
+def cancel(request: HttpRequest, waybill: str) -> JsonResponse:
+    booking = simulator_cancel(waybill)
+    if booking is None:
+        return _error("not_found", 404)
+    return JsonResponse(booking_dict(booking))
+
+
+@_signed
+@require_http_methods(["GET", "POST"])
+def control(request: HttpRequest) -> JsonResponse:
+    """Script the simulator: {"fail_next": N, "timeout_next": N, "behaviour": "no_show", "reset": true}."""
+    from ..models import SimulatedCourierControl
+
+    if request.method == "GET":
+        return JsonResponse(control_dict(SimulatedCourierControl.current()))
+    data = _json(request)
+    if data is None:
+        return _error("invalid_json", 400)
+    try:
+        return JsonResponse(control_dict(control_set(data)))
+    except (TypeError, ValueError):
+        return _error("invalid", 400)

@@ -1,0 +1,36 @@
+"""The periodic pickup sweep: the database, not the broker, is what guarantees progress."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from . import conf
+from .models import Pickup, PickupState
+from .services import pickup_fail
+
+
+def pickups_sweep(now: datetime | None = None) -> dict[str, int]:
+    """Re-dispatch pickups whose task was lost, fail courier no-shows, and let the simulated courier move."""
+    from .tasks import dispatch_pickup
+
+    now = now or timezone.now()
+    stuck = list(Pickup.objects.filter(
+        state=PickupState.REQUESTED, updated_at__lte=now - timedelta(seconds=conf.redispatch_after_seconds()),
+        slot__end__gt=now,
+    ).values_list("pk", flat=True)[:500])
+    for pickup_id in stuck:
+        dispatch_pickup.delay(pickup_id)  # idempotent: state re-checked, the courier dedupes by key
+    no_shows = list(Pickup.objects.filter(
+        state__in=[PickupState.REQUESTED, PickupState.DISPATCHED],
+        slot__end__lte=now - timedelta(seconds=conf.no_show_grace_seconds()),
+    ).values_list("pk", flat=True)[:500])
+    for pickup_id in no_shows:
+        pickup_fail(pickup_id=pickup_id, reason="no_show", now=now)
+    moved = 0
+    if conf.simulated_enabled():
+        from .simulator.service import simulator_advance
+
+        moved = simulator_advance(now)
+    return {"redispatched": len(stuck), "no_shows": len(no_shows), "simulated_steps": moved}

@@ -1,0 +1,67 @@
+"""Celery tasks of pickups (routed to the "pickups" queue): take ids, call one service, idempotent."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task, shared_task
+
+from . import conf
+from .couriers import CourierError, CourierUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class DispatchTask(Task):
+    """When the retries run out, the pickup fails and the consumer is told (instead of a silent dead task)."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        pickup_id = kwargs.get("pickup_id") if kwargs else None
+        if pickup_id is None and args:
+            pickup_id = args[0]
+        if pickup_id is None or not isinstance(exc, CourierError):
+            return
+        from .services import pickup_fail
+
+        log.warning("pickup dispatch gave up", extra={"pickup": pickup_id, "task": task_id})
+        pickup_fail(pickup_id=int(pickup_id), reason="dispatch_failed")
+
+
+@shared_task(
+    name="pickups.tasks.dispatch_pickup", base=DispatchTask, bind=True, acks_late=True, ignore_result=True,
+    autoretry_for=(CourierUnavailable,), retry_backoff=conf.dispatch_backoff_seconds(), retry_backoff_max=300,
+    retry_jitter=False, max_retries=conf.dispatch_max_retries(),
+)
+def dispatch_pickup(self: Task, pickup_id: int) -> str | None:
+    """Book the courier. Safe to run twice or after a crash: the service re-checks the state and the courier
+    dedupes on the pickup's idempotency key."""
+    from .services import pickup_dispatch
+
+    pickup = pickup_dispatch(pickup_id=pickup_id)
+    return pickup.state if pickup is not None else None
+
+
+@shared_task(
+    name="pickups.tasks.cancel_courier_booking", acks_late=True, ignore_result=True,
+    autoretry_for=(CourierUnavailable,), retry_backoff=True, retry_backoff_max=300, retry_jitter=False,
+    max_retries=8,
+)
+def cancel_courier_booking(pickup_id: int) -> bool:
+    """Tell the courier a cancelled pickup is off (cancelling twice is harmless at the courier)."""
+    from .couriers import gateway_for
+    from .models import Pickup, PickupState
+
+    pickup = Pickup.objects.select_related("courier").filter(pk=pickup_id).first()
+    if pickup is None or pickup.state != PickupState.CANCELLED or not pickup.waybill:
+        return False
+    gateway_for(pickup.courier).cancel(pickup.waybill)
+    return True
+
+
+@shared_task(name="pickups.tasks.sweep_pickups", acks_late=True, ignore_result=True)
+def sweep_pickups() -> dict[str, int]:
+    """Every minute: re-dispatch pickups whose task was lost, fail no-shows, and move the simulated courier."""
+    from .sweep import pickups_sweep
+
+    return pickups_sweep()

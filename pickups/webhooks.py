@@ -1,0 +1,115 @@
+"""Receiving courier status events: authenticate, store once, apply if it fits, never fail loudly.
+
+Every event is kept (CourierEvent) whether it applied or not, so support can see what a courier said.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from portal.errors import DomainError
+
+from . import conf
+from .models import Courier, CourierEvent, Pickup
+from .services import PickupError, _lock_pickup, pickup_apply_status
+from .signing import verify
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    event_id: str
+    applied: bool
+    duplicate: bool
+    note: str
+    pickup_id: int | None
+    state: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "applied": self.applied, "duplicate": self.duplicate,
+                "note": self.note, "pickup": self.pickup_id, "state": self.state}
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PickupError("invalid_json", _("请求体不是有效的 JSON"), status=400) from exc
+    if not isinstance(data, dict):
+        raise PickupError("invalid_json", _("请求体须为 JSON 对象"), status=400)
+    return data
+
+
+def _text(data: dict[str, Any], key: str, limit: int) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise PickupError("invalid", _("字段格式不正确"), field=key, status=400)
+    return str(value).strip()[:limit]
+
+
+def courier_event_receive(*, courier_code: str, timestamp: str | None, signature: str | None, body: bytes,
+                          now: datetime | None = None) -> WebhookResult:
+    """The webhook's whole job. Refusals: unknown courier 404, bad signature or stale timestamp 401,
+    malformed body 400. Anything else is a 200 saying whether the event applied."""
+    now = now or timezone.now()
+    courier = Courier.objects.filter(code=courier_code).first()
+    if courier is None:
+        raise DomainError("not_found", _("未知的快递公司"), status=404)
+    refusal = verify(courier.secret, timestamp, signature, body, tolerance=conf.webhook_tolerance_seconds(),
+                     now=now.timestamp())
+    if refusal is not None:
+        raise DomainError(refusal, _("签名无效或时间戳过期"), status=401)
+    data = _parse(body)
+    event_id = _text(data, "event_id", 128)
+    if not event_id:
+        raise PickupError("required", _("缺少 event_id"), field="event_id", status=400)
+    waybill, status = _text(data, "waybill", 64), _text(data, "status", 32)
+    reference = _text(data, "reference", 64)
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = CourierEvent.objects.create(courier=courier, event_id=event_id, received_at=now,
+                                                    waybill=waybill, status=status,
+                                                    raw_body=body.decode("utf-8", "replace"))
+        except IntegrityError:
+            seen = CourierEvent.objects.filter(courier=courier, event_id=event_id).first()
+            return WebhookResult(event_id=event_id, applied=bool(seen and seen.applied), duplicate=True,
+                                 note="duplicate", pickup_id=seen.pickup_id if seen else None, state=None)
+        match = Q(waybill=waybill) if waybill else Q(pk__in=[])
+        if reference:
+            match |= Q(idempotency_key=reference)
+        pickup_id = (Pickup.objects.filter(match, courier=courier).order_by("-created_at")
+                     .values_list("pk", flat=True).first())
+        if pickup_id is None:
+            event.note = "unknown_waybill"
+            event.save(update_fields=["note"])
+            return WebhookResult(event_id, False, False, event.note, None, None)
+        pickup = _lock_pickup(pickup_id)
+        assert pickup is not None
+        if waybill and pickup.waybill and pickup.waybill != waybill:
+            event.pickup, event.note = pickup, "waybill_superseded"
+        else:
+            try:
+                with transaction.atomic():
+                    event.note = pickup_apply_status(pickup=pickup, status=status, data=data, now=now)
+                    event.applied = True
+            except (TransitionNotAllowed, ConcurrentTransition):
+                pickup.refresh_from_db()
+                event.note = f"ignored: {status or 'no status'} while {pickup.state}"[:255]
+            except DomainError as exc:  # the case refused (e.g. no longer awaiting its return)
+                pickup.refresh_from_db()
+                event.note = f"ignored: {exc.code}"[:255]
+            event.pickup = pickup
+        event.save(update_fields=["pickup", "note", "applied"])
+        return WebhookResult(event_id, event.applied, False, event.note, pickup.pk, pickup.state)
