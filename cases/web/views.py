@@ -1,8 +1,285 @@
+"""The shopper's pages: orders with what after-sales is open, cases, the case page and its actions, notifications.
+
+Views only shape input and output: every read goes through selectors, every write through the services,
+and refusals (CaseError) come back next to the field they concern, in the shopper's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import policy, services
+from cases.api import evidence_file_response, messages_visible
+from cases.choices import Action, Kind, Reason, State
+from cases.evidence import evidence_add
+from cases.models import AfterSalesCase, CaseEvidence, Notification
+from cases.permissions import available_actions, role_of
+from cases.selectors import case_detail_for, case_list_for
+from portal.api import orders_for
+from portal.errors import DomainError
+from portal.models import Role
+
+from . import pickup as pickup_ui
+from . import presenters
+from .forms import EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
+
+PAGE_SIZE = 10
+OPEN_FILTERS = {"open": sorted(policy.DEADLINE_FOR_STATE), "done": [State.REFUNDED, State.COMPLETED, State.CLOSED]}
+
+
+def describe_errors(form: Any) -> None:
+    """Point each invalid input at its error text, for screen readers (aria-describedby, aria-invalid)."""
+    for name in form.errors:
+        if name in form.fields:
+            attrs = form.fields[name].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = f"{form[name].auto_id}_error"
+
+
+# --- orders ------------------------------------------------------------------------------------------
+
+def item_view(item: Any, now: Any) -> dict[str, Any]:
+    """One order item with, per kind, the reasons open now and the policy's own sentences for the rest."""
+    cases = list(item.cases.all())
+    ledger = policy.item_ledger(item, cases)
+    kinds = []
+    for option in policy.after_sales_options(item, now=now, ledger=ledger):
+        groups: dict[str, dict[str, Any]] = {}
+        for refusal in option.refused:
+            group = groups.setdefault(refusal["detail"], {"detail": refusal["detail"], "code": refusal["code"],
+                                                          "reasons": []})
+            group["reasons"].append(Reason(refusal["reason"]).label)
+        kinds.append({
+            "kind": option.kind, "label": Kind(option.kind).label,
+            "open": [(r, Reason(r).label) for r in option.open],
+            "refused": list(groups.values()),
+            "url": reverse("web:case_new", args=[item.pk]) + f"?kind={option.kind}",
+        })
+    open_case = next((c for c in cases if c.state not in (State.REFUNDED, State.COMPLETED, State.CLOSED)), None)
+    return {"item": item, "cases": cases, "open_case": open_case, "kinds": kinds,
+            "any_open": any(k["open"] for k in kinds),
+            "claimable": policy.claimable(item, item.quantity, ledger)}
 
 
 @login_required
+@require_GET
 def orders(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/orders.html", {})
+    qs = orders_for(request.user) if request.user.role == Role.CONSUMER else orders_for(request.user).none()
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [{"order": order, "items": [item_view(i, now) for i in order.items.all()]} for order in page]
+    return render(request, "web/orders.html", {"page": page, "rows": rows, "nav": "orders"})
+
+
+# --- cases ---------------------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def cases(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    states = ",".join(OPEN_FILTERS.get(status, []))
+    qs = case_list_for(request.user, state=states or None)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/cases.html", {
+        "page": page, "status": status, "nav": "cases",
+        "rows": [{"case": c, "tone": presenters.state_tone(c.state),
+                  "deadline": presenters.deadline_view(c, viewer_role=role_of(request.user, c))} for c in page],
+    })
+
+
+def _load_case(request: HttpRequest, case_id: int) -> AfterSalesCase:
+    case = case_detail_for(request.user, case_id)
+    if case is None:
+        raise Http404
+    return case
+
+
+def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> dict[str, Any]:
+    """Everything the case page shows; bound forms passed in keep what the shopper typed."""
+    events = list(case.events.all())
+    role = role_of(request.user, case)
+    actions = available_actions(request.user, case) if role == "consumer" else []
+    try:
+        refund = case.refund
+    except AfterSalesCase.refund.RelatedObjectDoesNotExist:
+        refund = None
+    defaults = {
+        "revise_form": ReviseForm(kind=case.kind, initial={"amount": case.amount, "reason": case.reason}),
+        "escalate_form": EscalateForm(),
+        "ship_form": ShipReturnForm(),
+        "message_form": MessageForm(),
+        "evidence_form": EvidenceForm(),
+    }
+    defaults.update(forms)
+    for form in defaults.values():
+        describe_errors(form)
+    return {
+        "case": case, "role": role, "actions": actions, "refund": refund, "nav": "cases",
+        "item": case.order_item, "order": case.order_item.order,
+        "steps": presenters.stepper(case, events),
+        "deadline": presenters.deadline_view(case, viewer_role=role),
+        "units": presenters.duration_units(),
+        "timeline": presenters.timeline(events),
+        "evidence": list(case.evidence.all()),
+        "conversation": messages_visible(case, request.user),
+        "tone": presenters.state_tone(case.state),
+        "freight": presenters.freight_payer_label(case.freight_payer),
+        "claimable": policy.claimable(case.order_item, case.quantity,
+                                      policy.item_ledger(case.order_item, [])),
+        "may_message": role in ("consumer", "merchant") and not case.is_terminal,
+        "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal,
+        "pickup": pickup_ui.panel(request, case),
+        **defaults,
+    }
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _load_case(request, case_id)
+    return render(request, "web/case.html", case_context(request, case))
+
+
+CONSUMER_ACTIONS = {
+    Action.WITHDRAW: (None, "withdraw_form"),
+    Action.ESCALATE: (EscalateForm, "escalate_form"),
+    Action.REVISE: (ReviseForm, "revise_form"),
+    Action.SHIP_RETURN: (ShipReturnForm, "ship_form"),
+    Action.CONFIRM_COMPLETION: (None, "confirm_form"),
+}
+DONE_MESSAGES = {
+    Action.WITHDRAW: gettext_lazy("已撤销售后申请"),
+    Action.ESCALATE: gettext_lazy("已申请平台介入，平台客服将尽快处理"),
+    Action.REVISE: gettext_lazy("申请已修改并重新提交给商家"),
+    Action.SHIP_RETURN: gettext_lazy("已提交退货物流信息"),
+    Action.CONFIRM_COMPLETION: gettext_lazy("已确认完成"),
+}
+
+
+def _case_url(case_id: int, anchor: str = "") -> str:
+    return reverse("web:case", args=[case_id]) + (f"#{anchor}" if anchor else "")
+
+
+def _run_consumer_action(request: HttpRequest, case: AfterSalesCase, action: str, data: dict[str, Any]) -> None:
+    common = {"case_id": case.pk, "actor": request.user}
+    if action == Action.WITHDRAW:
+        services.case_withdraw(**common)
+    elif action == Action.ESCALATE:
+        services.case_escalate(**common, statement=data.get("statement", ""))
+    elif action == Action.REVISE:
+        amount = data.get("amount")
+        services.case_revise(**common, amount=str(amount) if amount is not None else None,
+                             reason=data.get("reason") or None, description=data.get("description") or None)
+    elif action == Action.SHIP_RETURN:
+        services.case_ship_return(**common, carrier=data.get("carrier"), tracking_number=data.get("tracking_number"))
+    elif action == Action.CONFIRM_COMPLETION:
+        services.case_confirm_completion(**common)
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    case = _load_case(request, case_id)
+    if action not in CONSUMER_ACTIONS:
+        raise Http404
+    form_class, form_name = CONSUMER_ACTIONS[action]
+    form = None
+    if form_class is ReviseForm:
+        form = ReviseForm(request.POST, kind=case.kind)
+    elif form_class is not None:
+        form = form_class(request.POST)
+    if form is not None and not form.is_valid():
+        return render(request, "web/case.html", case_context(request, case, **{form_name: form}), status=400)
+    try:
+        _run_consumer_action(request, case, action, form.cleaned_data if form is not None else {})
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        if form is not None and exc.field in form.fields:
+            form.add_error(exc.field, exc.detail)
+            fresh = _load_case(request, case_id)
+            return render(request, "web/case.html", case_context(request, fresh, **{form_name: form}), status=400)
+        messages.error(request, exc.detail)
+        return redirect(_case_url(case.pk))
+    messages.success(request, str(DONE_MESSAGES[action]))
+    return redirect(_case_url(case.pk))
+
+
+@login_required
+@require_POST
+def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _load_case(request, case_id)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.message_post(case_id=case.pk, author=request.user, body=form.cleaned_data["body"])
+        except DomainError as exc:
+            if exc.status == 404:
+                raise Http404 from exc
+            form.add_error("body" if exc.field == "body" else None, exc.detail)
+        else:
+            if request.htmx:
+                form = MessageForm()
+            else:
+                return redirect(_case_url(case.pk, "conversation"))
+    describe_errors(form)
+    context = {"case": case, "conversation": messages_visible(case, request.user), "message_form": form,
+               "may_message": not case.is_terminal, "role": role_of(request.user, case)}
+    status = 200 if not form.errors else 400
+    if request.htmx:
+        return render(request, "web/_conversation.html", context)  # htmx swaps 2xx only
+    return render(request, "web/case.html", case_context(request, case, message_form=form), status=status)
+
+
+@login_required
+@require_POST
+def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _load_case(request, case_id)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            stored = evidence_add(case_id=case.pk, user=request.user, files=form.cleaned_data["files"],
+                                  note=form.cleaned_data["note"])
+        except DomainError as exc:
+            if exc.status == 404:
+                raise Http404 from exc
+            form.add_error("files" if exc.field in ("files", "evidence") else None, exc.detail)
+        else:
+            messages.success(request, _("已上传 %(n)s 个凭证") % {"n": len(stored)})
+            return redirect(_case_url(case.pk, "evidence"))
+    return render(request, "web/case.html", case_context(request, case, evidence_form=form), status=400)
+
+
+@login_required
+@require_GET
+def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpResponse:
+    evidence = CaseEvidence.objects.select_related("case").filter(pk=evidence_id, case_id=case_id).first()
+    if evidence is None or role_of(request.user, evidence.case) is None:
+        raise Http404
+    return evidence_file_response(evidence)
+
+
+# --- notifications -----------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    qs = Notification.objects.filter(user=request.user).select_related("case").order_by("-created_at", "-id")
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    items = list(page)
+    unread_ids = [n.pk for n in items if n.read_at is None]
+    rows = [{"n": n, "text": presenters.notification_text(n.text), "unread": n.pk in unread_ids} for n in items]
+    if unread_ids:
+        Notification.objects.filter(pk__in=unread_ids, user=request.user).update(read_at=timezone.now())
+    return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications"})

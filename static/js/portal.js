@@ -1,16 +1,188 @@
-/* Shouhou portal: small progressive enhancements. No inline scripts: behaviour hangs on data- attributes. */
+/* Shouhou portal: small progressive enhancements. Every page works without this file.
+   No inline scripts anywhere (a CSP without 'unsafe-inline' holds): behaviour hangs on data- attributes. */
 (function () {
   "use strict";
+
   function onReady(fn) {
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
   }
+  function once(el, key) {
+    if (el.dataset["bound" + key]) { return false; }
+    el.dataset["bound" + key] = "1";
+    return true;
+  }
+
   // <select data-autosubmit>: submit its form on change (the language switcher).
   function bindAutosubmit(root) {
     root.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
-      if (el.dataset.bound) { return; }
-      el.dataset.bound = "1";
+      if (!once(el, "Auto")) { return; }
       el.addEventListener("change", function () { if (el.form) { el.form.submit(); } });
     });
   }
-  onReady(function () { bindAutosubmit(document); });
+
+  // <span data-countdown data-due="ISO" data-u-d="天" ...>: live remaining time, two units.
+  function formatRemaining(seconds, el) {
+    var total = Math.max(Math.floor(seconds), 0);
+    var d = Math.floor(total / 86400), h = Math.floor((total % 86400) / 3600);
+    var m = Math.floor((total % 3600) / 60), s = total % 60;
+    var sep = el.dataset.sep || "";
+    var u = { d: el.dataset.uD, h: el.dataset.uH, m: el.dataset.uM, s: el.dataset.uS };
+    var parts = d ? [[d, "d"], [h, "h"]] : h ? [[h, "h"], [m, "m"]] : [[m, "m"], [s, "s"]];
+    return parts.map(function (p) { return p[0] + sep + u[p[1]]; }).join(sep);
+  }
+  function tickCountdowns() {
+    var now = Date.now();
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var due = Date.parse(el.dataset.due);
+      if (isNaN(due)) { return; }
+      var left = (due - now) / 1000;
+      var text = left <= 0 ? (el.dataset.expired || "0") : formatRemaining(left, el);
+      if (el.textContent !== text) { el.textContent = text; }
+    });
+  }
+
+  // <input type=file data-photo-input>: preview chosen photos; refuse wrong types and sizes before upload.
+  var ACCEPTED = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
+  function bindPhotoInputs(root) {
+    root.querySelectorAll("input[type=file][data-photo-input]").forEach(function (input) {
+      if (!once(input, "Photo")) { return; }
+      input.addEventListener("change", function () { checkAndPreview(input); });
+    });
+  }
+  function checkAndPreview(input) {
+    var maxBytes = parseInt(input.dataset.maxBytes || "10485760", 10);
+    var maxFiles = parseInt(input.dataset.maxFiles || "9", 10);
+    var field = input.closest(".field") || input.parentNode;
+    var errorEl = field.querySelector("[data-photo-error]");
+    var preview = input.dataset.preview ? document.querySelector(input.dataset.preview) : null;
+    var files = Array.prototype.slice.call(input.files || []);
+    var problem = "";
+    if (files.length > maxFiles) { problem = input.dataset.msgCount; }
+    files.forEach(function (file) {
+      if (problem) { return; }
+      if (ACCEPTED.indexOf(file.type) < 0) { problem = input.dataset.msgType + " (" + file.name + ")"; }
+      else if (file.size > maxBytes) { problem = input.dataset.msgSize + " (" + file.name + ")"; }
+    });
+    if (preview) {
+      preview.querySelectorAll("img").forEach(function (img) { URL.revokeObjectURL(img.src); });
+      preview.textContent = "";
+    }
+    if (problem) {
+      input.value = "";
+      input.setAttribute("aria-invalid", "true");
+      if (errorEl) { errorEl.textContent = problem; errorEl.hidden = false; }
+      return;
+    }
+    input.removeAttribute("aria-invalid");
+    if (errorEl) { errorEl.textContent = ""; errorEl.hidden = true; }
+    if (!preview) { return; }
+    files.forEach(function (file) {
+      var box = document.createElement("div");
+      box.className = "preview";
+      if (file.type.indexOf("image/") === 0) {
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(file);
+        img.alt = file.name;
+        box.appendChild(img);
+      } else {
+        box.className += " file";
+        box.appendChild(document.createTextNode("PDF"));
+      }
+      var name = document.createElement("span");
+      name.className = "name";
+      name.textContent = file.name;
+      box.appendChild(name);
+      preview.appendChild(box);
+    });
+  }
+
+  // <button data-confirm="...">: ask in a <dialog> before an irreversible action.
+  function bindConfirms(root) {
+    root.querySelectorAll("[data-confirm]").forEach(function (button) {
+      if (!once(button, "Confirm")) { return; }
+      button.addEventListener("click", function (event) {
+        var dialog = document.getElementById("confirm-dialog");
+        if (button.dataset.confirmed === "1" || !dialog || typeof dialog.showModal !== "function") {
+          button.dataset.confirmed = "";
+          return;
+        }
+        event.preventDefault();
+        dialog.querySelector("#confirm-dialog-text").textContent = button.dataset.confirm;
+        var ok = dialog.querySelector("[data-dialog-ok]");
+        var cancel = dialog.querySelector("[data-dialog-cancel]");
+        function close(go) {
+          ok.removeEventListener("click", onOk);
+          cancel.removeEventListener("click", onCancel);
+          dialog.close();
+          if (go) {
+            button.dataset.confirmed = "1";
+            if (button.form && typeof button.form.requestSubmit === "function") {
+              button.form.requestSubmit(button);
+            } else {
+              button.click();
+            }
+          } else {
+            button.focus();
+          }
+        }
+        function onOk() { close(true); }
+        function onCancel() { close(false); }
+        ok.addEventListener("click", onOk);
+        cancel.addEventListener("click", onCancel);
+        dialog.showModal();
+        ok.focus();
+      });
+    });
+  }
+
+  // The request form: the freight payer, the no-reason declaration and the maximum amount follow the choices.
+  function bindCaseForm(root) {
+    var form = root.querySelector("#case-form");
+    if (!form || !once(form, "Case")) { return; }
+    var summary = form.querySelector("[data-freight-summary]");
+    var declaration = form.querySelector("[data-show-for]");
+    function reasonChanged() {
+      var checked = form.querySelector("input[name=reason]:checked");
+      if (summary) { summary.textContent = checked ? checked.dataset.freight : summary.dataset.empty; }
+      if (declaration) { declaration.hidden = !checked || checked.value !== declaration.dataset.showFor; }
+    }
+    form.querySelectorAll("input[name=reason]").forEach(function (radio) {
+      radio.addEventListener("change", reasonChanged);
+    });
+    reasonChanged();
+
+    var amount = form.querySelector("input[name=amount][data-claims]");
+    var quantity = form.querySelector("input[name=quantity]");
+    if (amount && quantity) {
+      var claims = {};
+      amount.dataset.claims.split(";").forEach(function (pair) {
+        var kv = pair.split(":");
+        if (kv.length === 2) { claims[kv[0]] = kv[1]; }
+      });
+      var maxEl = form.querySelector("[data-claim-max]");
+      var last = claims[quantity.value];
+      var showMax = function () { if (maxEl) { maxEl.textContent = claims[quantity.value] ? "(≤ ¥" + claims[quantity.value] + ")" : ""; } };
+      quantity.addEventListener("input", function () {
+        var max = claims[quantity.value];
+        if (max && (amount.value === "" || amount.value === last)) { amount.value = max; }
+        last = max;
+        showMax();
+      });
+      showMax();
+    }
+  }
+
+  function bindAll(root) {
+    bindAutosubmit(root);
+    bindPhotoInputs(root);
+    bindConfirms(root);
+    bindCaseForm(root);
+  }
+
+  onReady(function () {
+    bindAll(document);
+    tickCountdowns();
+    window.setInterval(tickCountdowns, 1000);
+    document.body.addEventListener("htmx:afterSwap", function (event) { bindAll(event.target); });
+  });
 })();
