@@ -1,8 +1,472 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The merchant desk: queue, bulk actions, case handling, reply templates, metrics and exports.
+
+Every view resolves the user's shops first; anything outside them is a 404 (never a 403 that would
+confirm it exists). Case writes go through the case services via `cases.api.run_action`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases.api import messages_visible, run_action
+from cases.choices import Kind, Reason
+from cases.models import AfterSalesCase, CaseEvidence
+from cases.permissions import available_actions
+from cases.selectors import case_list_for, with_details
+from cases.services import message_post
+from portal.errors import DomainError
+from portal.models import Region, Shop
+
+from . import charts, services
+from .forms import PeriodForm, RejectForm, RejectReasonForm, ReplyTemplateForm, ShipForm, reason_choices
+from .models import ExportJob, RejectReason, ReplyTemplate
+from .selectors import (
+    QUEUE_STATES,
+    SORTS,
+    QueueFilters,
+    merchant_shops,
+    party_for,
+    queue_cases,
+    queue_state_counts,
+    shop_metrics,
+    shops_selected,
+)
+
+PAGE_SIZE = 50
+BULK_MAX = 200
 
 
-@login_required
+def merchant_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous → login; anyone who is not an active merchant → 404. Puts `request.shops` in place."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.user.role != "merchant" or not request.user.is_active:
+            raise Http404
+        request.shops = merchant_shops(request.user)  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _chosen_shops(request: HttpRequest) -> list[Shop]:
+    chosen = shops_selected(request.shops, request.GET.get("shop") or request.POST.get("shop"))  # type: ignore[attr-defined]
+    if chosen is None:
+        raise Http404
+    return chosen
+
+
+def _case_for(request: HttpRequest, case_id: int, *, details: bool = False) -> AfterSalesCase:
+    qs = case_list_for(request.user)
+    if details:
+        qs = with_details(qs)
+    case = qs.filter(pk=case_id).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+# --- queue -------------------------------------------------------------------------------------
+
+@require_GET
+@merchant_required
 def queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "merchant/queue.html", {})
+    shops = _chosen_shops(request)
+    shop_ids = [s.pk for s in shops]
+    filters = QueueFilters.from_params(request.GET)
+    now = timezone.now()
+    counts = queue_state_counts(shop_ids, filters, now=now)
+    total = counts[filters.state] if filters.state else sum(counts.values())
+    paginator = Paginator(queue_cases(shop_ids, filters, now=now), PAGE_SIZE)
+    paginator.count = total  # the grouped count already holds it: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    shop_param = {"shop": request.GET["shop"]} if request.GET.get("shop") in {s.code for s in shops} else {}
+    base = {**shop_param, **filters.as_params()}
+    context = {
+        "shops": request.shops,  # type: ignore[attr-defined]
+        "shop_code": shop_param.get("shop", ""),
+        "filters": filters,
+        "counts": [(s, counts[s]) for s in QUEUE_STATES],
+        "all_count": sum(counts.values()),
+        "page": page,
+        "rows": [(case, party_for(case.deadline_name)) for case in rows],
+        "now": now,
+        "kinds": Kind.choices,
+        "reasons": Reason.choices,
+        "sorts": list(SORTS),
+        "qs_without_state": urlencode({k: v for k, v in base.items() if k not in ("state", "page")}),
+        "qs_without_page": urlencode(base),
+        "qs_without_sort": urlencode({k: v for k, v in base.items() if k != "sort"}),
+        "export_qs": urlencode(base),
+        "bulk_actions": services.BULK_ACTIONS,
+    }
+    template = "merchant/_queue_table.html" if request.htmx and request.htmx.target == "queue-table" else \
+        "merchant/queue.html"
+    return render(request, template, context)
+
+
+# --- bulk actions ------------------------------------------------------------------------------
+
+@require_POST
+@merchant_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    """First POST: a confirmation (how many, how much money); second POST with `confirm`: run them."""
+    action = request.POST.get("action", "")
+    if action not in services.BULK_ACTIONS:
+        messages.error(request, _("请选择批量操作"))
+        return redirect("merchant:queue")
+    try:
+        ids = sorted({int(v) for v in request.POST.getlist("ids")})
+    except ValueError as exc:
+        raise Http404 from exc
+    if not ids:
+        messages.error(request, _("请先勾选售后单"))
+        return redirect("merchant:queue")
+    if len(ids) > BULK_MAX:
+        messages.error(request, _("一次最多处理 %(n)s 个售后单") % {"n": BULK_MAX})
+        return redirect("merchant:queue")
+    cases = list(case_list_for(request.user).filter(pk__in=ids).order_by("deadline_due_at", "id"))
+    if len(cases) != len(ids):
+        raise Http404  # any case the user may not see makes the whole request unknown
+    if request.POST.get("confirm") != "1":
+        allowed = [c for c in cases if action in available_actions(request.user, c)]
+        return render(request, "merchant/bulk_confirm.html", {
+            "action": action, "cases": cases, "count": len(cases), "allowed": len(allowed),
+            "money": services.bulk_money(action, allowed), "now": timezone.now(),
+        })
+    outcomes = services.bulk_run(action=action, cases=cases, user=request.user)
+    ok = sum(1 for o in outcomes if o.ok)
+    return render(request, "merchant/bulk_result.html", {
+        "action": action, "outcomes": outcomes, "ok": ok, "failed": len(outcomes) - ok,
+    })
+
+
+# --- case handling -----------------------------------------------------------------------------
+
+@require_GET
+@merchant_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id, details=True)
+    return render(request, "merchant/case.html", _case_context(request, case))
+
+
+def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> dict[str, Any]:
+    actions = available_actions(request.user, case)
+    own_reasons = list(RejectReason.objects.filter(shop=case.shop))
+    choices = reason_choices(case.shop, own_reasons)
+    order = case.order_item.order
+    region = Region.resolve(order.address_region)
+    shop_region = Region.resolve(case.shop.return_region)
+    ships_to_consumer = bool({"ship_replacement", "ship_repaired"} & set(actions))
+    evidence = list(case.evidence.all())
+    return {
+        "case": case,
+        "order": order,
+        "item": case.order_item,
+        "actions": actions,
+        "now": timezone.now(),
+        "party": party_for(case.deadline_name),
+        "consumer_region": " ".join(r.name for r in reversed(region.lineage())) if region else order.address_region,
+        "shop_region": " ".join(r.name for r in reversed(shop_region.lineage())) if shop_region else "",
+        "show_full_address": ships_to_consumer,
+        "consumer_evidence": [e for e in evidence if e.role == "consumer"],
+        "merchant_evidence": [e for e in evidence if e.role != "consumer"],
+        "evidence_count": len(evidence),
+        "events": list(case.events.all()),
+        "conversation": messages_visible(case, request.user),
+        "templates": list(ReplyTemplate.objects.filter(shop=case.shop)),
+        "reject_form": forms.get("reject_form") or RejectForm(choices=choices, prefix="reject"),
+        "refuse_form": forms.get("refuse_form") or RejectForm(choices=choices, prefix="refuse"),
+        "ship_form": forms.get("ship_form") or ShipForm(),
+        "evidence_open": not case.is_terminal,
+    }
+
+
+@require_POST
+@merchant_required
+def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    case = _case_for(request, case_id)
+    url = reverse("merchant:case", args=[case.pk])
+    if action not in ("approve", "reject", "confirm_receipt", "refuse_receipt", "ship_replacement",
+                      "ship_repaired", "approve_refund"):
+        raise Http404
+    data: dict[str, Any] = {}
+    invalid: dict[str, Any] = {}
+    if action in ("reject", "refuse_receipt"):
+        prefix = "reject" if action == "reject" else "refuse"
+        form = RejectForm(request.POST, choices=reason_choices(case.shop), prefix=prefix)
+        if form.is_valid():
+            data = {"reason": form.reason_text(), "reason_code": form.cleaned_data["reason_code"]}
+        else:
+            invalid[f"{prefix}_form"] = form
+    elif action in ("ship_replacement", "ship_repaired"):
+        form = ShipForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+        else:
+            invalid["ship_form"] = form
+    if invalid:
+        detail = _case_for(request, case_id, details=True)
+        messages.error(request, _("请检查填写的内容"))
+        return render(request, "merchant/case.html", _case_context(request, detail, **invalid), status=400)
+    try:
+        if action in ("confirm_receipt", "refuse_receipt"):
+            services.receipt_decide(case_id=case.pk, user=request.user, action=action, data=data,
+                                    files=request.FILES.getlist("files"), note=request.POST.get("note", ""))
+        else:
+            run_action(action, case_id=case.pk, user=request.user, data=data)
+    except DomainError as exc:
+        messages.error(request, services.error_message(exc))
+    else:
+        messages.success(request, _("已%(action)s：%(number)s") % {
+            "action": _action_text(action), "number": case.number})
+    return redirect(url)
+
+
+def _action_text(action: str) -> str:
+    from .templatetags.merchant_tags import action_label
+
+    return action_label(action)
+
+
+@require_POST
+@merchant_required
+def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id)
+    try:
+        message_post(case_id=case.pk, author=request.user, body=request.POST.get("body", ""))
+    except DomainError as exc:
+        messages.error(request, services.error_message(exc))
+    else:
+        messages.success(request, _("消息已发送"))
+    return redirect(reverse("merchant:case", args=[case.pk]) + "#conversation")
+
+
+@require_POST
+@merchant_required
+def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id)
+    from cases.evidence import evidence_add
+
+    try:
+        stored = evidence_add(case_id=case.pk, user=request.user, files=request.FILES.getlist("files"),
+                              note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, services.error_message(exc))
+    else:
+        messages.success(request, _("已上传 %(n)s 个凭证") % {"n": len(stored)})
+    return redirect(reverse("merchant:case", args=[case.pk]) + "#evidence")
+
+
+@require_GET
+@merchant_required
+def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    """The same file as /api/v1/evidence/<id>/file/, for the desk's own links (404 outside the shops)."""
+    from cases.api import evidence_file_response
+
+    evidence = CaseEvidence.objects.select_related("case").filter(
+        pk=evidence_id, case__shop__in=request.shops).first()  # type: ignore[attr-defined]
+    if evidence is None:
+        raise Http404
+    return evidence_file_response(evidence)
+
+
+# --- reply templates and reasons ------------------------------------------------------------------
+
+def _shop_of_post(request: HttpRequest) -> Shop:
+    code = request.POST.get("shop", "")
+    shop = next((s for s in request.shops if s.code == code), None)  # type: ignore[attr-defined]
+    if shop is None:
+        raise Http404
+    return shop
+
+
+@require_http_methods(["GET", "POST"])
+@merchant_required
+def templates_list(request: HttpRequest) -> HttpResponse:
+    shops = _chosen_shops(request)
+    form = ReplyTemplateForm()
+    if request.method == "POST":
+        shop = _shop_of_post(request)
+        form = ReplyTemplateForm(request.POST)
+        if form.is_valid():
+            try:
+                services.reply_template_save(shop=shop, user=request.user, title=form.cleaned_data["title"],
+                                             body=form.cleaned_data["body"])
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+            else:
+                messages.success(request, _("模板已保存"))
+                return redirect(reverse("merchant:templates") + (f"?shop={shop.code}" if len(shops) == 1 else ""))
+    reasons = RejectReason.objects.filter(shop__in=shops).select_related("shop")
+    return render(request, "merchant/templates.html", {
+        "shops": request.shops, "chosen": shops,  # type: ignore[attr-defined]
+        "shop_code": request.GET.get("shop", ""),
+        "templates": ReplyTemplate.objects.filter(shop__in=shops).select_related("shop"),
+        "form": form, "reason_form": RejectReasonForm(), "reasons": reasons,
+        "status": 400 if form.errors else 200,
+    }, status=400 if form.errors else 200)
+
+
+def _template_for(request: HttpRequest, template_id: int) -> ReplyTemplate:
+    template = ReplyTemplate.objects.select_related("shop").filter(
+        pk=template_id, shop__in=request.shops).first()  # type: ignore[attr-defined]
+    if template is None:
+        raise Http404
+    return template
+
+
+@require_http_methods(["GET", "POST"])
+@merchant_required
+def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
+    template = _template_for(request, template_id)
+    form = ReplyTemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reply_template_save(shop=template.shop, user=request.user, template=template,
+                                         title=form.cleaned_data["title"], body=form.cleaned_data["body"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+        else:
+            messages.success(request, _("模板已保存"))
+            return redirect("merchant:templates")
+    return render(request, "merchant/template_edit.html", {"form": form, "template": template},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+@merchant_required
+def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
+    services.reply_template_delete(template=_template_for(request, template_id))
+    messages.success(request, _("模板已删除"))
+    return redirect("merchant:templates")
+
+
+@require_POST
+@merchant_required
+def reason_add(request: HttpRequest) -> HttpResponse:
+    shop = _shop_of_post(request)
+    try:
+        services.reject_reason_add(shop=shop, code=request.POST.get("code"), label=request.POST.get("label"))
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("拒绝原因已添加"))
+    return redirect(reverse("merchant:templates") + "#reasons")
+
+
+@require_POST
+@merchant_required
+def reason_delete(request: HttpRequest, reason_id: int) -> HttpResponse:
+    reason = RejectReason.objects.filter(pk=reason_id, shop__in=request.shops).first()  # type: ignore[attr-defined]
+    if reason is None:
+        raise Http404
+    services.reject_reason_delete(reason=reason)
+    messages.success(request, _("拒绝原因已删除"))
+    return redirect(reverse("merchant:templates") + "#reasons")
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+@require_GET
+@merchant_required
+def metrics(request: HttpRequest) -> HttpResponse:
+    shops = _chosen_shops(request)
+    form = PeriodForm({"start": request.GET.get("from", ""), "end": request.GET.get("to", "")})
+    period = form.period()
+    from .templatetags.merchant_tags import kind_label, reason_label
+
+    sections = []
+    for shop in shops:
+        m = shop_metrics(shop, period)
+        sections.append({
+            "m": m,
+            "cases_chart": charts.column_chart([(f"{d:%m-%d}", n) for d, n in m.cases_per_day]),
+            "refunds_chart": charts.column_chart([(f"{d:%m-%d}", v) for d, v in m.refunds_per_day]),
+            "kind_bars": charts.bar_list([(kind_label(k), n) for k, n in m.by_kind.items()]),
+            "reason_bars": charts.bar_list(sorted(((reason_label(r), n) for r, n in m.by_reason.items()),
+                                                  key=lambda row: -row[1])),
+        })
+    return render(request, "merchant/metrics.html", {
+        "shops": request.shops, "shop_code": request.GET.get("shop", ""),  # type: ignore[attr-defined]
+        "period": period, "sections": sections,
+    })
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+def _export_limit() -> int:
+    return int(getattr(settings, "MERCHANT_EXPORT_SYNC_LIMIT", 10_000))
+
+
+@require_http_methods(["GET", "POST"])
+@merchant_required
+def export(request: HttpRequest) -> HttpResponse:
+    """Up to the limit, the CSV streams at once; above it, a background job writes a file."""
+    params = request.GET if request.method == "GET" else request.POST
+    shops = shops_selected(request.shops, params.get("shop"))  # type: ignore[attr-defined]
+    if shops is None:
+        raise Http404
+    filters = QueueFilters.from_params(params)
+    shop_ids = [s.pk for s in shops]
+    if request.method == "POST":
+        job = services.export_job_create(user=request.user, shops=shops, filters=filters)
+        return redirect("merchant:export-job", job_id=job.pk)
+    counts = queue_state_counts(shop_ids, filters)
+    total = counts[filters.state] if filters.state else sum(counts.values())
+    if total > _export_limit():
+        return render(request, "merchant/export_confirm.html", {
+            "total": total, "limit": _export_limit(), "params": {**filters.as_params(),
+                                                                  **({"shop": params["shop"]} if params.get("shop") else {})},
+        })
+    response = StreamingHttpResponse(services.csv_stream(shop_ids, filters), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cases-{timezone.localdate():%Y%m%d}.csv"'
+    return response
+
+
+def _job_for(request: HttpRequest, job_id: int) -> ExportJob:
+    """A job is shown only to a member of every shop it covers (a former member loses access)."""
+    job = ExportJob.objects.prefetch_related(Prefetch("shops")).filter(pk=job_id).first()
+    member_of = {s.pk for s in request.shops}  # type: ignore[attr-defined]
+    if job is None or not {s.pk for s in job.shops.all()} <= member_of or not job.shops.all():
+        raise Http404
+    return job
+
+
+@require_GET
+@merchant_required
+def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
+    template = "merchant/_export_progress.html" if request.htmx else "merchant/export_job.html"
+    return render(request, template, {"job": job})
+
+
+@require_GET
+@merchant_required
+def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
+    if job.status != ExportJob.Status.DONE or not job.file or not default_storage.exists(job.file):
+        raise Http404
+    response = FileResponse(default_storage.open(job.file, "rb"), content_type="text/csv; charset=utf-8",
+                            as_attachment=True, filename=job.file.rsplit("/", 1)[-1])
+    response["Cache-Control"] = "private, no-store"
+    return response
