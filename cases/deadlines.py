@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from . import policy
@@ -50,18 +52,47 @@ def running_deadline(case: AfterSalesCase) -> Deadline | None:
     return Deadline.objects.filter(case=case, fired_at__isnull=True, cancelled_at__isnull=True).first()
 
 
-def recompute_for_holidays(*, now: datetime | None = None) -> int:
-    """After the holiday calendar changes: every running clock's due time from its start, paused again."""
+def _active_seconds(started_at: datetime, due_at: datetime, holidays: Iterable) -> int:
+    """How long a clock runs between its start and due time, not counting the holidays it paused over."""
+    paused = timedelta(0)
+    for start, end in policy.holiday_intervals(holidays):
+        overlap = min(end, due_at) - max(start, started_at)
+        if overlap > timedelta(0):
+            paused += overlap
+    return max(int((due_at - started_at - paused).total_seconds()), 0)
+
+
+def recompute_for_holidays(*, now: datetime | None = None, previous: Iterable | None = None) -> int:
+    """After the holiday calendar changes, move every running clock by its overlap with the new calendar.
+
+    A clock's running time is what it runs between start and due time outside the holidays it was
+    computed with (`previous`: the calendar before the change). That keeps a pickup's extension
+    (due time later than start + duration) instead of throwing it away, and lets a removed holiday
+    give its days back. Without `previous`, a clock never runs less than its duration nor less than
+    it already had: adding a holiday moves clocks, removing one needs `previous` to move them back.
+    """
     now = now or timezone.now()
     holidays = list(Holiday.objects.all())
     moved = 0
-    for deadline in Deadline.objects.filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__gt=now):
-        due = policy.due_time(deadline.started_at, deadline.duration_seconds, holidays)
-        # A clock extended by a pickup keeps the later of the two.
-        extended = deadline.due_at - policy.due_time(deadline.started_at, deadline.duration_seconds, [])
-        if extended > timedelta(0) and not holidays:
-            continue
-        if due != deadline.due_at:
-            deadline_move(deadline=deadline, due_at=due)
-            moved += 1
+    with transaction.atomic():
+        running = (
+            Deadline.objects.select_for_update(skip_locked=True)
+            .filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__gt=now)
+            .order_by("pk")
+        )
+        for deadline in running:
+            start = deadline.started_at
+            if previous is not None:
+                seconds = _active_seconds(start, deadline.due_at, previous)
+                # Shift by what the change does to this clock; a due time that was consistent with the
+                # old calendar lands exactly on the new calendar's answer.
+                due = deadline.due_at + (
+                    policy.due_time(start, seconds, holidays) - policy.due_time(start, seconds, previous)
+                )
+            else:
+                seconds = max(deadline.duration_seconds, _active_seconds(start, deadline.due_at, holidays))
+                due = policy.due_time(start, seconds, holidays)
+            if due != deadline.due_at:
+                deadline_move(deadline=deadline, due_at=due)
+                moved += 1
     return moved

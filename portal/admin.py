@@ -1,0 +1,167 @@
+"""Marketplace records in the admin. They come from the shop system (import), so staff mostly look:
+platform staff see them; changing them needs Django's own model permissions (superusers, or what a
+supervisor is granted). Regions, wallets and tokens are read-only for everyone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiToken, Order, OrderItem, Product, Region, Shop, User, Wallet, WalletEntry
+
+admin.site.site_header = _("售后平台 · 客服工作台")
+admin.site.site_title = _("售后平台管理")
+admin.site.index_title = _("平台客服与仲裁")
+
+
+class StaffViewMixin:
+    """Platform staff (agents, supervisors) may look; writes follow the model permissions."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_platform_staff or super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_platform_staff or super().has_view_permission(request, obj)  # type: ignore[misc]
+
+
+class ReadOnlyMixin(StaffViewMixin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(StaffViewMixin, DjangoUserAdmin):
+    list_display = ["username", "role", "good_standing", "is_staff", "group_names", "email", "date_joined"]
+    list_filter = ["role", "good_standing", "is_staff", "groups"]
+    search_fields = ["username", "email", "phone"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        (_("售后平台"), {"fields": ["role", "good_standing", "phone"]}),
+    ]
+    add_fieldsets = [
+        *DjangoUserAdmin.add_fieldsets,
+        (_("售后平台"), {"fields": ["role", "good_standing"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("组"))
+    def group_names(self, obj: User) -> str:
+        return ", ".join(g.name for g in obj.groups.all())
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Only a superuser makes superusers or hands out raw permissions.
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
+
+@admin.register(Shop)
+class ShopAdmin(StaffViewMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "member_names", "return_region", "return_contact"]
+    search_fields = ["code", "name"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).prefetch_related("members")
+
+    @admin.display(description=_("成员"))
+    def member_names(self, obj: Shop) -> str:
+        return ", ".join(m.username for m in obj.members.all())
+
+
+@admin.register(Product)
+class ProductAdmin(StaffViewMixin, admin.ModelAdmin):
+    list_display = ["sku", "name", "shop", "category", "no_reason_returns", "warranty_days", "weight_grams"]
+    list_filter = ["category", "no_reason_returns", ("shop", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["sku", "name"]
+    list_select_related = ["shop"]
+    autocomplete_fields = ["shop"]
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    fields = ["position", "product", "quantity", "unit_price", "paid"]
+    autocomplete_fields = ["product"]
+
+
+@admin.register(Order)
+class OrderAdmin(StaffViewMixin, admin.ModelAdmin):
+    list_display = ["number", "consumer", "shop", "paid_at", "shipped_at", "signed_at", "points_used",
+                    "return_shipping_insurance"]
+    list_filter = ["return_shipping_insurance", ("shop", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["number", "consumer__username"]
+    list_select_related = ["consumer", "shop"]
+    date_hierarchy = "paid_at"
+    raw_id_fields = ["consumer"]
+    autocomplete_fields = ["shop"]
+    inlines = [OrderItemInline]
+
+
+@admin.register(Region)
+class RegionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent", "covered", "remote"]
+    list_filter = ["level", "covered", "remote"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+
+
+class WalletEntryInline(admin.TabularInline):
+    model = WalletEntry
+    extra = 0
+    fields = ["created_at", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason", "key"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_platform_staff or super().has_view_permission(request, obj)
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["user", "points"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    inlines = [WalletEntryInline]
+
+
+@admin.register(WalletEntry)
+class WalletEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "wallet", "points", "coupon_code", "reason"]
+    search_fields = ["wallet__user__username", "key", "reason"]
+    list_select_related = ["wallet__user"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Tokens by owner and lifetime only: the key is never stored, and not even its hash is shown."""
+
+    list_display = ["user", "created_at", "expires_at", "last_used_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    fields = ["user", "created_at", "expires_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Revoking a token is allowed to supervisors; nothing else is editable.
+        return request.user.is_supervisor
