@@ -315,3 +315,18 @@ def test_messages(consumer, merchant, agent, item, api):
     staff_view = [m["body"] for m in api(agent).get(f"/api/v1/cases/{case.pk}/messages/").json()["results"]]
     assert staff_view == ["hello", "note"]
     assert CaseEvent.objects.filter(case=case).count() == 1  # messages are not events
+
+
+def test_database_refuses_event_changes_on_postgresql(consumer, item):
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    case = new_case(consumer, item)
+    from django.db.utils import DatabaseError
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CaseEvent.objects.filter(case=case).update(action="tampered")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CaseEvent.objects.filter(case=case).delete()
+    assert CaseEvent.objects.get(case=case).action == "submit"
