@@ -25,6 +25,7 @@ from portal.models import Order, OrderItem, Shop, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 # States in the order a service desk works through them (tabs of the queue).
 QUEUE_STATES: list[str] = [s for s in State.values if s in OPEN_STATES]
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -248,6 +249,10 @@ class ShopMetrics:
     refunds_per_day: list[tuple[date, Decimal]] = field(default_factory=list)
 
 
+def _money(value: Decimal | None) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
 def shop_metrics(shop: Shop, period: Period) -> ShopMetrics:
     """One shop's after-sales figures for a period (definitions in docs/merchant-metrics.md).
 
@@ -285,11 +290,11 @@ def shop_metrics(shop: Shop, period: Period) -> ShopMetrics:
 
     orders = Order.objects.filter(shop=shop, paid_at__gte=lo, paid_at__lt=hi)
     m.orders = orders.count()
-    m.paid_amount = OrderItem.objects.filter(order__in=orders).aggregate(s=Sum("paid"))["s"] or ZERO
-    m.refund_amount = (
+    m.paid_amount = _money(OrderItem.objects.filter(order__in=orders).aggregate(s=Sum("paid"))["s"])
+    m.refund_amount = _money(
         Refund.objects.filter(case__shop=shop, case__order_item__order__paid_at__gte=lo,
                               case__order_item__order__paid_at__lt=hi)
-        .aggregate(s=Sum("amount"))["s"] or ZERO
+        .aggregate(s=Sum("amount"))["s"]
     )
     m.refund_rate = ratio(m.refund_amount, m.paid_amount)
     m.dispute_rate = ratio(m.escalated, m.orders)
@@ -310,5 +315,5 @@ def shop_metrics(shop: Shop, period: Period) -> ShopMetrics:
         .annotate(day=TruncDate("created_at", tzinfo=SHANGHAI)).order_by()
         .values("day").annotate(s=Sum("amount")).values_list("day", "s")
     )
-    m.refunds_per_day = [(d, refund_day.get(d) or ZERO) for d in period.days]
+    m.refunds_per_day = [(d, _money(refund_day.get(d))) for d in period.days]
     return m
