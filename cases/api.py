@@ -146,6 +146,7 @@ class CaseListView(APIView):
         return [CaseCreateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
+        operation_id="cases_list",
         parameters=[OpenApiParameter("state", str), OpenApiParameter("kind", str), OpenApiParameter("shop", str),
                     OpenApiParameter("ordering", str, enum=["deadline", "-deadline", "created_at", "-created_at"]),
                     OpenApiParameter("page", int), OpenApiParameter("page_size", int)],

@@ -21,9 +21,8 @@ from cases.models import AfterSalesCase
 from .api_support import Pagination
 from .errors import DomainError
 from .models import ApiToken, Order, OrderItem, Role
+from .views import login_failed, login_failure_key, login_locked
 
-LOGIN_FAILURES_ALLOWED = 10
-LOGIN_FAILURE_WINDOW = 15 * 60
 
 
 class TokenView(APIView):
@@ -42,18 +41,13 @@ class TokenView(APIView):
             raise DomainError("required", "username is required.", field="username")
         if not isinstance(password, str) or not password:
             raise DomainError("required", "password is required.", field="password")
-        key = f"login-failures:{username.lower()[:150]}"
-        if (cache.get(key) or 0) >= LOGIN_FAILURES_ALLOWED:
+        if login_locked(username):
             raise DomainError("rate_limited", "Too many failed logins for this user; try again later.", status=429)
         user = authenticate(request, username=username, password=password)
         if user is None:
-            try:
-                cache.add(key, 0, LOGIN_FAILURE_WINDOW)
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, LOGIN_FAILURE_WINDOW)
+            login_failed(username)
             raise DomainError("invalid_credentials", "Wrong username or password.", status=401)
-        cache.delete(key)
+        cache.delete(login_failure_key(username))
         return Response({"token": ApiToken.issue(user), "username": user.username, "role": user.role})
 
 

@@ -1,0 +1,63 @@
+"""Hardening: headers, login lockout, deploy checks, schema and docs offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_csp_has_no_inline_script(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Request-ID"]
+    assert b"<script>" not in response.content
+
+
+def test_web_login_locks_out_after_repeated_failures(client):
+    f.ConsumerFactory(username="victim")
+    for _ in range(10):
+        r = client.post("/accounts/login/", {"username": "victim", "password": "wrong"})
+        assert r.status_code == 200
+    r = client.post("/accounts/login/", {"username": "victim", "password": "pass1234"})
+    assert r.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_api_login_lockout_keys_on_username(api):
+    f.ConsumerFactory(username="victim2")
+    anon = api()
+    for _ in range(10):
+        assert anon.post("/api/v1/auth/token/", {"username": "victim2", "password": "x"}, format="json").status_code == 401
+    r = anon.post("/api/v1/auth/token/", {"username": "victim2", "password": "pass1234"}, format="json")
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+    f.ConsumerFactory(username="bystander")
+    r = anon.post("/api/v1/auth/token/", {"username": "bystander", "password": "pass1234"}, format="json")
+    assert r.status_code == 200
+
+
+def test_schema_and_docs_work_offline(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/v1/cases/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    body = docs.content.decode()
+    assert "cdn" not in body.lower() and "http://" not in body.replace("http://testserver", "")
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="k7Gq2vX9pL4mN8rT1wY6zB3cF5hJ0sD-e_aQiUoPlKjHgVbNmCxZ",
+               ALLOWED_HOSTS="shouhou.example", SECURE_SSL_REDIRECT="true", DATABASE_URL="sqlite:///:memory:")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
