@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import request_form, views
+from . import pickup, request_form, views
 
 app_name = "web"
 urlpatterns = [
@@ -15,4 +15,9 @@ urlpatterns = [
     path("cases/<int:case_id>/evidence/", views.case_evidence, name="case_evidence"),
     path("cases/<int:case_id>/evidence/<int:evidence_id>/file/", views.evidence_file, name="evidence_file"),
     path("notifications/", views.notifications, name="notifications"),
+]
+urlpatterns += [
+    path("cases/<int:case_id>/pickup/", pickup.pickup_book, name="pickup_book"),
+    path("cases/<int:case_id>/pickup/<int:pickup_id>/cancel/", pickup.pickup_cancel, name="pickup_cancel"),
+    path("cases/<int:case_id>/pickup/<int:pickup_id>/reschedule/", pickup.pickup_reschedule, name="pickup_reschedule"),
 ]
