@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch
@@ -10,6 +11,11 @@ from . import policy
 from .models import Pickup, PickupEvent
 
 PREFETCH_ATTR = "pickups_latest_first"
+
+
+def _local(moment: datetime) -> str:
+    """Slot times in Asia/Shanghai, as a person booking them reads them."""
+    return moment.astimezone(policy.SHANGHAI).isoformat()
 
 
 def pickups_with_details():  # type: ignore[no-untyped-def]
@@ -40,7 +46,7 @@ def pickup_dict(pickup: Pickup, *, unmasked: bool = False) -> dict[str, Any]:
         "state": pickup.state,
         "courier": pickup.courier.code,
         "courier_name": pickup.courier.name,
-        "slot": {"id": pickup.slot_id, "start": pickup.slot.start.isoformat(), "end": pickup.slot.end.isoformat()},
+        "slot": {"id": pickup.slot_id, "start": _local(pickup.slot.start), "end": _local(pickup.slot.end)},
         "waybill": pickup.waybill or None,
         "fee": str(pickup.fee),
         "payer": pickup.payer,
@@ -86,7 +92,7 @@ def options_dict(assessment: Any) -> dict[str, Any]:
         "region": assessment.region.code if assessment.region is not None else None,
         "weight_grams": assessment.parcel.weight_grams,
         "slots": [
-            {"id": s.pk, "start": s.start.isoformat(), "end": s.end.isoformat(), "remaining": s.remaining}
+            {"id": s.pk, "start": _local(s.start), "end": _local(s.end), "remaining": s.remaining}
             for s in assessment.slots
         ] if assessment.eligible else [],
     }
