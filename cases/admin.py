@@ -222,11 +222,11 @@ class AfterSalesCaseAdmin(ReadOnlyAdmin):
 
     def _assign(self, request: HttpRequest, queryset: QuerySet, assignee: Any) -> None:
         done, refused = 0, []
-        for case in queryset.only("pk", "number"):
+        for case_id, number in queryset.values_list("pk", "number"):
             try:
-                case_assign(case_id=case.pk, actor=request.user, assignee=assignee)
+                case = case_assign(case_id=case_id, actor=request.user, assignee=assignee)
             except CaseError as exc:
-                refused.append(f"{case.number}: {exc.detail}")
+                refused.append(f"{number}: {exc.detail}")
             else:
                 done += 1
                 self.log_change(request, case, gettext("处理人：%(name)s") % {
