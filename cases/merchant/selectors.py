@@ -254,7 +254,7 @@ def _money(value: Decimal | None) -> Decimal:
 
 
 def shop_metrics(shop: Shop, period: Period) -> ShopMetrics:
-    """One shop's after-sales figures for a period (definitions in docs/merchant-metrics.md).
+    """One shop's after-sales figures for a period (definitions also shown on the page, 指标口径).
 
     - cases, by kind/reason, auto-approved, escalated: cases *opened* in the period;
     - first response: `first_response_at − created_at` of those cases that have one;
