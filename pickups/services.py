@@ -444,6 +444,9 @@ def pickup_fail(*, pickup_id: int, reason: str, source: str = EventSource.SYSTEM
 # --- courier status events ------------------------------------------------------------------------
 
 STATUS_ALIASES = {"accepted": "dispatched", "no_show": "failed", "missed": "failed"}
+# A pickup event is named after the transition it made (the same names as the system's and consumer's).
+TRANSITION_FOR_STATUS = {"dispatched": "dispatch", "picked_up": "pick_up", "in_transit": "depart",
+                         "delivered": "deliver", "inspection_failed": "fail_inspection", "failed": "fail"}
 
 
 def pickup_apply_status(*, pickup: Pickup, status: str, data: dict[str, Any], now: datetime) -> str:
@@ -471,7 +474,8 @@ def pickup_apply_status(*, pickup: Pickup, status: str, data: dict[str, Any], no
     else:
         raise TransitionNotAllowed(f"unknown status {status}")
     pickup.save()
-    _event(pickup, action=status, from_state=from_state, source=EventSource.COURIER, at=now, payload=payload)
+    _event(pickup, action=TRANSITION_FOR_STATUS[status], from_state=from_state, source=EventSource.COURIER, at=now,
+           payload=payload)
     case = pickup.case
     if status == "picked_up":
         from cases.services import case_ship_return
