@@ -167,6 +167,8 @@ class CaseListView(APIView):
 
     @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})
     def post(self, request: Request) -> Response:
+        if request.user.role != "consumer" or request.user.is_platform_staff:
+            raise DomainError("permission_denied", "Only consumers open after-sales cases.", status=403)
         data = _data(request)
         for required in ("order_item", "kind", "reason"):
             if data.get(required) in (None, ""):

@@ -57,6 +57,10 @@ class SimulatedGateway:
                     )
             except IntegrityError:
                 existing = SimulatedPayout.objects.get(idempotency_key=idempotency_key)
+        if settings.SIMULATED_PAYMENT_DELAY_SECONDS:
+            import time
+
+            time.sleep(settings.SIMULATED_PAYMENT_DELAY_SECONDS)  # a slow provider: the window a crash hits
         if SimulatedGateway.timeout_next > 0:
             # The provider paid but the answer never arrived: the caller must retry with the same key.
             SimulatedGateway.timeout_next -= 1

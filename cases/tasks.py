@@ -36,12 +36,13 @@ def retry_pending_refunds() -> int:
     """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database."""
     from datetime import timedelta
 
+    from django.conf import settings
     from django.utils import timezone
 
     from .choices import RefundStatus
     from .models import Refund
 
-    stale = timezone.now() - timedelta(minutes=2)
+    stale = timezone.now() - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
     ids = list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale).values_list("pk", flat=True)[:500])
     for refund_id in ids:
         execute_refund.delay(refund_id)

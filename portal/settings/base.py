@@ -212,7 +212,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "retry-pending-refunds": {
         "task": "cases.tasks.retry_pending_refunds",
-        "schedule": 60.0,
+        "schedule": float(os.environ.get("REFUND_RETRY_SWEEP_SECONDS", "60")),
     },
     "sweep-pickups": {
         "task": "pickups.tasks.sweep_pickups",
@@ -232,6 +232,9 @@ FAST_REFUND_LIMIT = Decimal(os.environ.get("FAST_REFUND_LIMIT", "500.00"))
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_MAX_FILES = 9
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "cases.payments.SimulatedGateway")
+# A pending refund whose payout task went missing (worker killed, broker flushed) is retried after this.
+REFUND_RETRY_AFTER_SECONDS = int(os.environ.get("REFUND_RETRY_AFTER_SECONDS", "120"))
+SIMULATED_PAYMENT_DELAY_SECONDS = float(os.environ.get("SIMULATED_PAYMENT_DELAY_SECONDS", "0"))
 COURIER_WEBHOOK_TOLERANCE_SECONDS = 300
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 

@@ -1,0 +1,55 @@
+"""A worker SIGKILLed in the middle of a payout: after recovery every refund is paid exactly once."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cases import services
+from cases.models import Refund
+from cases.payments import SimulatedPayout
+from tests import factories as f
+from tests.workers import celery_processes, wait_until, worker_env
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+ROUNDS = int(os.environ.get("CRASH_ROUNDS", "100" if os.environ.get("SOAK") else "5"))
+
+
+def test_kill_worker_mid_payout(postgres, redis_url, tmp_path, monkeypatch):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    consumer = f.ConsumerFactory(username="crash", good_standing=False)
+    merchant = f.MerchantFactory(username="crash-m")
+    shop = f.ShopFactory(code="crash", members=[merchant])
+    from django.db import transaction
+
+    # the approvals below run here; their payout tasks are left to the worker processes
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: None)
+    refunds = []
+    for _ in range(ROUNDS):
+        item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop))
+        case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                    quantity=1, amount="20.00")
+        services.case_approve(case_id=case.pk, actor=merchant)
+        refunds.append(Refund.objects.get(case=case))
+    env = worker_env(redis_url, SIMULATED_PAYMENT_DELAY_SECONDS="1.5", REFUND_RETRY_AFTER_SECONDS="0",
+                     REFUND_RETRY_SWEEP_SECONDS="1")
+    kills = 0
+    with celery_processes(env, tmp_path) as procs:
+        worker = procs.worker("payer", concurrency=1)
+        procs.beat(tmp_path / "beat")
+        for refund in refunds:
+            # the provider has recorded the payout but the worker has not yet marked the refund: kill it now
+            wait_until(lambda r=refund: SimulatedPayout.objects.filter(idempotency_key=r.idempotency_key).exists(),
+                       timeout=60, what="a payout in flight")
+            if Refund.objects.get(pk=refund.pk).status == "pending":
+                procs.kill(worker)
+                kills += 1
+                worker = procs.worker(f"payer{kills}", concurrency=1)
+        wait_until(lambda: Refund.objects.filter(pk__in=[r.pk for r in refunds], status="succeeded").count()
+                   == len(refunds), timeout=120, what="every refund paid after the crashes")
+    assert kills >= 1
+    for refund in refunds:
+        assert SimulatedPayout.objects.filter(idempotency_key=refund.idempotency_key).count() == 1
