@@ -15,6 +15,7 @@ rather than guessed, because the marketplace's clock zone is not ours to assume.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -69,20 +70,33 @@ class DictSource:
 
 
 class FileSource:
-    """A JSON file parsed incrementally: only one top-level array element is decoded at a time."""
+    """A JSON file parsed incrementally: only one top-level array element is decoded at a time.
+
+    The first scan reads the whole file (checking its syntax) and notes the byte offset where each
+    section's array starts; later scans seek straight to the one section they want.
+    """
 
     def __init__(self, path: str, *, chunk_size: int = 1 << 16,
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.path, self.chunk_size, self.progress = path, chunk_size, progress
         self.size = os.path.getsize(path)
+        self.offsets: dict[str, int] | None = None
 
     def records(self, section: str) -> Iterator[tuple[int, Any]]:
-        for name, index, record in self._scan(wanted=section):
-            if name == section and index is not None:
-                yield index, record
+        if self.offsets is None:
+            yield from self._scan(wanted=section)
+        elif section in self.offsets:
+            reader = _StreamReader(self.path, self.chunk_size, self.progress, self.size,
+                                   start=self.offsets[section])
+            try:
+                reader.expect("[")
+                yield from _array(reader, section)
+            finally:
+                reader.close()
 
-    def _scan(self, *, wanted: str) -> Iterator[tuple[str, int | None, Any]]:
+    def _scan(self, *, wanted: str) -> Iterator[tuple[int, Any]]:
         reader = _StreamReader(self.path, self.chunk_size, self.progress, self.size)
+        offsets: dict[str, int] = {}
         try:
             reader.expect("{")
             if reader.peek() == "}":
@@ -94,22 +108,14 @@ class FileSource:
                         raise ImportError_("", "invalid JSON: object keys must be strings")
                     reader.expect(":")
                     if key in SECTIONS and reader.peek() == "[":
+                        offsets[key] = reader.byte_offset()
                         reader.advance(1)
-                        index = 0
-                        if reader.peek() == "]":
-                            reader.advance(1)
+                        items = _array(reader, key)
+                        if key == wanted:
+                            yield from items
                         else:
-                            while True:
-                                item = reader.value()
-                                if key == wanted:
-                                    yield key, index, item
-                                index += 1
-                                sep = reader.peek()
-                                reader.advance(1)
-                                if sep == "]":
-                                    break
-                                if sep != ",":
-                                    raise ImportError_(f"{key}[{index}]", "invalid JSON: expected ',' or ']'")
+                            for _ in items:
+                                pass
                     else:
                         value = reader.value()
                         if key in SECTIONS and value is not None:
@@ -124,35 +130,61 @@ class FileSource:
                 raise ImportError_("", "invalid JSON: extra data after the document")
         finally:
             reader.close()
+        self.offsets = offsets
+
+
+def _array(reader: _StreamReader, key: str) -> Iterator[tuple[int, Any]]:
+    """The elements of an array whose '[' was just read."""
+    if reader.peek() == "]":
+        reader.advance(1)
+        return
+    index = 0
+    while True:
+        yield index, reader.value()
+        index += 1
+        sep = reader.peek()
+        reader.advance(1)
+        if sep == "]":
+            return
+        if sep != ",":
+            raise ImportError_(f"{key}[{index}]", "invalid JSON: expected ',' or ']'")
 
 
 class _StreamReader:
     """Just enough of an incremental JSON reader: raw_decode on a sliding buffer of the file."""
 
     def __init__(self, path: str, chunk_size: int, progress: Callable[[int, int], None] | None,
-                 size: int) -> None:
-        self.file: IO[str] = open(path, encoding="utf-8")  # noqa: SIM115 - closed by close()
+                 size: int, *, start: int = 0) -> None:
+        self.file: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by close()
+        if start:
+            self.file.seek(start)
+        self.text = codecs.getincrementaldecoder("utf-8")()
         self.chunk_size, self.progress, self.size = chunk_size, progress, size
         self.decoder = json.JSONDecoder(parse_float=Decimal)
-        self.buf, self.pos, self.eof, self.consumed = "", 0, False, 0
+        self.buf, self.pos, self.eof = "", 0, False
+        self.base = start  # byte offset of buf[0] in the file
 
     def close(self) -> None:
         self.file.close()
+
+    def byte_offset(self) -> int:
+        return self.base + len(self.buf[:self.pos].encode("utf-8"))
 
     def _fill(self, at_least: int) -> bool:
         if self.eof:
             return False
         if self.pos:
+            self.base += len(self.buf[:self.pos].encode("utf-8"))
             self.buf = self.buf[self.pos:]
             self.pos = 0
         data = self.file.read(max(self.chunk_size, at_least))
         if not data:
+            self.text.decode(b"", final=True)
             self.eof = True
             return False
-        self.buf += data
+        self.buf += self.text.decode(data)
         if self.progress is not None:
-            self.consumed = self.file.buffer.tell() if hasattr(self.file, "buffer") else self.consumed
-            self.progress(min(self.consumed, self.size), self.size)
+            self.progress(min(self.file.tell(), self.size), self.size)
         return True
 
     def _skip_ws(self) -> None:

@@ -213,3 +213,20 @@ def test_streamed_import_of_many_orders(tmp_path):
     call_command("import_marketplace", str(file), "--json", stdout=out, stderr=StringIO())
     again = json.loads(out.getvalue())
     assert again["created"]["orders"] == 0 and again["updated"]["orders"] == 0 and again["orders"] == 5000
+
+
+def test_streamed_sections_in_any_order_with_tiny_chunks(tmp_path):
+    """Orders before the users, shops and products they name; chunks small enough to split characters."""
+    from portal.importer import FileSource, Importer
+
+    base = doc()
+    reordered = {"orders": base["orders"], "extra": {"ignored": [1, 2, {"x": "长文本" * 50}]},
+                 "products": base["products"], "users": base["users"], "shops": base["shops"]}
+    file = tmp_path / "reordered.json"
+    file.write_text(json.dumps(reordered, ensure_ascii=False, indent=1), encoding="utf-8")
+    importer = Importer(FileSource(str(file), chunk_size=7))
+    importer.validate()
+    counts = importer.write()
+    assert counts["created"]["orders"] == 3 and counts["created"]["users"] == 5
+    assert Shop.objects.get(code="imp-acme").return_line == "文三路 1 号"
+    assert Product.objects.get(sku="IMP-APPLE").name == "苹果"
