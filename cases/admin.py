@@ -86,6 +86,17 @@ class SettingsAdmin(StaffViewMixin, admin.ModelAdmin):
 
 # --- the arbitration queue ------------------------------------------------------------------
 
+def titled(filter_class: type, title: Any) -> type:
+    """A field filter under our own (translated) title; the models carry no verbose names yet."""
+
+    class Titled(filter_class):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
+
+
 class QueueFilter(SimpleListFilter):
     """Opens on the arbitration queue; every other state (and all cases) one click away."""
 
@@ -185,11 +196,14 @@ class OverdueFilter(SimpleListFilter):
 class AfterSalesCaseAdmin(ReadOnlyAdmin):
     """The queue. Opening a case goes to its review page, where the services do the work."""
 
-    list_display = ["number_link", "state_badge", "kind", "reason", "shop", "consumer", "amount",
-                    "created_at", "deadline_due_at", "overdue", "assignee"]
+    list_display = ["number_link", "state_badge", "kind_col", "reason_col", "shop_col", "consumer_col", "amount_col",
+                    "created_col", "deadline_col", "overdue_col", "assignee_col"]
     list_display_links = None
-    list_filter = [QueueFilter, OverdueFilter, AssigneeFilter, ("shop", admin.RelatedOnlyFieldListFilter),
-                   "kind", "reason", AmountFilter, "escalated"]
+    list_filter = [QueueFilter, OverdueFilter, AssigneeFilter,
+                   ("shop", titled(admin.RelatedOnlyFieldListFilter, _("店铺"))),
+                   ("kind", titled(admin.ChoicesFieldListFilter, _("类型"))),
+                   ("reason", titled(admin.ChoicesFieldListFilter, _("原因"))), AmountFilter,
+                   ("escalated", titled(admin.BooleanFieldListFilter, _("平台已介入")))]
     search_fields = ["number", "order_item__order__number", "consumer__username", "shop__code", "shop__name"]
     list_select_related = ["shop", "consumer", "assignee"]
     list_per_page = 50
@@ -211,6 +225,47 @@ class AfterSalesCaseAdmin(ReadOnlyAdmin):
     @admin.display(description=_("状态"), ordering="state")
     def state_badge(self, obj: AfterSalesCase) -> str:
         return format_html('<span class="sh-badge sh-state-{}">{}</span>', obj.state, obj.get_state_display())
+
+    @admin.display(description=_("类型"), ordering="kind")
+    def kind_col(self, obj: AfterSalesCase) -> str:
+        return obj.get_kind_display()
+
+    @admin.display(description=_("原因"), ordering="reason")
+    def reason_col(self, obj: AfterSalesCase) -> str:
+        return obj.get_reason_display()
+
+    @admin.display(description=_("店铺"), ordering="shop__code")
+    def shop_col(self, obj: AfterSalesCase) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("admin:cases_shop", args=[obj.shop.code]), obj.shop.name)
+
+    @admin.display(description=_("买家"), ordering="consumer__username")
+    def consumer_col(self, obj: AfterSalesCase) -> str:
+        return obj.consumer.username
+
+    @admin.display(description=_("金额"), ordering="amount")
+    def amount_col(self, obj: AfterSalesCase) -> str:
+        return f"¥{obj.amount}"
+
+    @admin.display(description=_("申请时间"), ordering="created_at")
+    def created_col(self, obj: AfterSalesCase) -> str:
+        return timezone.localtime(obj.created_at, policy.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description=_("当前时限"), ordering="deadline_due_at")
+    def deadline_col(self, obj: AfterSalesCase) -> str:
+        if not obj.deadline_due_at:
+            return "—"
+        due = timezone.localtime(obj.deadline_due_at, policy.SHANGHAI).strftime("%m-%d %H:%M")
+        return format_html('{}<br><span class="sh-muted">{}</span>', due, obj.get_deadline_name_display())
+
+    @admin.display(description=_("超时"), ordering="overdue")
+    def overdue_col(self, obj: AfterSalesCase) -> str:
+        if not obj.overdue:
+            return ""
+        return format_html('<span class="sh-badge sh-badge-danger">{}</span>', gettext("裁决超时"))
+
+    @admin.display(description=_("处理人"), ordering="assignee__username")
+    def assignee_col(self, obj: AfterSalesCase) -> str:
+        return obj.assignee.username if obj.assignee else "—"
 
     @admin.action(description=_("分配给我"))
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -237,7 +292,9 @@ class AfterSalesCaseAdmin(ReadOnlyAdmin):
             self.message_user(request, line, messages.ERROR)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "counts": selectors.team_counts(request.user)}
+        extra_context = {**(extra_context or {}), "counts": selectors.team_counts(request.user),
+                         "title": gettext("仲裁队列") if request.GET.get("state", "arbitration") == "arbitration"
+                         else gettext("售后单")}
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
@@ -317,10 +374,34 @@ class CaseMessageAdmin(ReadOnlyAdmin):
         return obj.body if len(obj.body) <= 60 else obj.body[:60] + "…"
 
 
+class RunningFilter(SimpleListFilter):
+    title = _("计时状态")
+    parameter_name = "running"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("进行中")), ("no", _("已触发或已取消"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        running = {"fired_at__isnull": True, "cancelled_at__isnull": True}
+        if self.value() == "yes":
+            return queryset.filter(**running)
+        if self.value() == "no":
+            return queryset.exclude(**running)
+        return queryset
+
+
 @admin.register(Deadline)
 class DeadlineAdmin(ReadOnlyAdmin):
-    list_display = ["case", "name", "state", "started_at", "due_at", "remind_at", "fired_at", "cancelled_at"]
-    list_filter = ["name", "state"]
+    list_display = ["case", "name_col", "state", "started_at", "due_col", "remind_at", "fired_at", "cancelled_at"]
+    list_filter = [RunningFilter, "name", "state"]
+
+    @admin.display(description=_("时限"), ordering="name")
+    def name_col(self, obj: Deadline) -> str:
+        return obj.get_name_display()
+
+    @admin.display(description=_("截止时间"), ordering="due_at")
+    def due_col(self, obj: Deadline) -> str:
+        return timezone.localtime(obj.due_at, policy.SHANGHAI).strftime("%Y-%m-%d %H:%M")
     search_fields = ["case__number"]
     list_select_related = ["case"]
     readonly_fields = [f.name for f in Deadline._meta.fields]
@@ -332,6 +413,8 @@ class HolidayForm(forms.ModelForm):
     class Meta:
         model = Holiday
         fields = ["name", "start_date", "end_date"]
+        labels = {"name": _("名称"), "start_date": _("开始日期（含）"), "end_date": _("结束日期（含）")}
+        help_texts = {"start_date": _("上海时间自然日；保存后所有进行中的计时按重叠时长顺延")}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -348,8 +431,24 @@ class HolidayAdmin(SettingsAdmin):
     """Every running clock pauses over a holiday: saving or deleting one moves their due times now."""
 
     form = HolidayForm
-    list_display = ["name", "start_date", "end_date", "days"]
+    list_display = ["name_col", "start_col", "end_col", "days"]
     date_hierarchy = "start_date"
+
+    @admin.display(description=_("名称"), ordering="name")
+    def name_col(self, obj: Holiday) -> str:
+        return obj.name
+
+    @admin.display(description=_("开始日期"), ordering="start_date")
+    def start_col(self, obj: Holiday) -> Any:
+        return obj.start_date
+
+    @admin.display(description=_("结束日期"), ordering="end_date")
+    def end_col(self, obj: Holiday) -> Any:
+        return obj.end_date
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "title": gettext("平台节假日（暂停所有进行中的计时）")}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("天数"))
     def days(self, obj: Holiday) -> int:

@@ -17,6 +17,8 @@ from .models import ApiToken, Order, OrderItem, Product, Region, Shop, User, Wal
 admin.site.site_header = _("售后平台 · 客服工作台")
 admin.site.site_title = _("售后平台管理")
 admin.site.index_title = _("平台客服与仲裁")
+# The workspace has its own top navigation; the sidebar only took width from the review page.
+admin.site.enable_nav_sidebar = False
 
 
 class StaffViewMixin:

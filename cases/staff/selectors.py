@@ -135,6 +135,7 @@ class Review:
     rule: list[tuple[str, str]]
     history: ShopHistory
     refund: Any
+    ruling: dict[str, Any] | None = None
 
 
 def review_case(case_id: int, *, now: datetime | None = None) -> Review | None:
@@ -152,6 +153,14 @@ def review_case(case_id: int, *, now: datetime | None = None) -> Review | None:
     if case is None:
         return None
     events = list(case.events.all())
+    action_labels, state_labels = dict(Action.choices), dict(State.choices)
+    ruling: dict[str, Any] | None = None
+    for event in events:
+        event.action_label = action_labels.get(event.action, event.action)
+        event.from_label = state_labels.get(event.from_state or "", "—")
+        event.to_label = state_labels.get(event.to_state, event.to_state)
+        if event.action == Action.RULE:
+            ruling = {**(event.payload or {}), "at": event.at, "by": event.actor_username}
     evidence = list(case.evidence.all())
     consumer_statements, merchant_statements = party_statements(case, events)
     others = AfterSalesCase.objects.filter(order_item=case.order_item).exclude(pk=case.pk).select_related("refund")
@@ -169,6 +178,7 @@ def review_case(case_id: int, *, now: datetime | None = None) -> Review | None:
         rule=lifecycle_rule(case, claim),
         history=shop_history(case.shop, now=now),
         refund=getattr(case, "refund", None) if _has_refund(case) else None,
+        ruling=ruling,
     )
 
 
