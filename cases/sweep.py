@@ -75,23 +75,29 @@ def _fire_locked(deadline: Deadline, now: datetime) -> bool:
     return True
 
 
-def deadlines_sweep(*, now: datetime | None = None, batch: int = 200, limit: int | None = None) -> int:
-    """Fire every due deadline now; any number of sweepers may run at once (skip_locked)."""
+def deadlines_sweep(*, now: datetime | None = None, batch: int = 500, limit: int | None = None) -> int:
+    """Fire every due deadline now; any number of sweepers may run at once (skip_locked).
+
+    Each batch is locked (deadline and case rows), fired with bulk statements where the expiry is a
+    plain transition (cases.bulk), and one case at a time otherwise.
+    """
+    from .bulk import fire_batch
+
     fired = 0
     while limit is None or fired < limit:
         moment = now or timezone.now()
         with transaction.atomic():
             rows = list(
                 Deadline.objects.select_for_update(skip_locked=True, of=("self", "case"))
-                .select_related("case")
+                .select_related("case__order_item__order", "case__consumer", "case__shop")
                 .filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=moment)
                 .order_by("due_at")[:batch]
             )
             if not rows:
                 break
-            for deadline in rows:
+            for deadline in fire_batch(rows, moment):
                 _fire_locked(deadline, moment)
-                fired += 1
+            fired += len(rows)
     reminders_send(now=now)
     return fired
 

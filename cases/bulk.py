@@ -1,0 +1,170 @@
+"""The system's expiry actions applied to a batch of locked cases at once.
+
+The same transitions, audit events, clocks, refunds and notifications as the one-case services
+(`services._run`), written with bulk statements so a sweep fires thousands of deadlines a second.
+Anything unusual (a refund that restores points or a coupon) goes through the one-case path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from . import policy
+from .choices import Action, ActorRole, DeadlineName, State
+from .deadlines import active_holidays
+from .models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund
+from .notifications import NEXT_PARTY_TEXT, notify_staff
+
+log = logging.getLogger("cases")
+
+# deadline name → (action, transition, event payload)
+EXPIRY: dict[str, tuple[str, str, dict[str, Any]]] = {
+    DeadlineName.MERCHANT_RESPONSE: (Action.APPROVE, "approve", {"auto": True}),
+    DeadlineName.CONSUMER_REVISE: (Action.EXPIRE, "expire", {}),
+    DeadlineName.CONSUMER_SHIP: (Action.EXPIRE, "expire", {}),
+    DeadlineName.MERCHANT_RECEIVE: (Action.CONFIRM_RECEIPT, "confirm_receipt", {"auto": True}),
+    DeadlineName.MERCHANT_SHIP_REPLACEMENT: (Action.ESCALATE, "escalate", {}),
+    DeadlineName.MERCHANT_REPAIR: (Action.ESCALATE, "escalate", {}),
+    DeadlineName.CONSUMER_CONFIRM: (Action.CONFIRM_COMPLETION, "confirm_completion", {}),
+    DeadlineName.EVIDENCE: (Action.CLOSE_EVIDENCE, "close_evidence", {}),
+}
+CASE_FIELDS = ["state", "closure_reason", "refund_amount", "refund_on_receipt", "auto_approved", "escalated",
+               "closed_at", "deadline_name", "deadline_due_at", "updated_at"]
+
+
+def _needs_single_path(case: AfterSalesCase) -> bool:
+    order = case.order_item.order
+    return bool(order.points_used or order.coupon_code)
+
+
+def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
+    """Fire locked, due deadlines whose cases are still in the guarded state.
+
+    Returns the deadlines left for the one-case path. Must run inside the sweep's transaction.
+    """
+    from .refunds import refund_create
+
+    leftovers: list[Deadline] = []
+    moved: list[tuple[Deadline, AfterSalesCase, str, str]] = []
+    for deadline in deadlines:
+        case = deadline.case
+        if deadline.name not in EXPIRY or case.state != deadline.state:
+            leftovers.append(deadline)
+            continue
+        action, transition, _ = EXPIRY[deadline.name]
+        from_state = case.state
+        if deadline.name == DeadlineName.MERCHANT_RESPONSE:
+            case.auto_approved = True
+        getattr(case, transition)()
+        moved.append((deadline, case, action, from_state))
+    if not moved:
+        return leftovers
+
+    holidays = active_holidays(now)
+    durations: dict[tuple[str, str, str], int] = {}
+    new_deadlines = []
+    refunds_one_by_one: list[AfterSalesCase] = []
+    refunds_bulk: list[Refund] = []
+    existing_refunds = set(
+        Refund.objects.filter(case_id__in=[c.pk for _, c, _, _ in moved]).values_list("case_id", flat=True)
+    )
+    for deadline, case, _action, _from_state in moved:
+        deadline.fired_at = now
+        case.updated_at = now
+        name = policy.DEADLINE_FOR_STATE.get(case.state)
+        if name is None:
+            case.deadline_name, case.deadline_due_at = "", None
+        else:
+            key = (name, case.kind, case.reason)
+            if key not in durations:
+                durations[key] = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now)
+            seconds = durations[key]
+            due = policy.due_time(now, seconds, holidays)
+            new_deadlines.append(Deadline(case=case, name=name, state=case.state, started_at=now,
+                                          duration_seconds=seconds, due_at=due,
+                                          remind_at=policy.reminder_time(now, due, seconds)))
+            case.deadline_name, case.deadline_due_at = name, due
+        if case.is_terminal and case.closed_at is None:
+            case.closed_at = now
+        if case.state == State.REFUNDED and case.pk not in existing_refunds:
+            if _needs_single_path(case):
+                refunds_one_by_one.append(case)
+            else:
+                amount = case.refund_amount if case.refund_amount is not None else case.amount
+                refunds_bulk.append(Refund(case=case, amount=Decimal(amount), idempotency_key=f"refund-{case.number}",
+                                           created_at=now))
+    Deadline.objects.filter(pk__in=[d.pk for d, _, _, _ in moved]).update(fired_at=now)
+    _update_cases([c for _, c, _, _ in moved])
+    Deadline.objects.bulk_create(new_deadlines)
+    CaseEvent.objects.bulk_create([
+        CaseEvent(case=case, at=now, actor=None, actor_username=None, role=ActorRole.SYSTEM, action=action,
+                  from_state=from_state, to_state=case.state, payload=dict(EXPIRY[d.name][2]))
+        for d, case, action, from_state in moved
+    ])
+    created = Refund.objects.bulk_create(refunds_bulk)
+    for case in refunds_one_by_one:
+        refund_create(case=case, amount=case.refund_amount if case.refund_amount is not None else case.amount)
+    if created:
+        ids = [r.pk for r in created] if all(r.pk for r in created) else list(
+            Refund.objects.filter(case__in=[r.case for r in refunds_bulk]).values_list("pk", flat=True))
+        transaction.on_commit(lambda: _enqueue_payouts(ids))
+    _notify(moved)
+    for _deadline, case, action, from_state in moved:
+        log.info("case %s: %s by system, %s → %s", case.number, action, from_state, case.state,
+                 extra={"case": case.number})
+    return leftovers
+
+
+def _update_cases(cases: list[AfterSalesCase]) -> None:
+    """One UPDATE per group of cases whose new values are the same (they share `now` and the clock)."""
+    from django.db.models import F
+
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for case in cases:
+        values = []
+        for name in CASE_FIELDS:
+            value = getattr(case, name)
+            if name == "refund_amount" and value is not None and value == case.amount:
+                value = "=amount"
+            values.append(value)
+        groups[tuple(values)].append(case.pk)
+    for values, ids in groups.items():
+        update = dict(zip(CASE_FIELDS, values, strict=True))
+        if update["refund_amount"] == "=amount":
+            update["refund_amount"] = F("amount")
+        AfterSalesCase.objects.filter(pk__in=ids).update(**update)
+
+
+def _enqueue_payouts(refund_ids: list[int]) -> None:
+    from .refunds import _enqueue_payout
+
+    for refund_id in refund_ids:
+        _enqueue_payout(refund_id)
+
+
+def _notify(moved: list[tuple[Deadline, AfterSalesCase, str, str]]) -> None:
+    shop_ids = {case.shop_id for _, case, _, _ in moved}
+    members: dict[int, list] = defaultdict(list)
+    from portal.models import Shop
+
+    for shop in Shop.objects.filter(pk__in=shop_ids).prefetch_related("members"):
+        members[shop.pk] = list(shop.members.all())
+    rows = []
+    for _deadline, case, action, _from_state in moved:
+        party, template = NEXT_PARTY_TEXT.get(case.state, ("both", "售后单 {n} 有新进展"))
+        users = []
+        if party in ("consumer", "both"):
+            users.append(case.consumer)
+        if party in ("merchant", "both"):
+            users.extend(members.get(case.shop_id, []))
+        text = template.format(n=case.number)
+        rows.extend(Notification(user=u, case=case, kind=action, text=text) for u in users)
+        if action == Action.ESCALATE:
+            notify_staff(case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
+    Notification.objects.bulk_create(rows)
