@@ -113,3 +113,13 @@ def test_admin_index_and_lists_render(client_for, supervisor, dispute):
                  "admin:portal_apitoken_changelist", "admin:cases_holiday_add"]:
         assert client.get(reverse(name)).status_code == 200, name
     assert client.get(reverse("admin:portal_order_change", args=[dispute.order_item.order_id])).status_code == 200
+
+
+def test_workspace_speaks_english_when_asked(client_for, agent, dispute):
+    client = client_for(agent)
+    response = client.get(reverse("admin:cases_aftersalescase_review", args=[dispute.pk]),
+                          HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert "Statements and evidence" in html and "Applicable rule" in html
+    queue = client.get(reverse("admin:cases_aftersalescase_changelist"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Arbitration queue" in queue.content.decode()
