@@ -297,6 +297,9 @@ class CaseEvidence(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.original_name or self.file.name} ({self.content_type})"
+
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
@@ -315,6 +318,9 @@ class CaseMessage(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.role}: {self.body[:40]}"
+
 
 class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -327,6 +333,9 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class Holiday(models.Model):
@@ -355,11 +364,17 @@ class DeadlinePolicy(models.Model):
         ordering = ["name", "variant", "-effective_from"]
         verbose_name_plural = "deadline policies"
 
+    def __str__(self) -> str:
+        return f"{self.name}/{self.variant or '*'} = {self.seconds}s from {self.effective_from:%Y-%m-%d}"
+
 
 class PlatformSetting(models.Model):
     """Staff-editable settings, one row."""
 
     fast_refund_limit = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("500.00"))
+
+    def __str__(self) -> str:
+        return f"fast refund ≤ {self.fast_refund_limit}"
 
     @classmethod
     def current(cls) -> PlatformSetting:

@@ -37,6 +37,9 @@ class SimulatedPayout(models.Model):
     class Meta:
         app_label = "cases"
 
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ¥{self.amount}"
+
 
 class SimulatedGateway:
     """Idempotent by key. `SIMULATED_PAYMENT_FAILURES` (settings or `fail_next`) makes calls fail."""

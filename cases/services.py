@@ -24,7 +24,6 @@ from .notifications import notify_next_party, notify_party, notify_staff
 from .permissions import role_may_take, role_of, state_allows
 from .refunds import refund_create, wallet_credit
 
-
 log = logging.getLogger("cases")
 
 
@@ -83,7 +82,7 @@ def case_submit(
     now: datetime | None = None,
 ) -> AfterSalesCase:
     """Open a case after checking eligibility in lifecycle.md's order; evidence is stored with it."""
-    from .evidence import evidence_validate, evidence_store
+    from .evidence import evidence_store, evidence_validate
 
     now = now or timezone.now()
     if kind not in Kind.values:

@@ -24,7 +24,6 @@ from .models import ApiToken, Order, OrderItem, Role
 from .views import login_failed, login_failure_key, login_locked
 
 
-
 class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]

@@ -226,6 +226,9 @@ class WalletEntry(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.key}: {self.points:+d} {self.coupon_code}".strip()
+
 
 class ApiToken(models.Model):
     """A bearer token; a user may hold many at once (several clients). Only the hash is stored."""
@@ -235,6 +238,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d}"
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import AfterSalesCase, CaseEvent, Deadline, Refund
-from cases.sweep import deadline_fire
 from cases.services import CaseError
+from cases.sweep import deadline_fire
 from tests import factories as f
 from tests.workers import celery_processes, wait_until, worker_env
 

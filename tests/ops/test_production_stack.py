@@ -107,9 +107,9 @@ def test_full_case_through_gunicorn_worker_and_beat(postgres, redis_url, tmp_pat
 
 
 def test_two_beats_never_fire_a_deadline_twice(postgres, redis_url, tmp_path):
-    from tests.cases.test_deadline_workers import bulk_cases
-
     import redis
+
+    from tests.cases.test_deadline_workers import bulk_cases
 
     redis.Redis.from_url(redis_url).flushdb()
     ids = bulk_cases(300, due_in=timedelta(seconds=2))
