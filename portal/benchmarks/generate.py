@@ -300,9 +300,11 @@ def generate(scale: float = 1.0, *, log: Callable[[str], None] = print, seed: in
             for name, definition in _secondary_indexes(conn, table):
                 conn.execute(f"DROP INDEX {name}")
                 dropped.append((name, definition))
+        # The staff groups come from a migration; a flushed test database may have lost them.
         agents_group, supervisors_group = (
-            conn.execute("SELECT id FROM auth_group WHERE name = %s", (name,)).fetchone() for name in
-            ("agents", "supervisors")
+            conn.execute("SELECT id FROM auth_group WHERE name = %s", (name,)).fetchone()
+            or conn.execute("INSERT INTO auth_group (name) VALUES (%s) RETURNING id", (name,)).fetchone()
+            for name in ("agents", "supervisors")
         )
     t0 = phase("truncate", t0)
 
@@ -556,7 +558,7 @@ def generate(scale: float = 1.0, *, log: Callable[[str], None] = print, seed: in
 
     with raw_connect(autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
-        for name, definition in dropped:
+        for _name, definition in dropped:
             conn.execute(definition)
         t0 = phase(f"rebuild {len(dropped)} indexes", t0)
         for table in DATA_TABLES + ["cases_casemessage", "cases_caseevidence"]:
