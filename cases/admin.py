@@ -552,10 +552,22 @@ def durations_in_force() -> list[dict[str, Any]]:
     return rows
 
 
+class PlatformSettingForm(forms.ModelForm):
+    fast_refund_limit = forms.DecimalField(
+        label=_("极速退款额度（元）"), min_value=Decimal("0.00"), max_digits=12, decimal_places=2,
+        help_text=_("信用良好的买家、退款金额不超过此额度时，寄出退货即退款；0 表示关闭极速退款"),
+    )
+
+    class Meta:
+        model = PlatformSetting
+        fields = ["fast_refund_limit"]
+
+
 @admin.register(PlatformSetting)
 class PlatformSettingAdmin(SettingsAdmin):
     """One row; the list goes straight to it."""
 
+    form = PlatformSettingForm
     list_display = ["__str__", "fast_refund_limit"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

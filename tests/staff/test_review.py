@@ -123,3 +123,28 @@ def test_workspace_speaks_english_when_asked(client_for, agent, dispute):
     assert "Statements and evidence" in html and "Applicable rule" in html
     queue = client.get(reverse("admin:cases_aftersalescase_changelist"), HTTP_ACCEPT_LANGUAGE="en")
     assert "Arbitration queue" in queue.content.decode()
+
+
+def test_review_page_query_count_is_fixed(client_for, agent, dispute, django_assert_max_num_queries):
+    client = client_for(agent)
+    client.get(reverse("admin:cases_aftersalescase_review", args=[dispute.pk]))  # warm the session
+    with django_assert_max_num_queries(30):
+        assert client.get(reverse("admin:cases_aftersalescase_review", args=[dispute.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["state=nonsense", "amount_range=x", "assignee=abc", "shop__id__exact=abc",
+                                   "overdue=maybe", "o=99", "q=%00"])
+def test_odd_queue_parameters_never_500(client_for, agent, dispute, query):
+    response = client_for(agent).get(reverse("admin:cases_aftersalescase_changelist") + "?" + query)
+    assert response.status_code in (200, 302)
+
+
+def test_bad_ruling_input_is_a_form_error(client_for, agent, dispute):
+    client = client_for(agent)
+    for body in ({"decision": "refund", "amount": "abc", "rationale": "x"}, {"decision": "maybe", "rationale": "x"},
+                 {"decision": "refund", "amount": "1e999", "rationale": "x"}, {}):
+        response = client.post(reverse("admin:cases_aftersalescase_rule", args=[dispute.pk]), body)
+        assert response.status_code == 400
+    assert client.get(reverse("admin:cases_shop", args=["nope"])).status_code == 404
+    dispute.refresh_from_db()
+    assert dispute.state == "in_arbitration"

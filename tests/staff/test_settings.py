@@ -163,3 +163,9 @@ def test_deadline_policy_applies_only_to_clocks_started_after(client_for, superv
             "effective_from_0": "2026-11-02", "effective_from_1": "11:00:00"}).status_code == 403
         assert client.post(reverse("admin:cases_deadlinepolicy_delete", args=[row.pk]),
                            {"post": "yes"}).status_code == 403
+
+
+def test_fast_refund_limit_must_not_be_negative(client_for, supervisor):
+    response = client_for(supervisor).post(reverse("admin:cases_platformsetting_add"), {"fast_refund_limit": "-1"})
+    assert response.status_code == 200 and "fast_refund_limit" in response.context["adminform"].form.errors
+    assert not PlatformSetting.objects.exists()
