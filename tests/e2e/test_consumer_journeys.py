@@ -28,8 +28,8 @@ def _alice_with_item(**product):  # type: ignore[no-untyped-def]
 
 def _more_orders(alice, shop):  # type: ignore[no-untyped-def]
     crab = f.OrderFactory(consumer=alice, shop=shop, number="T20261102")
-    f.OrderItemFactory(order=crab, product=f.ProductFactory(shop=shop, name="阳澄湖大闸蟹 礼盒", category="fresh",
-                                                            sku="CRAB-1", warranty_days=0), paid="268.00")
+    return f.OrderItemFactory(order=crab, product=f.ProductFactory(shop=shop, name="阳澄湖大闸蟹 礼盒", category="fresh",
+                                                                   sku="CRAB-1", warranty_days=0), paid="268.00")
 
 
 def test_no_reason_return_from_orders_to_case(page):
@@ -73,6 +73,7 @@ def test_refusal_on_excluded_item_is_explained(page):
     page.goto(page.base_url + f"/orders/items/{item.pk}/after-sales/new/?kind=return_refund")
     expect(page.locator("input[name=reason][value=no_reason]")).to_have_count(0)
     expect(page.locator("input[name=reason][value=quality_issue]")).to_have_count(1)
+    expect(page.locator("#field-reason [data-code=category_excluded]")).to_contain_text("七天无理由")
 
 
 def test_upload_two_photos_with_previews(page):
@@ -177,7 +178,7 @@ def test_countdown_is_live(page, settings):
 
 def test_english_and_phone_layout(mobile_page):
     alice, bob, item = _alice_with_item()
-    _more_orders(alice, item.order.shop)
+    crab = _more_orders(alice, item.order.shop)
     case = services.case_submit(consumer=alice, order_item_id=item.pk, kind="return_refund", reason="no_reason",
                                 quantity=1, condition_intact=True, description="尺码偏大")
     services.message_post(case_id=case.pk, author=bob, body="您好，已收到申请，请耐心等待")
@@ -185,7 +186,7 @@ def test_english_and_phone_layout(mobile_page):
     login(page, "alice")
     width = "() => document.documentElement.scrollWidth"
     for path, name in [("/orders/", "consumer-orders-mobile"), (f"/cases/{case.pk}/", "consumer-case-mobile"),
-                       (f"/orders/items/{item.pk}/after-sales/new/?kind=exchange", "consumer-form-mobile"),
+                       (f"/orders/items/{crab.pk}/after-sales/new/?kind=return_refund", "consumer-form-mobile"),
                        ("/cases/", "consumer-cases-mobile"), ("/notifications/", "consumer-notifications-mobile")]:
         page.goto(page.base_url + path)
         assert page.evaluate(width) <= 375, path
