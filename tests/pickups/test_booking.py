@@ -265,3 +265,15 @@ def test_one_consumer_double_submitting_gets_one_pickup(postgres, courier_live, 
         t.join(timeout=30)
     assert sorted(outcomes) == ["booked", "pickup_active"]
     assert Pickup.objects.filter(case=case).count() == 1 and Slot.objects.get(pk=slot.pk).booked == 1
+
+
+def test_refusals_speak_the_users_language(api, consumer, case):
+    slot = first_slot(api, consumer, case)
+    Slot.objects.filter(pk=slot["id"]).update(booked=10)
+    client = api(consumer)
+    r = client.post(f"/api/v1/cases/{case.pk}/pickup/", {"slot": slot["id"]}, format="json",
+                    HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 409 and r.json()["detail"] == "This slot is full; please choose another"
+    r = client.post(f"/api/v1/cases/{case.pk}/pickup/", {"slot": slot["id"]}, format="json",
+                    HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert r.json()["detail"] == "该时段已约满，请选择其他时段"
