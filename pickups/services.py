@@ -441,6 +441,25 @@ def pickup_fail(*, pickup_id: int, reason: str, source: str = EventSource.SYSTEM
     return pickup
 
 
+def pickup_cancel_orphaned(*, pickup_id: int, now: datetime | None = None) -> Pickup | None:
+    """The case left awaiting_return (withdrawn, expired, shipped by the consumer) while a pickup was still
+    booked: the system cancels it, frees the place and tells the courier."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        pickup = _lock_pickup(pickup_id)
+        if pickup is None or pickup.state not in CANCELLABLE_STATES or pickup.case.state == State.AWAITING_RETURN:
+            return pickup
+        from_state = pickup.state
+        pickup.cancel()
+        pickup.save()
+        _release_place(pickup.slot_id)
+        _event(pickup, action="cancel", from_state=from_state, source=EventSource.SYSTEM, at=now,
+               payload={"case_state": pickup.case.state})
+        if pickup.waybill:
+            _enqueue_courier_cancel(pickup.pk)
+    return pickup
+
+
 # --- courier status events ------------------------------------------------------------------------
 
 STATUS_ALIASES = {"accepted": "dispatched", "no_show": "failed", "missed": "failed"}

@@ -6,13 +6,16 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from cases.choices import State
+
 from . import conf
-from .models import Pickup, PickupState
-from .services import pickup_fail
+from .models import CANCELLABLE_STATES, Pickup, PickupState
+from .services import pickup_cancel_orphaned, pickup_fail
 
 
 def pickups_sweep(now: datetime | None = None) -> dict[str, int]:
-    """Re-dispatch pickups whose task was lost, fail courier no-shows, and let the simulated courier move."""
+    """Re-dispatch pickups whose task was lost, fail courier no-shows, cancel pickups whose case moved on
+    without them, and let the simulated courier move."""
     from .tasks import dispatch_pickup
 
     now = now or timezone.now()
@@ -28,9 +31,14 @@ def pickups_sweep(now: datetime | None = None) -> dict[str, int]:
     ).values_list("pk", flat=True)[:500])
     for pickup_id in no_shows:
         pickup_fail(pickup_id=pickup_id, reason="no_show", now=now)
+    orphaned = list(Pickup.objects.filter(state__in=CANCELLABLE_STATES).exclude(
+        case__state=State.AWAITING_RETURN).values_list("pk", flat=True)[:500])
+    for pickup_id in orphaned:
+        pickup_cancel_orphaned(pickup_id=pickup_id, now=now)
     moved = 0
     if conf.simulated_enabled():
         from .simulator.service import simulator_advance
 
         moved = simulator_advance(now)
-    return {"redispatched": len(stuck), "no_shows": len(no_shows), "simulated_steps": moved}
+    return {"redispatched": len(stuck), "no_shows": len(no_shows), "orphans_cancelled": len(orphaned),
+            "simulated_steps": moved}

@@ -174,3 +174,15 @@ def test_no_cancel_once_picked_up(api, client, courier, consumer, dispatched):
 def test_transitions_are_protected(dispatched):
     with pytest.raises(AttributeError):
         dispatched.state = "delivered"
+
+
+def test_sweep_cancels_a_pickup_whose_case_was_withdrawn(api, consumer, case, pickup, settings):
+    from pickups.sweep import pickups_sweep
+
+    settings.SIMULATED_COURIER_ENABLED = False
+    api(consumer).post(f"/api/v1/cases/{case.pk}/actions/withdraw/")
+    assert pickups_sweep()["orphans_cancelled"] == 1
+    fresh = Pickup.objects.get(pk=pickup.pk)
+    assert fresh.state == "cancelled" and Slot.objects.get(pk=fresh.slot_id).booked == 0
+    assert fresh.events.last().source == "system"
+    assert pickups_sweep()["orphans_cancelled"] == 0
