@@ -107,3 +107,42 @@ def api(db):  # type: ignore[no-untyped-def]
         return client
 
     return make
+
+
+def ensure_reference_data() -> None:
+    """What `migrate` creates (regions, the simulated courier, staff groups), back after a flush.
+
+    Transactional tests end with a flush that empties every table, data migrations' rows included.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    from portal.models import Region
+
+    if not Region.objects.exists():
+        importlib.import_module("portal.migrations.0002_regions").load_regions(apps, None)
+    from pickups.models import Courier
+
+    if not Courier.objects.filter(code="simulated").exists():
+        importlib.import_module("pickups.migrations.0002_simulated_courier").create_simulated(apps, None)
+    if not Group.objects.filter(name="agents").exists():
+        groups = importlib.import_module("portal.migrations.0003_staff_groups")
+
+        def perms(pairs):  # type: ignore[no-untyped-def]
+            return [Permission.objects.get(content_type__app_label=a, codename=c) for a, c in pairs]
+
+        agents, _ = Group.objects.get_or_create(name="agents")
+        supervisors, _ = Group.objects.get_or_create(name="supervisors")
+        agents.permissions.add(*perms(groups.AGENT_PERMISSIONS))
+        supervisors.permissions.add(*perms(groups.AGENT_PERMISSIONS), *perms(groups.SUPERVISOR_EXTRA))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):  # type: ignore[no-untyped-def]
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server"))
+    if uses_db:
+        request.getfixturevalue("_django_db_helper")
+        ensure_reference_data()

@@ -11,7 +11,7 @@ from cases import services
 from tests import factories as f
 from tests.e2e.conftest import login, screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _alice_with_item(**product):  # type: ignore[no-untyped-def]

@@ -206,7 +206,7 @@ def test_failure_releases_the_deadline(api, consumer, merchant, regions, item):
 # --- the race for the last place ------------------------------------------------------------------
 
 @pytest.mark.race
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_bookings_race_for_the_last_place(postgres, courier_live, regions, merchant, shop):
     consumers = [f.ConsumerFactory(username=f"racer{i}") for i in range(2)]
     cases = [make_case(c, merchant, f.OrderItemFactory(order=f.OrderFactory(consumer=c, shop=shop)))
@@ -241,7 +241,7 @@ def test_two_bookings_race_for_the_last_place(postgres, courier_live, regions, m
 
 
 @pytest.mark.race
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_one_consumer_double_submitting_gets_one_pickup(postgres, courier_live, regions, consumer, merchant, item):
     case = make_case(consumer, merchant, item)
     slot = services.pickup_assess(case=case).slots[0]

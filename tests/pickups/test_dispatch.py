@@ -16,7 +16,7 @@ from pickups.simulator.service import control_set
 from pickups.sweep import pickups_sweep
 from pickups.tasks import dispatch_pickup
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

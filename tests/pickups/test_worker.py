@@ -22,7 +22,7 @@ from pickups.simulator.service import control_set
 from tests import factories as f
 from tests.pickups.helpers import make_case
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
