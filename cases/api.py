@@ -77,7 +77,7 @@ def case_dict(case: AfterSalesCase, user: Any, *, detail: bool = True) -> dict[s
         "escalated": case.escalated,
         "available_actions": available_actions(user, case),
         "refund": _refund_dict(case),
-        "pickup": pickup_as_dict(case),
+        "pickup": pickup_as_dict(case, user),
     }
     if case.refund_amount is not None:
         data["refund_amount"] = str(case.refund_amount)

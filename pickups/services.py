@@ -284,10 +284,10 @@ def pickup_book(*, case_id: int, actor: User, slot_id: Any, address: Any = None,
                 now: datetime | None = None) -> Pickup:
     """Book the courier for the case's return; dispatch to the courier runs in Celery after commit."""
     now = now or timezone.now()
-    slot_pk = _parse_slot_id(slot_id)
     try:
         with transaction.atomic():
             case = _require_consumer(actor, _lock_case(case_id))
+            slot_pk = _parse_slot_id(slot_id)  # after the visibility check: a stranger learns nothing
             addr = _address(case, address)
             assessment = pickup_assess(case=case, region_code=addr.region, now=now, with_slots=False)
             if assessment.reasons:
@@ -339,12 +339,12 @@ def pickup_cancel(*, pickup_id: int, actor: User, now: datetime | None = None) -
 def pickup_reschedule(*, pickup_id: int, actor: User, slot_id: Any, now: datetime | None = None) -> Pickup:
     """A failed pickup gets a new slot and goes back to `requested` (a new booking at the courier)."""
     now = now or timezone.now()
-    slot_pk = _parse_slot_id(slot_id)
     try:
         with transaction.atomic():
             pickup = _lock_pickup(pickup_id)
             _require_consumer(actor, pickup.case if pickup is not None else None)
             assert pickup is not None
+            slot_pk = _parse_slot_id(slot_id)
             if pickup.state != PS.FAILED:
                 raise PickupError("invalid_transition", _("只有取件失败的预约可以改约"), status=409)
             case = pickup.case
