@@ -58,6 +58,7 @@ def test_schema_and_docs_work_offline(client):
 def test_check_deploy_is_clean_under_production_settings():
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="k7Gq2vX9pL4mN8rT1wY6zB3cF5hJ0sD-e_aQiUoPlKjHgVbNmCxZ",
                ALLOWED_HOSTS="shouhou.example", SECURE_SSL_REDIRECT="true", DATABASE_URL="sqlite:///:memory:")
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest, never in deployment
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
