@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -211,7 +211,12 @@ CELERY_TASK_ROUTES = {
     "pickups.tasks.*": {"queue": "pickups"},
 }
 # A worker started without -Q consumes every queue the project routes tasks to.
-CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "deadlines", "payments", "pickups", "notifications")]
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in ("default", "deadlines", "payments", "pickups", "notifications")
+]
+CELERY_TASK_DEFAULT_EXCHANGE = "default"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "cases.tasks.sweep_deadlines",
