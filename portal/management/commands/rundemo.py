@@ -25,13 +25,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--seed", action="store_true", help="run seed_demo first, with the demo's clocks")
 
-    def handle(self, *args: Any, addr: str, **options: Any) -> None:
+    def handle(self, *args: Any, addr: str, seed: bool = False, **options: Any) -> None:
         env = dict(os.environ)
         env.setdefault("CASE_DEADLINES_SECONDS", DEMO_DEADLINES)
         env.setdefault("DEADLINE_SWEEP_SECONDS", "5")
         env.setdefault("PORTAL_BASE_URL", f"http://{addr}")
         py = sys.executable
+        if seed:
+            subprocess.run([py, "manage.py", "seed_demo"], env=env, cwd=settings.BASE_DIR, check=True)
         commands = {
             "web": [py, "manage.py", "runserver", addr, "--noreload"],
             "worker": [py, "-m", "celery", "-A", "portal", "worker", "-B", "-l", "INFO", "-c", "2",
