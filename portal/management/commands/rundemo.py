@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000")
-        parser.add_argument("--seed", action="store_true", help="run seed_demo first, with the demo's clocks")
+        parser.add_argument("--seed", action="store_true", help="run seed_demo first")
 
     def handle(self, *args: Any, addr: str, seed: bool = False, **options: Any) -> None:
         env = dict(os.environ)
@@ -34,7 +34,9 @@ class Command(BaseCommand):
         env.setdefault("PORTAL_BASE_URL", f"http://{addr}")
         py = sys.executable
         if seed:
-            subprocess.run([py, "manage.py", "seed_demo"], env=env, cwd=settings.BASE_DIR, check=True)
+            # The seeded cases keep the real clocks (so every state stays on show); cases opened during
+            # the demo run on the demo's clocks: left alone, a new request auto-approves in two minutes.
+            subprocess.run([py, "manage.py", "seed_demo"], cwd=settings.BASE_DIR, check=True)
         commands = {
             "web": [py, "manage.py", "runserver", addr, "--noreload"],
             "worker": [py, "-m", "celery", "-A", "portal", "worker", "-B", "-l", "INFO", "-c", "2",
