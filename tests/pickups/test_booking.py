@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import F
 
 from cases.models import AfterSalesCase, Deadline, Notification
 from pickups import services
@@ -277,3 +278,40 @@ def test_refusals_speak_the_users_language(api, consumer, case):
     r = client.post(f"/api/v1/cases/{case.pk}/pickup/", {"slot": slot["id"]}, format="json",
                     HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert r.json()["detail"] == "该时段已约满，请选择其他时段"
+
+
+@pytest.mark.race
+@pytest.mark.django_db(transaction=True)
+def test_last_place_race_repeated(postgres, courier_live, regions, merchant, shop):
+    """The race for the last place, many rounds (SOAK=1: 1,000): never overbooked, one winner each time."""
+    import os
+
+    rounds = int(os.environ.get("RACE_ROUNDS", "1000" if os.environ.get("SOAK") else "10"))
+    for round_no in range(rounds):
+        consumers = [f.ConsumerFactory(username=f"r{round_no}-{i}") for i in range(2)]
+        cases = [make_case(c, merchant, f.OrderItemFactory(order=f.OrderFactory(consumer=c, shop=shop)))
+                 for c in consumers]
+        slot = services.pickup_assess(case=cases[0]).slots[round_no % 5]
+        Slot.objects.filter(pk=slot.pk).update(booked=F("capacity") - 1)
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def run(consumer, case):  # type: ignore[no-untyped-def]
+            try:
+                barrier.wait()
+                services.pickup_book(case_id=case.pk, actor=consumer, slot_id=slot.pk)
+                outcomes.append("booked")
+            except services.PickupError as exc:
+                outcomes.append(f"{exc.status} {exc.code}")
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=pair) for pair in zip(consumers, cases, strict=True)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(outcomes) == ["409 no_slot", "booked"], (round_no, outcomes)
+        fresh = Slot.objects.get(pk=slot.pk)
+        assert fresh.booked == fresh.capacity
+        Slot.objects.filter(pk=slot.pk).update(booked=0)
