@@ -275,7 +275,8 @@ def _release_deadline(pickup: Pickup, now: datetime) -> None:
 def _enqueue_dispatch(pickup_id: int) -> None:
     from .tasks import dispatch_pickup
 
-    transaction.on_commit(lambda: dispatch_pickup.delay(pickup_id))
+    # robust: with the broker down the booking stands; the pickups sweep re-sends lost dispatches
+    transaction.on_commit(lambda: dispatch_pickup.delay(pickup_id), robust=True)
 
 
 # --- the consumer's services ----------------------------------------------------------------------
@@ -373,7 +374,7 @@ def pickup_reschedule(*, pickup_id: int, actor: User, slot_id: Any, now: datetim
 def _enqueue_courier_cancel(pickup_id: int) -> None:
     from .tasks import cancel_courier_booking
 
-    transaction.on_commit(lambda: cancel_courier_booking.delay(pickup_id))
+    transaction.on_commit(lambda: cancel_courier_booking.delay(pickup_id), robust=True)
 
 
 def pickup_dispatch(*, pickup_id: int, now: datetime | None = None) -> Pickup | None:

@@ -169,7 +169,7 @@ def export_job_create(*, user: User, shops: Sequence[Shop], filters: QueueFilter
                                        total=queue_cases([s.pk for s in shops], filters).count())
         job.shops.set(shops)
         job_id = job.pk
-        transaction.on_commit(lambda: export_queue.delay(job_id))
+        transaction.on_commit(lambda: export_queue.delay(job_id), robust=True)
     return job
 
 
