@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -98,12 +99,22 @@ def run_sweepers(dbname: str, processes: int = 2, redis_url: str = "") -> dict[s
     env = dict(os.environ, DATABASE_URL=database_url(dbname), DJANGO_DEBUG="0")
     if redis_url:
         env["REDIS_URL"] = redis_url
+    # Output to files, not pipes: a sweeper blocked on a full pipe would sit in its open transaction.
+    logs = [tempfile.TemporaryFile("w+") for _ in range(processes)]
     started = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "manage.py", "sweep_deadlines"], env=env, cwd=settings.BASE_DIR,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(processes)]
-    outputs = [p.communicate() for p in procs]
+                              stdout=log, stderr=subprocess.STDOUT, text=True)
+             for log in logs]
+    for p in procs:
+        p.wait()
     seconds = time.perf_counter() - started
+    outputs = []
+    for log in logs:
+        log.seek(0)
+        text = log.read()
+        log.close()
+        summary = next((ln for ln in text.splitlines() if ln.startswith("fired ")), "")
+        outputs.append((summary, text))
     fired = 0
     for out, _err in outputs:
         for word in out.split():

@@ -26,7 +26,7 @@ JOIN portal_order o ON o.id = i.order_id
 JOIN portal_product p ON p.id = i.product_id
 JOIN portal_user u ON u.id = c.consumer_id
 LEFT JOIN cases_refund r ON r.case_id = c.id
-WHERE s.code = %(shop)s
+WHERE c.shop_id = (SELECT id FROM portal_shop WHERE code = %(shop)s)
   AND EXISTS (SELECT 1 FROM portal_shop_members m WHERE m.shop_id = s.id AND m.user_id = %(user)s)
 ORDER BY c.deadline_due_at ASC NULLS LAST, c.id
 LIMIT 50
