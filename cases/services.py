@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -118,7 +119,7 @@ def case_submit(
         else:
             claim = policy.ZERO
         case = AfterSalesCase(
-            number=f"TMP-{now.timestamp()}-{consumer.pk}-{item.pk}",
+            number=f"TMP-{uuid.uuid4().hex[:28]}",  # replaced by the real number once the id is known
             order_item=item, consumer=consumer, shop=item.order.shop, kind=kind, reason=reason,
             quantity=qty, amount=claim, description=description.strip(),
             condition_intact=bool(condition_intact),
