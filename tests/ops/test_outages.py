@@ -26,10 +26,18 @@ def broker_down(settings):  # type: ignore[no-untyped-def]
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     app.conf.task_always_eager = False
     app.conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
-    app.pool.force_close_all()
+    _fresh_pool(app)
     yield
     app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = saved
-    app.pool.force_close_all()
+    _fresh_pool(app)
+
+
+def _fresh_pool(app) -> None:  # type: ignore[no-untyped-def]
+    """Forget the app's producer pool so the next publish connects with the current broker settings.
+
+    (Closing it would close kombu's shared pool for that broker for every later test too.)
+    """
+    app._pool = None
 
 
 @pytest.mark.django_db
