@@ -60,10 +60,12 @@ class SimulatedGateway:
                     )
             except IntegrityError:
                 existing = SimulatedPayout.objects.get(idempotency_key=idempotency_key)
-        if settings.SIMULATED_PAYMENT_DELAY_SECONDS:
-            import time
+            else:
+                if settings.SIMULATED_PAYMENT_DELAY_SECONDS:
+                    import time
 
-            time.sleep(settings.SIMULATED_PAYMENT_DELAY_SECONDS)  # a slow provider: the window a crash hits
+                    # a slow answer after paying: the window in which a crash leaves the refund pending
+                    time.sleep(settings.SIMULATED_PAYMENT_DELAY_SECONDS)
         if SimulatedGateway.timeout_next > 0:
             # The provider paid but the answer never arrived: the caller must retry with the same key.
             SimulatedGateway.timeout_next -= 1
