@@ -80,18 +80,29 @@ def worker(postgres: None, broker: str, courier_live: object, live_server: objec
         "PICKUP_DISPATCH_BACKOFF_SECONDS": "1",
         "PYTHONPATH": str(ROOT),
     }
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115
     monkeypatch.setenv("PICKUP_WORKER_LOG_FILE", str(tmp_path / "worker.log"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", "pickups", "-c", "2", "-l", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"pickups-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    procs: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", "pickups", "-c", "2", "-l", "WARNING",
+             "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"pickups-{uuid.uuid4().hex[:8]}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        procs.append(proc)
+        return proc
+
+    proc = start()
+    proc.start_another = start  # type: ignore[attr-defined]
     try:
         yield proc
     finally:
-        os.killpg(proc.pid, 9)
-        proc.wait(timeout=30)
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, 9)
+            p.wait(timeout=30)
         log.close()
         if os.environ.get("PICKUP_WORKER_LOG"):
             print((tmp_path / "worker.log").read_text(errors="replace"))
@@ -144,3 +155,29 @@ def test_a_courier_failing_three_times_books_exactly_once(regions: None, worker:
     assert SimulatedCourierControl.current().book_calls == 4
     assert SimulatedCourierBooking.objects.count() == 1
     assert SimulatedCourierBooking.objects.get().waybill == fresh.waybill
+
+
+def test_worker_killed_mid_dispatch_never_books_twice(regions: None, worker: subprocess.Popen, settings) -> None:
+    """SIGKILL the worker after the courier booked but before the pickup was marked: the sweep re-dispatches
+    with the same idempotency key and the courier answers with the same booking (SOAK=1: 100 rounds)."""
+    from pickups.sweep import pickups_sweep
+
+    settings.PICKUP_REDISPATCH_AFTER_SECONDS = 0
+    rounds = int(os.environ.get("CRASH_ROUNDS", "100" if os.environ.get("SOAK") else "3"))
+    current = worker
+    for round_no in range(rounds):
+        control_set({"reset": True})
+        control_set({"timeout_next": 1})  # books, then answers too late: the window a crash hits
+        pickup = _book(_awaiting_case(f"crash{round_no}"))
+        wait_for(lambda p=pickup: SimulatedCourierBooking.objects.filter(idempotency_key=p.idempotency_key).exists(),
+                 timeout=60, what="the courier to record the booking")
+        assert Pickup.objects.get(pk=pickup.pk).state == "requested"
+        os.killpg(current.pid, 9)
+        current.wait(timeout=30)
+        current = worker.start_another()  # type: ignore[attr-defined]
+        pickups_sweep()  # the periodic sweep finds the pickup still requested and dispatches it again
+        wait_for(lambda p=pickup: Pickup.objects.get(pk=p.pk).state != "requested", timeout=60,
+                 what="the re-dispatch after the crash")
+        fresh = Pickup.objects.get(pk=pickup.pk)
+        bookings = SimulatedCourierBooking.objects.filter(idempotency_key=fresh.idempotency_key)
+        assert bookings.count() == 1 and bookings.get().waybill == fresh.waybill
