@@ -160,7 +160,10 @@ class CaseListView(APIView):
         qs = case_list_for(request.user, state=request.query_params.get("state"),
                            kind=request.query_params.get("kind"), shop=request.query_params.get("shop"),
                            ordering=request.query_params.get("ordering"))
-        qs = with_details(qs)
+        # Related rows by primary key in separate small queries: a seven-table join costs PostgreSQL more
+        # to plan than to run for a page of 50.
+        qs = with_details(qs.select_related(None).prefetch_related(
+            "order_item__order", "order_item__product", "shop", "consumer", "refund"))
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([case_dict(c, request.user) for c in page or []])

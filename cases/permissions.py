@@ -53,12 +53,17 @@ def role_of(user: User | None, case: AfterSalesCase | None = None) -> str | None
     return None
 
 
-def _member_of(user: User, shop_id: int) -> bool:
+def shop_ids_of(user: User) -> set[int]:
+    """The shops a merchant belongs to, read once per request."""
     cache = getattr(user, "_shop_ids_cache", None)
     if cache is None:
         cache = set(user.shops.values_list("id", flat=True))
         user._shop_ids_cache = cache
-    return shop_id in cache
+    return cache
+
+
+def _member_of(user: User, shop_id: int) -> bool:
+    return shop_id in shop_ids_of(user)
 
 
 def visible_cases(user: User) -> QuerySet[AfterSalesCase]:
@@ -68,7 +73,8 @@ def visible_cases(user: User) -> QuerySet[AfterSalesCase]:
     if user.is_platform_staff:
         return qs
     if user.role == Role.MERCHANT:
-        return qs.filter(shop__members=user)
+        # constant shop ids (not a join through memberships) let the queue walk the (shop, deadline) index
+        return qs.filter(shop_id__in=sorted(shop_ids_of(user)))
     if user.role == Role.CONSUMER:
         return qs.filter(consumer=user)
     return qs.none()
@@ -95,12 +101,23 @@ def state_allows(case: AfterSalesCase, action: str, role: str) -> bool:
 
 
 def available_actions(user: User | None, case: AfterSalesCase) -> list[str]:
+    """The actions this user may take on the case now (transitions have no conditions, so the role and
+    the state decide: memoised on the user for the length of a request)."""
     role = role_of(user, case)
     if role is None:
         return []
+    cache: dict = getattr(user, "_available_actions_cache", None) if user is not None else None  # type: ignore[assignment]
+    key = (role, case.state)
+    if cache is not None and key in cache:
+        return list(cache[key])
     actions = [a for a in USER_ACTIONS if role_may_take(role, a) and state_allows(case, a, role)]
     if role == ActorRole.STAFF and Action.RULE in actions and user is not None and not user.has_perm("cases.rule_case"):
         actions.remove(Action.RULE)
+    if user is not None:
+        if cache is None:
+            cache = {}
+            user._available_actions_cache = cache  # type: ignore[attr-defined]
+        cache[key] = tuple(actions)
     return actions
 
 
