@@ -19,7 +19,7 @@ from . import policy
 from .choices import Action, ActorRole, DeadlineName, State
 from .deadlines import active_holidays
 from .models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund
-from .notifications import NEXT_PARTY_TEXT, notify_staff
+from .notifications import NEXT_PARTY_TEXT
 
 log = logging.getLogger("cases")
 
@@ -52,8 +52,12 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
 
     leftovers: list[Deadline] = []
     moved: list[tuple[Deadline, AfterSalesCase, str, str]] = []
+    overdue: list[Deadline] = []
     for deadline in deadlines:
         case = deadline.case
+        if deadline.name == DeadlineName.RULING_SLA and case.state == deadline.state:
+            overdue.append(deadline)
+            continue
         if deadline.name not in EXPIRY or case.state != deadline.state:
             leftovers.append(deadline)
             continue
@@ -63,6 +67,8 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
             case.auto_approved = True
         getattr(case, transition)()
         moved.append((deadline, case, action, from_state))
+    if overdue:
+        _flag_overdue(overdue, now)
     if not moved:
         return leftovers
 
@@ -166,5 +172,28 @@ def _notify(moved: list[tuple[Deadline, AfterSalesCase, str, str]]) -> None:
         text = template.format(n=case.number)
         rows.extend(Notification(user=u, case=case, kind=action, text=text) for u in users)
         if action == Action.ESCALATE:
-            notify_staff(case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
+            rows.extend(Notification(user=u, case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
+                        for u in _staff(supervisors_only=False))
     Notification.objects.bulk_create(rows)
+
+
+def _staff(*, supervisors_only: bool) -> list:
+    from django.contrib.auth.models import Group
+
+    from portal.models import User
+
+    names = ["supervisors"] if supervisors_only else ["agents", "supervisors"]
+    return list(User.objects.filter(groups__in=Group.objects.filter(name__in=names), is_active=True).distinct())
+
+
+def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
+    """`ruling_sla`: no state change; the case is flagged overdue and supervisors are alerted, once."""
+    Deadline.objects.filter(pk__in=[d.pk for d in deadlines]).update(fired_at=now)
+    AfterSalesCase.objects.filter(pk__in=[d.case_id for d in deadlines]).update(overdue=True)
+    supervisors = _staff(supervisors_only=True)
+    Notification.objects.bulk_create([
+        Notification(user=u, case=d.case, kind="ruling_overdue", text=f"售后单 {d.case.number} 裁决已超时")
+        for d in deadlines for u in supervisors
+    ])
+    for d in deadlines:
+        d.fired_at = now
