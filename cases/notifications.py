@@ -47,9 +47,23 @@ def notify(*, users: list[User], case: AfterSalesCase | None, kind: str, text: s
         transaction.on_commit(lambda: _send_email(emails, text))
 
 
+def email_body(text: str) -> tuple[str, str]:
+    """Subject and body in both languages (Chinese first), from the stored Chinese sentence."""
+    from django.utils import translation
+
+    from .web.presenters import notification_text
+
+    with translation.override("en"):
+        english = notification_text(text)
+    if english == text:
+        return text[:80], text
+    return f"{text[:60]} / {english[:60]}", f"{text}\n\n{english}\n\n— 售后服务中心 / After-sales service"
+
+
 def _send_email(emails: list[str], text: str) -> None:
     try:
-        send_mail(subject=text[:80], message=text, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=emails,
+        subject, body = email_body(text)
+        send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=emails,
                   fail_silently=False)
     except Exception:
         log.exception("notification email failed")

@@ -330,3 +330,10 @@ def test_database_refuses_event_changes_on_postgresql(consumer, item):
     with pytest.raises(DatabaseError), transaction.atomic():
         CaseEvent.objects.filter(case=case).delete()
     assert CaseEvent.objects.get(case=case).action == "submit"
+
+
+def test_notification_emails_speak_both_languages(consumer, merchant, item, mailoutbox):
+    new_case(consumer, item)
+    mail = next(m for m in mailoutbox if merchant.email in m.to)
+    assert "待您处理" in mail.body and "AS" in mail.subject
+    assert any(c.isascii() and c.isalpha() for c in mail.body.split("\n\n")[1])
