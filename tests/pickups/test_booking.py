@@ -206,16 +206,9 @@ def test_failure_releases_the_deadline(api, consumer, merchant, regions, item):
 
 # --- the race for the last place ------------------------------------------------------------------
 
-@pytest.mark.race
-@pytest.mark.django_db(transaction=True)
-def test_two_bookings_race_for_the_last_place(postgres, courier_live, regions, merchant, shop):
-    consumers = [f.ConsumerFactory(username=f"racer{i}") for i in range(2)]
-    cases = [make_case(c, merchant, f.OrderItemFactory(order=f.OrderFactory(consumer=c, shop=shop)))
-             for c in consumers]
-    assessment = services.pickup_assess(case=cases[0])
-    slot = assessment.slots[0]
-    Slot.objects.filter(pk=slot.pk).update(booked=slot.capacity - 1)
-    barrier = threading.Barrier(2)
+def race_for(slot: Slot, consumers: list, cases: list) -> list[str]:
+    """Both consumers book the same slot at the same moment, each on its own connection."""
+    barrier = threading.Barrier(len(consumers))
     outcomes: list[str] = []
 
     def run(consumer, case):  # type: ignore[no-untyped-def]
@@ -233,6 +226,19 @@ def test_two_bookings_race_for_the_last_place(postgres, courier_live, regions, m
         t.start()
     for t in threads:
         t.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.race
+@pytest.mark.django_db(transaction=True)
+def test_two_bookings_race_for_the_last_place(postgres, courier_live, regions, merchant, shop):
+    consumers = [f.ConsumerFactory(username=f"racer{i}") for i in range(2)]
+    cases = [make_case(c, merchant, f.OrderItemFactory(order=f.OrderFactory(consumer=c, shop=shop)))
+             for c in consumers]
+    assessment = services.pickup_assess(case=cases[0])
+    slot = assessment.slots[0]
+    Slot.objects.filter(pk=slot.pk).update(booked=slot.capacity - 1)
+    outcomes = race_for(slot, consumers, cases)
     assert sorted(outcomes) == ["409 no_slot", "booked"]
     assert Slot.objects.get(pk=slot.pk).booked == slot.capacity
     assert Pickup.objects.filter(slot=slot).count() == 1
@@ -293,24 +299,7 @@ def test_last_place_race_repeated(postgres, courier_live, regions, merchant, sho
                  for c in consumers]
         slot = services.pickup_assess(case=cases[0]).slots[round_no % 5]
         Slot.objects.filter(pk=slot.pk).update(booked=F("capacity") - 1)
-        barrier = threading.Barrier(2)
-        outcomes: list[str] = []
-
-        def run(consumer, case):  # type: ignore[no-untyped-def]
-            try:
-                barrier.wait()
-                services.pickup_book(case_id=case.pk, actor=consumer, slot_id=slot.pk)
-                outcomes.append("booked")
-            except services.PickupError as exc:
-                outcomes.append(f"{exc.status} {exc.code}")
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=run, args=pair) for pair in zip(consumers, cases, strict=True)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
+        outcomes = race_for(slot, consumers, cases)
         assert sorted(outcomes) == ["409 no_slot", "booked"], (round_no, outcomes)
         fresh = Slot.objects.get(pk=slot.pk)
         assert fresh.booked == fresh.capacity
