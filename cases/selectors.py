@@ -44,6 +44,24 @@ def with_details(qs: QuerySet[AfterSalesCase]) -> QuerySet[AfterSalesCase]:
     )
 
 
+EVENT_FIELDS = ("case_id", "at", "actor_username", "role", "action", "from_state", "to_state", "payload")
+EVIDENCE_FIELDS = ("id", "case_id", "role", "content_type", "size", "original_name", "note", "created_at")
+
+
+def case_history(case_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
+    """Events and evidence of many cases as plain rows (two queries, no model instances), oldest first."""
+    from collections import defaultdict
+
+    events: dict[int, list[dict]] = defaultdict(list)
+    for row in CaseEvent.objects.filter(case_id__in=case_ids).order_by("at", "id").values(*EVENT_FIELDS):
+        events[row["case_id"]].append(row)
+    evidence: dict[int, list[dict]] = defaultdict(list)
+    for row in CaseEvidence.objects.filter(case_id__in=case_ids).order_by("created_at", "id").values(
+            *EVIDENCE_FIELDS):
+        evidence[row["case_id"]].append(row)
+    return events, evidence
+
+
 def case_detail_for(user: User, case_id: int) -> AfterSalesCase | None:
     return with_details(case_list_for(user)).filter(pk=case_id).first()
 
