@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from portal.models import Role, User
 
@@ -120,6 +120,3 @@ def available_actions(user: User | None, case: AfterSalesCase) -> list[str]:
         cache[key] = tuple(actions)
     return actions
 
-
-def staff_filter(user: User) -> Q:
-    return Q() if user.is_platform_staff else Q(pk__in=[])

@@ -350,10 +350,8 @@ def deadline_seconds(name: str, *, kind: str = "", reason: str = "", at: datetim
         .order_by("-effective_from")
         .first()
     )
-    rows = [row] if row else []
-    for candidate in rows:
-        if candidate.variant in (variant, ""):
-            return candidate.seconds
+    if row is not None:
+        return row.seconds
     if name == DeadlineName.MERCHANT_RESPONSE:
         return MERCHANT_RESPONSE_SECONDS[variant]
     return DEFAULT_DEADLINE_SECONDS[name]

@@ -66,18 +66,16 @@ def wallet_credit(*, user: User, key: str, points: int = 0, reason: str, **coupo
 def _restore_points_and_coupon(*, case: AfterSalesCase, refund: Refund) -> None:
     order: Order = case.order_item.order
     order_paid = order.items.aggregate(total=Sum("paid"))["total"] or Decimal("0")
-    refunded = Refund.objects.filter(case__order_item__order=order).aggregate(total=Sum("amount"))["total"] or 0
+    # this refund is already in the totals (with points_restored still 0)
+    totals = Refund.objects.filter(case__order_item__order=order).aggregate(
+        refunded=Sum("amount"), points=Sum("points_restored"))
+    refunded = totals["refunded"] or 0
     if order.points_used and order_paid > 0:
         target = (Decimal(order.points_used) * Decimal(refunded) / order_paid).quantize(
             Decimal("1"), rounding=ROUND_HALF_UP
         )
         target = min(int(target), order.points_used)
-        already = sum(
-            Refund.objects.filter(case__order_item__order=order).exclude(pk=refund.pk).values_list(
-                "points_restored", flat=True
-            )
-        )
-        points = max(target - already, 0)
+        points = max(target - (totals["points"] or 0), 0)
         if points and wallet_credit(user=case.consumer, key=f"points-{refund.idempotency_key}", points=points,
                                     reason=f"退款返还积分 {case.number}"):
             refund.points_restored = points

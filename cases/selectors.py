@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db.models import F, Prefetch, QuerySet, Subquery
 
 from pickups.selectors import pickup_prefetch
 from portal.models import Shop, User
 
-from .models import AfterSalesCase, CaseEvent, CaseEvidence, Deadline
+from .models import AfterSalesCase, CaseEvent, CaseEvidence
 from .permissions import visible_cases
 
 
@@ -65,8 +63,3 @@ def case_history(case_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, 
 def case_detail_for(user: User, case_id: int) -> AfterSalesCase | None:
     return with_details(case_list_for(user)).filter(pk=case_id).first()
 
-
-def cases_due(now: datetime, limit: int = 500) -> QuerySet[Deadline]:
-    return Deadline.objects.filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now).order_by(
-        "due_at"
-    )[:limit]

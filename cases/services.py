@@ -20,7 +20,7 @@ from portal.models import OrderItem, Role, User
 from . import policy
 from .choices import Action, ActorRole, Kind, Reason, State
 from .deadlines import deadline_start
-from .models import AfterSalesCase, CaseEvent, CaseMessage, PlatformSetting
+from .models import AfterSalesCase, CaseEvent, CaseMessage, PlatformSetting, Refund
 from .notifications import notify_next_party, notify_party, notify_staff
 from .permissions import role_may_take, role_of, state_allows
 from .refunds import refund_create, wallet_credit
@@ -368,7 +368,7 @@ def case_refuse_receipt(*, case_id: int, actor: User, reason: Any, reason_code: 
         return {"reason": text, **({"reason_code": reason_code} if reason_code else {})}
 
     def after(case: AfterSalesCase, role: str, from_state: str) -> None:
-        refund = getattr(case, "refund", None) if hasattr(case, "refund") else None
+        refund = Refund.objects.filter(case=case).first()
         if refund is not None and refund.fast:
             notify_staff(case=case, kind="fast_refund_refused",
                          text=f"售后单 {case.number} 已极速退款，但商家拒绝收货，请关注")
@@ -376,29 +376,27 @@ def case_refuse_receipt(*, case_id: int, actor: User, reason: Any, reason_code: 
     return _run(case_id=case_id, actor=actor, action=Action.REFUSE_RECEIPT, apply=apply, now=now, after=after)
 
 
-def _shipping_apply(transition: str) -> Callable[..., dict]:
-    def apply_factory(carrier: Any, tracking_number: Any) -> Callable[[AfterSalesCase, str], dict]:
-        def apply(case: AfterSalesCase, role: str) -> dict:
-            case.replacement_carrier = _require_text(carrier, "carrier", 64)
-            case.replacement_tracking = _require_text(tracking_number, "tracking_number", 64)
-            getattr(case, transition)()
-            return {"carrier": case.replacement_carrier, "tracking_number": case.replacement_tracking}
+def _ship_back(transition: str, carrier: Any, tracking_number: Any) -> Callable[[AfterSalesCase, str], dict]:
+    """The merchant sends goods to the consumer (replacement or repaired item) with carrier and tracking."""
+    def apply(case: AfterSalesCase, role: str) -> dict:
+        case.replacement_carrier = _require_text(carrier, "carrier", 64)
+        case.replacement_tracking = _require_text(tracking_number, "tracking_number", 64)
+        getattr(case, transition)()
+        return {"carrier": case.replacement_carrier, "tracking_number": case.replacement_tracking}
 
-        return apply
-
-    return apply_factory
+    return apply
 
 
 def case_ship_replacement(*, case_id: int, actor: User, carrier: Any, tracking_number: Any,
                           now: datetime | None = None) -> AfterSalesCase:
     return _run(case_id=case_id, actor=actor, action=Action.SHIP_REPLACEMENT,
-                apply=_shipping_apply("ship_replacement")(carrier, tracking_number), now=now)
+                apply=_ship_back("ship_replacement", carrier, tracking_number), now=now)
 
 
 def case_ship_repaired(*, case_id: int, actor: User, carrier: Any, tracking_number: Any,
                        now: datetime | None = None) -> AfterSalesCase:
     return _run(case_id=case_id, actor=actor, action=Action.SHIP_REPAIRED,
-                apply=_shipping_apply("ship_repaired")(carrier, tracking_number), now=now)
+                apply=_ship_back("ship_repaired", carrier, tracking_number), now=now)
 
 
 def case_approve_refund(*, case_id: int, actor: User, now: datetime | None = None) -> AfterSalesCase:

@@ -160,7 +160,6 @@ REST_FRAMEWORK = {
         "case_action": os.environ.get("THROTTLE_CASE_ACTION", "240/min"),
         "upload": os.environ.get("THROTTLE_UPLOAD", "60/min"),
         "message": os.environ.get("THROTTLE_MESSAGE", "120/min"),
-        "login": os.environ.get("THROTTLE_LOGIN", "20/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -207,7 +206,6 @@ CELERY_TASK_ROUTES = {
     "cases.tasks.sweep_deadlines": {"queue": "deadlines"},
     "cases.tasks.fire_deadline": {"queue": "deadlines"},
     "cases.tasks.execute_refund": {"queue": "payments"},
-    "cases.tasks.send_notification_email": {"queue": "notifications"},
     "pickups.tasks.*": {"queue": "pickups"},
 }
 # A worker started without -Q consumes every queue the project routes tasks to.
