@@ -2,7 +2,7 @@
 
 The same transitions, audit events, clocks, refunds and notifications as the one-case services
 (`services._run`), written with bulk statements so a sweep fires thousands of deadlines a second.
-Anything unusual (a refund that restores points or a coupon) goes through the one-case path.
+Refunds restore points and coupons for the whole batch at once (`refunds.restore_points_and_coupons`).
 """
 
 from __future__ import annotations
@@ -38,17 +38,12 @@ CASE_FIELDS = ["state", "closure_reason", "refund_amount", "refund_on_receipt", 
                "closed_at", "deadline_name", "deadline_due_at", "updated_at"]
 
 
-def _needs_single_path(case: AfterSalesCase) -> bool:
-    order = case.order_item.order
-    return bool(order.points_used or order.coupon_code)
-
-
 def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     """Fire locked, due deadlines whose cases are still in the guarded state.
 
     Returns the deadlines left for the one-case path. Must run inside the sweep's transaction.
     """
-    from .refunds import refund_create
+    from .refunds import restore_points_and_coupons
 
     leftovers: list[Deadline] = []
     moved: list[tuple[Deadline, AfterSalesCase, str, str]] = []
@@ -75,7 +70,6 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     holidays = active_holidays(now)
     durations: dict[tuple[str, str, str], int] = {}
     new_deadlines = []
-    refunds_one_by_one: list[AfterSalesCase] = []
     refunds_bulk: list[Refund] = []
     existing_refunds = set(
         Refund.objects.filter(case_id__in=[c.pk for _, c, _, _ in moved]).values_list("case_id", flat=True)
@@ -99,12 +93,9 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
         if case.is_terminal and case.closed_at is None:
             case.closed_at = now
         if case.state == State.REFUNDED and case.pk not in existing_refunds:
-            if _needs_single_path(case):
-                refunds_one_by_one.append(case)
-            else:
-                amount = case.refund_amount if case.refund_amount is not None else case.amount
-                refunds_bulk.append(Refund(case=case, amount=Decimal(amount), idempotency_key=f"refund-{case.number}",
-                                           created_at=now))
+            amount = case.refund_amount if case.refund_amount is not None else case.amount
+            refunds_bulk.append(Refund(case=case, amount=Decimal(amount), idempotency_key=f"refund-{case.number}",
+                                       created_at=now))
     Deadline.objects.filter(pk__in=[d.pk for d, _, _, _ in moved]).update(fired_at=now)
     _update_cases([c for _, c, _, _ in moved])
     Deadline.objects.bulk_create(new_deadlines)
@@ -114,11 +105,9 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
         for d, case, action, from_state in moved
     ])
     created = Refund.objects.bulk_create(refunds_bulk)
-    for case in refunds_one_by_one:
-        refund_create(case=case, amount=case.refund_amount if case.refund_amount is not None else case.amount)
     if created:
-        ids = [r.pk for r in created] if all(r.pk for r in created) else list(
-            Refund.objects.filter(case__in=[r.case for r in refunds_bulk]).values_list("pk", flat=True))
+        restore_points_and_coupons(created, now=now)
+        ids = [r.pk for r in created]
         transaction.on_commit(lambda: _enqueue_payouts(ids))
     _notify(moved)
     for _deadline, case, action, from_state in moved:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
-from portal.models import Order, User, Wallet, WalletEntry
+from portal.models import OrderItem, User, Wallet, WalletEntry
 
 from .choices import RefundStatus
 from .models import AfterSalesCase, Refund
@@ -30,7 +34,7 @@ def refund_create(*, case: AfterSalesCase, amount: Decimal, fast: bool = False) 
     refund = Refund.objects.create(
         case=case, amount=amount, fast=fast, idempotency_key=f"refund-{case.number}", status=RefundStatus.PENDING
     )
-    _restore_points_and_coupon(case=case, refund=refund)
+    restore_points_and_coupons([refund])
     transaction.on_commit(lambda: _enqueue_payout(refund.pk))
     return refund
 
@@ -44,49 +48,110 @@ def _enqueue_payout(refund_id: int) -> None:
         log.exception("could not enqueue refund payout", extra={"task": "execute_refund"})
 
 
-def _wallet_for(user: User) -> Wallet:
-    wallet, _ = Wallet.objects.get_or_create(user=user)
-    return wallet
+@dataclass(frozen=True)
+class Credit:
+    """One ledger line to write at most once (its `key`), with the points it adds or the coupon it returns."""
+
+    user_id: int
+    key: str
+    reason: str
+    points: int = 0
+    coupon: dict[str, Any] = field(default_factory=dict)
 
 
-def wallet_credit(*, user: User, key: str, points: int = 0, reason: str, **coupon) -> bool:
+def wallets_credit(credits: list[Credit]) -> set[str]:
+    """Write each credit once per key, in one pass; answers the keys this call credited.
+
+    Wallets are locked in id order (no deadlock with a concurrent credit); a key is always the same
+    wallet's, so under that lock "not yet in the ledger" stays true until this transaction commits.
+    """
+    if not credits:
+        return set()
+    user_ids = sorted({c.user_id for c in credits})
+    Wallet.objects.bulk_create([Wallet(user_id=u) for u in user_ids], ignore_conflicts=True)
+    wallets = {w.user_id: w.pk for w in Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by("pk")}
+    done = set(WalletEntry.objects.filter(key__in=[c.key for c in credits]).values_list("key", flat=True))
+    entries, added = [], defaultdict(int)
+    for credit in credits:
+        if credit.key in done:
+            continue
+        done.add(credit.key)
+        entries.append(WalletEntry(wallet_id=wallets[credit.user_id], key=credit.key, points=credit.points,
+                                   reason=credit.reason, **credit.coupon))
+        added[wallets[credit.user_id]] += credit.points
+    WalletEntry.objects.bulk_create(entries)
+    by_amount: dict[int, list[int]] = defaultdict(list)
+    for wallet_id, points in added.items():
+        if points:
+            by_amount[points].append(wallet_id)
+    for points, wallet_ids in by_amount.items():
+        Wallet.objects.filter(pk__in=wallet_ids).update(points=F("points") + points)
+    return {e.key for e in entries}
+
+
+def wallet_credit(*, user: User, key: str, points: int = 0, reason: str, **coupon: Any) -> bool:
     """Credit once per key; answers whether this call credited."""
-    wallet = Wallet.objects.select_for_update().filter(pk=_wallet_for(user).pk).get()
-    try:
-        with transaction.atomic():
-            WalletEntry.objects.create(wallet=wallet, key=key, points=points, reason=reason, **coupon)
-    except IntegrityError:
-        return False
-    if points:
-        wallet.points += points
-        wallet.save(update_fields=["points"])
-    return True
+    return bool(wallets_credit([Credit(user_id=user.pk, key=key, reason=reason, points=points, coupon=coupon)]))
 
 
-def _restore_points_and_coupon(*, case: AfterSalesCase, refund: Refund) -> None:
-    order: Order = case.order_item.order
-    order_paid = order.items.aggregate(total=Sum("paid"))["total"] or Decimal("0")
-    # this refund is already in the totals (with points_restored still 0)
-    totals = Refund.objects.filter(case__order_item__order=order).aggregate(
-        refunded=Sum("amount"), points=Sum("points_restored"))
-    refunded = totals["refunded"] or 0
-    if order.points_used and order_paid > 0:
-        target = (Decimal(order.points_used) * Decimal(refunded) / order_paid).quantize(
-            Decimal("1"), rounding=ROUND_HALF_UP
-        )
-        target = min(int(target), order.points_used)
-        points = max(target - (totals["points"] or 0), 0)
-        if points and wallet_credit(user=case.consumer, key=f"points-{refund.idempotency_key}", points=points,
-                                    reason=f"退款返还积分 {case.number}"):
+def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = None) -> None:
+    """Give back, for refunds just created in this transaction (in their order), the order's points in
+    proportion to what its refunds now total, and its coupon once the whole order is refunded.
+
+    Works on any number of refunds with a fixed number of queries (the sweep passes a whole batch).
+    Each refund sees the order's refunds before it, as if they had been created one at a time.
+    """
+    now = now or timezone.now()
+    mine = [r for r in refunds if r.case.order_item.order.points_used or r.case.order_item.order.coupon_code]
+    if not mine:
+        return
+    orders = {r.case.order_item.order_id: r.case.order_item.order for r in mine}
+    paid = dict(OrderItem.objects.filter(order_id__in=orders).values("order_id")
+                .annotate(total=Sum("paid")).values_list("order_id", "total"))
+    totals = {row["order_id"]: row for row in Refund.objects.filter(case__order_item__order_id__in=orders)
+              .values(order_id=F("case__order_item__order_id"))
+              .annotate(refunded=Sum("amount"), points=Sum("points_restored"))}
+    # what the order's refunds totalled before these ones (these are in the totals, with 0 points)
+    refunded = {o: totals[o]["refunded"] or Decimal("0") for o in orders}
+    points_given = {o: totals[o]["points"] or 0 for o in orders}
+    for refund in mine:
+        refunded[refund.case.order_item.order_id] -= Decimal(refund.amount)
+    credits, points_for, coupon_for = [], {}, {}
+    for refund in mine:
+        case = refund.case
+        order = orders[case.order_item.order_id]
+        order_paid = paid.get(order.pk) or Decimal("0")
+        refunded[order.pk] += Decimal(refund.amount)
+        if order.points_used and order_paid > 0:
+            target = (Decimal(order.points_used) * refunded[order.pk] / order_paid).quantize(
+                Decimal("1"), rounding=ROUND_HALF_UP)
+            points = max(min(int(target), order.points_used) - points_given[order.pk], 0)
+            if points:
+                key = f"points-{refund.idempotency_key}"
+                credits.append(Credit(user_id=case.consumer_id, key=key, points=points,
+                                      reason=f"退款返还积分 {case.number}"))
+                points_for[key] = (refund, points)
+                points_given[order.pk] += points
+        if order.coupon_code and refunded[order.pk] >= order_paid and (
+            order.coupon_valid_until is None or order.coupon_valid_until > now
+        ):
+            key = f"coupon-{order.number}"
+            if key not in coupon_for:
+                credits.append(Credit(user_id=case.consumer_id, key=key, reason=f"整单退款返还优惠券 {order.number}",
+                                      coupon={"coupon_code": order.coupon_code, "coupon_value": order.coupon_value,
+                                              "coupon_valid_until": order.coupon_valid_until}))
+                coupon_for[key] = refund
+    credited = wallets_credit(credits)
+    changed = {}
+    for key, (refund, points) in points_for.items():
+        if key in credited:
             refund.points_restored = points
-    if order.coupon_code and Decimal(refunded) >= order_paid and (
-        order.coupon_valid_until is None or order.coupon_valid_until > timezone.now()
-    ):
-        if wallet_credit(user=case.consumer, key=f"coupon-{order.number}", reason=f"整单退款返还优惠券 {order.number}",
-                         coupon_code=order.coupon_code, coupon_value=order.coupon_value,
-                         coupon_valid_until=order.coupon_valid_until):
+            changed[refund.pk] = refund
+    for key, refund in coupon_for.items():
+        if key in credited:
             refund.coupon_restored = True
-    refund.save(update_fields=["points_restored", "coupon_restored"])
+            changed[refund.pk] = refund
+    Refund.objects.bulk_update(list(changed.values()), ["points_restored", "coupon_restored"])
 
 
 def refund_execute(*, refund_id: int) -> Refund:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.deadlines import recompute_for_holidays
-from cases.models import AfterSalesCase, CaseEvent, Deadline, DeadlinePolicy, Holiday, Notification
+from cases.models import AfterSalesCase, CaseEvent, Deadline, DeadlinePolicy, Holiday, Notification, Refund
 from cases.sweep import deadlines_sweep
 from tests import factories as f
 
@@ -228,3 +229,41 @@ def test_fired_deadline_never_fires_after_case_left_state(clock, consumer, merch
 
     assert deadline_fire(deadline_id=deadline.pk) is False
     assert CaseEvent.objects.filter(case=case, role="system").count() == 0
+
+
+def test_sweep_restores_points_and_coupon_across_one_batch(clock, consumer, shop):
+    """Three refunds of one order fired in the same batch give back what one-at-a-time refunds would:
+    points in proportion to the running total (75, 75, 150 of 300) and the coupon once, at the last."""
+    from portal.models import Wallet
+
+    order = f.OrderFactory(consumer=consumer, shop=shop, points_used=300, coupon_code="C-7", coupon_value="20.00",
+                           coupon_valid_until=clock.now + timedelta(days=30),
+                           signed_at=clock.now - timedelta(days=1), shipped_at=clock.now - timedelta(days=2),
+                           paid_at=clock.now - timedelta(days=3))
+    items = [f.OrderItemFactory(order=order, paid=paid, unit_price=paid) for paid in ("100.00", "100.00", "200.00")]
+    cases = [services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                  quantity=1) for item in items]
+    clock.advance(48 * H)
+    assert deadlines_sweep() == 3
+    refunds = [Refund.objects.get(case=case) for case in cases]
+    assert [r.points_restored for r in refunds] == [75, 75, 150]
+    assert [r.coupon_restored for r in refunds] == [False, False, True]
+    wallet = Wallet.objects.get(user=consumer)
+    assert wallet.points == 300
+    assert list(wallet.entries.exclude(coupon_code="").values_list("coupon_code", "coupon_value")) == [
+        ("C-7", Decimal("20.00"))]
+    assert deadlines_sweep() == 0
+    wallet.refresh_from_db()
+    assert wallet.points == 300 and wallet.entries.count() == 4
+
+
+def test_sweep_keeps_an_expired_coupon(clock, consumer, shop):
+    from portal.models import Wallet
+
+    case = new_case(consumer, shop, kind="refund_only", points_used=50, coupon_code="OLD",
+                    coupon_value="5.00", coupon_valid_until=clock.now + timedelta(hours=1))
+    clock.advance(48 * H)
+    assert deadlines_sweep() == 1
+    refund = Refund.objects.get(case=case)
+    assert (refund.points_restored, refund.coupon_restored) == (50, False)
+    assert not Wallet.objects.get(user=consumer).entries.filter(coupon_code="OLD").exists()
