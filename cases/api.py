@@ -12,16 +12,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pickups.selectors import pickup_as_dict, pickup_prefetch
+from pickups.selectors import pickup_as_dict, pickup_dict
 from portal.api_support import CaseActionThrottle, CaseCreateThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 
 from . import services
 from .evidence import evidence_add
 from .models import AfterSalesCase, CaseEvidence, CaseMessage
-from .permissions import available_actions, role_of
+from .permissions import available_actions, available_actions_in_state, role_of
 from .policy import PARTY_FOR_DEADLINE
-from .selectors import case_history, case_list_for, with_details
+from .selectors import (
+    CountedRows,
+    case_history,
+    case_list_for,
+    case_rows,
+    current_pickups,
+    joins_as_written,
+    with_details,
+)
 
 
 def _refund_dict(case: AfterSalesCase) -> dict[str, Any] | None:
@@ -58,9 +66,8 @@ def evidence_row_dict(row: dict[str, Any]) -> dict[str, Any]:
             "url": f"/api/v1/evidence/{row['id']}/file/"}
 
 
-def case_dict(case: AfterSalesCase, user: Any, *, detail: bool = True,
-              history: tuple[list[dict], list[dict]] | None = None) -> dict[str, Any]:
-    """The case as api.md shows it; `history` (event and evidence rows) spares model instances in lists."""
+def case_dict(case: AfterSalesCase, user: Any, *, detail: bool = True) -> dict[str, Any]:
+    """The case as api.md shows it (lists use `case_row_dict`, the same JSON from plain rows)."""
     item = case.order_item
     deadline = None
     if case.deadline_name and case.deadline_due_at:
@@ -95,12 +102,57 @@ def case_dict(case: AfterSalesCase, user: Any, *, detail: bool = True,
     }
     if case.refund_amount is not None:
         data["refund_amount"] = str(case.refund_amount)
-    if history is not None:
-        data["events"] = [event_row_dict(row) for row in history[0]]
-        data["evidence"] = [evidence_row_dict(row) for row in history[1]]
-    elif detail:
+    if detail:
         data["events"] = [event_dict(e) for e in case.events.all()]
         data["evidence"] = [evidence_dict(e) for e in case.evidence.all()]
+    return data
+
+
+def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidence: list[dict],
+                  pickup: Any) -> dict[str, Any]:
+    """`case_dict` for a list row of `selectors.case_rows` (the same JSON, built without model instances)."""
+    deadline = None
+    if row["deadline_name"] and row["deadline_due_at"]:
+        deadline = {"name": row["deadline_name"], "due_at": row["deadline_due_at"].isoformat(),
+                    "party": PARTY_FOR_DEADLINE.get(row["deadline_name"])}
+    refund = None
+    if row["refund_id"] is not None:
+        refund = {"amount": str(row["refund_paid_amount"]), "status": row["refund_status"],
+                  "fast": row["refund_fast"],
+                  "paid_at": row["refund_paid_at"].isoformat() if row["refund_paid_at"] else None}
+    data = {
+        "id": row["id"],
+        "number": row["number"],
+        "kind": row["kind"],
+        "reason": row["reason"],
+        "state": row["state"],
+        "closure_reason": row["closure_reason"],
+        "quantity": row["quantity"],
+        "amount": str(row["amount"]),
+        "order_item": row["order_item_id"],
+        "order_number": row["order_number"],
+        "sku": row["sku"],
+        "product_name": row["product_name"],
+        "shop": row["shop_code"],
+        "consumer": row["consumer_username"],
+        "freight_payer": row["freight_payer"],
+        "description": row["description"],
+        "condition_intact": row["condition_intact"],
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+        "deadline": deadline,
+        "overdue": row["overdue"],
+        "escalated": row["escalated"],
+        "available_actions": available_actions_in_state(
+            user, state=row["state"], consumer_id=row["consumer_id"], shop_id=row["shop_id"]),
+        "refund": refund,
+        "pickup": None if pickup is None else pickup_dict(
+            pickup, unmasked=getattr(user, "pk", None) == row["consumer_id"]),
+    }
+    if row["refund_amount"] is not None:
+        data["refund_amount"] = str(row["refund_amount"])
+    data["events"] = [event_row_dict(r) for r in events]
+    data["evidence"] = [evidence_row_dict(r) for r in evidence]
     return data
 
 
@@ -177,15 +229,16 @@ class CaseListView(APIView):
         qs = case_list_for(request.user, state=request.query_params.get("state"),
                            kind=request.query_params.get("kind"), shop=request.query_params.get("shop"),
                            ordering=request.query_params.get("ordering"))
-        # Related rows by primary key in separate small queries (a seven-table join costs PostgreSQL more
-        # to plan than to run for a page of 50), and the histories as plain rows.
-        qs = qs.select_related(None).prefetch_related(
-            "order_item__order", "order_item__product", "shop", "consumer", "refund", *pickup_prefetch())
+        # Plain rows: one joined query for the page, then histories and pickups by case id.
         paginator = Pagination()
-        page = list(paginator.paginate_queryset(qs, request, view=self) or [])
-        events, evidence = case_history([c.pk for c in page])
+        with joins_as_written():
+            page = list(paginator.paginate_queryset(CountedRows(case_rows(qs), qs), request, view=self) or [])
+        ids = [row["id"] for row in page]
+        events, evidence = case_history(ids)
+        pickups = current_pickups(ids) if ids else {}
         return paginator.get_paginated_response([
-            case_dict(c, request.user, history=(events.get(c.pk, []), evidence.get(c.pk, []))) for c in page
+            case_row_dict(row, request.user, events=events.get(row["id"], []), evidence=evidence.get(row["id"], []),
+                          pickup=pickups.get(row["id"])) for row in page
         ])
 
     @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})

@@ -100,6 +100,25 @@ def state_allows(case: AfterSalesCase, action: str, role: str) -> bool:
     return can_proceed(method)
 
 
+def available_actions_in_state(user: User | None, *, state: str, consumer_id: int, shop_id: int) -> list[str]:
+    """`available_actions` for a list row (no model instance is built unless the answer is not memoised)."""
+    cache = getattr(user, "_available_actions_cache", None)
+    if cache is not None:
+        role = role_of(user, _RowCase(consumer_id, shop_id))  # type: ignore[arg-type]
+        if (role, state) in cache:
+            return list(cache[(role, state)])
+    return available_actions(user, AfterSalesCase(state=state, consumer_id=consumer_id, shop_id=shop_id))
+
+
+class _RowCase:
+    """What `role_of` reads of a case."""
+
+    __slots__ = ("consumer_id", "shop_id")
+
+    def __init__(self, consumer_id: int, shop_id: int) -> None:
+        self.consumer_id, self.shop_id = consumer_id, shop_id
+
+
 def available_actions(user: User | None, case: AfterSalesCase) -> list[str]:
     """The actions this user may take on the case now (transitions have no conditions, so the role and
     the state decide: memoised on the user for the length of a request)."""

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection, transaction
 from django.db.models import F, Prefetch, QuerySet, Subquery
 
 from pickups.selectors import pickup_prefetch
@@ -58,6 +63,65 @@ def case_history(case_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, 
             *EVIDENCE_FIELDS):
         evidence[row["case_id"]].append(row)
     return events, evidence
+
+
+# A case list row: the case's own columns and the few related values the API shows, from one joined query.
+CASE_ROW_FIELDS = ("id", "number", "kind", "reason", "state", "closure_reason", "quantity", "amount", "order_item_id",
+                   "consumer_id", "shop_id", "freight_payer", "description", "condition_intact", "created_at",
+                   "updated_at", "deadline_name", "deadline_due_at", "overdue", "escalated", "refund_amount")
+CASE_ROW_RELATED = {
+    "order_number": F("order_item__order__number"), "sku": F("order_item__product__sku"),
+    "product_name": F("order_item__product__name"), "shop_code": F("shop__code"),
+    "consumer_username": F("consumer__username"), "refund_id": F("refund__id"),
+    "refund_paid_amount": F("refund__amount"), "refund_status": F("refund__status"),
+    "refund_fast": F("refund__fast"), "refund_paid_at": F("refund__paid_at"),
+}
+
+
+def case_rows(qs: QuerySet[AfterSalesCase]) -> QuerySet:
+    """The list as plain rows (no model instances): a page of 50 costs one query and no object building."""
+    return qs.select_related(None).values(*CASE_ROW_FIELDS, **CASE_ROW_RELATED)
+
+
+class CountedRows:
+    """A page source for the paginator: rows from `case_rows`, counted on the plain case query (a count
+    over the rows' joins would visit every joined row of a 20,000-case shop)."""
+
+    ordered = True
+
+    def __init__(self, rows: QuerySet, counted: QuerySet[AfterSalesCase]) -> None:
+        self.rows, self.counted = rows, counted
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        return list(self.rows[index])
+
+
+@contextmanager
+def joins_as_written() -> Iterator[None]:
+    """Join the tables in the order the query names them (the case, then what it points to).
+
+    PostgreSQL otherwise searches every order of the list's seven tables: 5–15 ms of planning for a
+    query that runs in 1.5 ms. The written order is the right one: 50 cases, then one index lookup each.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL join_collapse_limit = 1")
+        yield
+
+
+def current_pickups(case_ids: list[int]) -> dict[int, Any]:
+    """Each case's newest pickup (with courier, slot and events), one query when no case has any."""
+    from pickups.selectors import pickups_with_details
+
+    newest: dict[int, Any] = {}
+    for pickup in pickups_with_details().filter(case_id__in=case_ids):
+        newest.setdefault(pickup.case_id, pickup)
+    return newest
 
 
 def case_detail_for(user: User, case_id: int) -> AfterSalesCase | None:

@@ -1,0 +1,48 @@
+"""The case list is built from plain rows (cases.api.case_row_dict): every field must be what the detail
+endpoint says of the same case, pickup and refund included, for the consumer and for the merchant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cases import services as case_services
+from pickups import services
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _run_on_commit(monkeypatch: Any) -> None:
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: None)
+
+
+def test_list_rows_equal_detail(api: Any, case: Any, consumer: Any, merchant: Any, shop: Any) -> None:
+    slot = services.pickup_assess(case=case).slots[0]
+    services.pickup_book(case_id=case.pk, actor=consumer, slot_id=slot.pk)
+    refunded = case_services.case_submit(
+        consumer=consumer, order_item_id=f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop)).pk,
+        kind="refund_only", reason="other", quantity=1, amount="5.00")
+    case_services.case_approve(case_id=refunded.pk, actor=merchant)
+    with_photo = case_services.case_submit(
+        consumer=consumer, order_item_id=f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop)).pk,
+        kind="return_refund", reason="quality_issue", quantity=1,
+        evidence_files=[SimpleUploadedFile("p.jpg", f.jpeg_bytes())])
+
+    for user in (consumer, merchant):
+        client = api(user)
+        listed = client.get("/api/v1/cases/?ordering=deadline&page_size=10").json()
+        assert listed["count"] == 3
+        by_id = {row["id"]: row for row in listed["results"]}
+        assert set(by_id) == {case.pk, refunded.pk, with_photo.pk}
+        for case_id, row in by_id.items():
+            assert row == client.get(f"/api/v1/cases/{case_id}/").json()
+        assert by_id[case.pk]["pickup"]["state"] and by_id[refunded.pk]["refund"]["amount"] == "5.00"
+        assert len(by_id[with_photo.pk]["evidence"]) == 1
+        phone = by_id[case.pk]["pickup"]["address"]["phone"]
+        assert ("*" in phone) is (user == merchant)
