@@ -19,7 +19,7 @@ from . import policy
 from .choices import Action, ActorRole, DeadlineName, State
 from .deadlines import active_holidays
 from .models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund
-from .notifications import NEXT_PARTY_TEXT
+from .notifications import NEXT_PARTY_TEXT, notify_many, shop_members, staff_ids
 
 log = logging.getLogger("cases")
 
@@ -65,10 +65,13 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     if overdue:
         _flag_overdue(overdue, now)
     if not moved:
+        if overdue:
+            log.info("deadlines fired: %d overdue rulings flagged", len(overdue))
         return leftovers
 
     holidays = active_holidays(now)
     durations: dict[tuple[str, str, str], int] = {}
+    policies = policy.deadline_policies_at(now)
     new_deadlines = []
     refunds_bulk: list[Refund] = []
     existing_refunds = set(
@@ -83,7 +86,8 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
         else:
             key = (name, case.kind, case.reason)
             if key not in durations:
-                durations[key] = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now)
+                durations[key] = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now,
+                                                        policies=policies)
             seconds = durations[key]
             due = policy.due_time(now, seconds, holidays)
             new_deadlines.append(Deadline(case=case, name=name, state=case.state, started_at=now,
@@ -111,8 +115,10 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
         transaction.on_commit(lambda: _enqueue_payouts(ids))
     _notify(moved)
     for _deadline, case, action, from_state in moved:
-        log.info("case %s: %s by system, %s → %s", case.number, action, from_state, case.state,
-                 extra={"case": case.number})
+        log.debug("case %s: %s by system, %s → %s", case.number, action, from_state, case.state,
+                  extra={"case": case.number})
+    log.info("deadlines fired: %d cases moved, %d overdue rulings flagged, %d refunds", len(moved), len(overdue),
+             len(created))
     return leftovers
 
 
@@ -137,51 +143,43 @@ def _update_cases(cases: list[AfterSalesCase]) -> None:
 
 
 def _enqueue_payouts(refund_ids: list[int]) -> None:
-    from .refunds import _enqueue_payout
+    """One message for the batch (a worker fans it out); if the broker is down, the periodic retry pays
+    the pending refunds from the database."""
+    from .tasks import enqueue_refund_payouts
 
-    for refund_id in refund_ids:
-        _enqueue_payout(refund_id)
+    try:
+        enqueue_refund_payouts.delay(refund_ids)
+    except Exception:
+        log.exception("could not enqueue refund payouts", extra={"task": "enqueue_refund_payouts"})
 
 
 def _notify(moved: list[tuple[Deadline, AfterSalesCase, str, str]]) -> None:
-    shop_ids = {case.shop_id for _, case, _, _ in moved}
-    members: dict[int, list] = defaultdict(list)
-    from portal.models import Shop
-
-    for shop in Shop.objects.filter(pk__in=shop_ids).prefetch_related("members"):
-        members[shop.pk] = list(shop.members.all())
+    members = shop_members(case.shop_id for _, case, _, _ in moved)
+    staff: list[int] | None = None
     rows = []
     for _deadline, case, action, _from_state in moved:
         party, template = NEXT_PARTY_TEXT.get(case.state, ("both", "售后单 {n} 有新进展"))
         users = []
         if party in ("consumer", "both"):
-            users.append(case.consumer)
+            users.append(case.consumer_id)
         if party in ("merchant", "both"):
             users.extend(members.get(case.shop_id, []))
         text = template.format(n=case.number)
-        rows.extend(Notification(user=u, case=case, kind=action, text=text) for u in users)
+        rows.extend(Notification(user_id=u, case=case, kind=action, text=text) for u in users)
         if action == Action.ESCALATE:
-            rows.extend(Notification(user=u, case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
-                        for u in _staff(supervisors_only=False))
-    Notification.objects.bulk_create(rows)
-
-
-def _staff(*, supervisors_only: bool) -> list:
-    from django.contrib.auth.models import Group
-
-    from portal.models import User
-
-    names = ["supervisors"] if supervisors_only else ["agents", "supervisors"]
-    return list(User.objects.filter(groups__in=Group.objects.filter(name__in=names), is_active=True).distinct())
+            staff = staff_ids() if staff is None else staff
+            rows.extend(Notification(user_id=u, case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
+                        for u in staff)
+    notify_many(rows)
 
 
 def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
     """`ruling_sla`: no state change; the case is flagged overdue and supervisors are alerted, once."""
     Deadline.objects.filter(pk__in=[d.pk for d in deadlines]).update(fired_at=now)
     AfterSalesCase.objects.filter(pk__in=[d.case_id for d in deadlines]).update(overdue=True)
-    supervisors = _staff(supervisors_only=True)
-    Notification.objects.bulk_create([
-        Notification(user=u, case=d.case, kind="ruling_overdue", text=f"售后单 {d.case.number} 裁决已超时")
+    supervisors = staff_ids(supervisors_only=True)
+    notify_many([
+        Notification(user_id=u, case=d.case, kind="ruling_overdue", text=f"售后单 {d.case.number} 裁决已超时")
         for d in deadlines for u in supervisors
     ])
     for d in deadlines:

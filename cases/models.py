@@ -329,6 +329,8 @@ class Notification(models.Model):
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # set when the email copy went out (the email task skips these: running it twice sends once)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

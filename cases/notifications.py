@@ -1,15 +1,16 @@
-"""What to tell whom on each action: in-app notifications now, email after commit."""
+"""What to tell whom on each action: in-app notifications now, their email copies from a worker after commit."""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.mail import send_mail
 from django.db import transaction
 
-from portal.models import User
+from portal.models import Shop, User
 
 from .models import AfterSalesCase, Notification
 
@@ -31,20 +32,71 @@ NEXT_PARTY_TEXT = {
 }
 
 
-def _recipients(case: AfterSalesCase, party: str) -> list[User]:
-    users: list[User] = []
+def _recipients(case: AfterSalesCase, party: str) -> list[int]:
+    users: list[int] = []
     if party in ("consumer", "both"):
-        users.append(case.consumer)
+        users.append(case.consumer_id)
     if party in ("merchant", "both"):
-        users.extend(case.shop.members.all())
+        users.extend(shop_members([case.shop_id]).get(case.shop_id, []))
     return users
 
 
-def notify(*, users: list[User], case: AfterSalesCase | None, kind: str, text: str) -> None:
-    Notification.objects.bulk_create([Notification(user=u, case=case, kind=kind, text=text) for u in users])
-    emails = [u.email for u in users if u.email]
-    if emails:
-        transaction.on_commit(lambda: _send_email(emails, text))
+def shop_members(shop_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Member user ids per shop, in one query."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for shop_id, user_id in Shop.members.through.objects.filter(shop_id__in=set(shop_ids)).values_list(
+            "shop_id", "user_id"):
+        members[shop_id].append(user_id)
+    return members
+
+
+def staff_ids(*, supervisors_only: bool = False) -> list[int]:
+    names = ["supervisors"] if supervisors_only else ["agents", "supervisors"]
+    return list(User.objects.filter(groups__in=Group.objects.filter(name__in=names), is_active=True)
+                .values_list("pk", flat=True).distinct())
+
+
+def notify(*, users: list[User] | list[int], case: AfterSalesCase | None, kind: str, text: str) -> None:
+    ids = [u if isinstance(u, int) else u.pk for u in users]
+    notify_many([Notification(user_id=u, case=case, kind=kind, text=text) for u in ids])
+
+
+def notify_many(rows: list[Notification]) -> None:
+    """Store the in-app notifications; their email copies go out from a worker after commit (one task)."""
+    created = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in created if n.pk is not None]
+    if ids:
+        transaction.on_commit(lambda: _enqueue_emails(ids))
+
+
+def _enqueue_emails(notification_ids: list[int]) -> None:
+    from .tasks import send_notification_emails
+
+    try:
+        send_notification_emails.delay(notification_ids)
+    except Exception:  # broker down: the in-app notification stays; only its email copy is lost
+        log.exception("could not enqueue notification emails", extra={"task": "send_notification_emails"})
+
+
+def notifications_email(*, notification_ids: list[int]) -> int:
+    """Send the email copy of each notification once, one message per person (nobody sees another's
+    address; users without one get none). Answers how many notifications were handled now."""
+    from django.core.mail import EmailMessage, get_connection
+    from django.utils import timezone
+
+    with transaction.atomic():
+        rows = list(Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("user").filter(pk__in=notification_ids, emailed_at__isnull=True))
+        messages = []
+        for row in rows:
+            if row.user.email:
+                subject, body = email_body(row.text)
+                messages.append(EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
+                                             to=[row.user.email]))
+        if messages:
+            get_connection().send_messages(messages)
+        Notification.objects.filter(pk__in=[r.pk for r in rows]).update(emailed_at=timezone.now())
+    return len(rows)
 
 
 def email_body(text: str) -> tuple[str, str]:
@@ -60,15 +112,6 @@ def email_body(text: str) -> tuple[str, str]:
     return f"{text[:60]} / {english[:60]}", f"{text}\n\n{english}\n\n— 售后服务中心 / After-sales service"
 
 
-def _send_email(emails: list[str], text: str) -> None:
-    try:
-        subject, body = email_body(text)
-        send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=emails,
-                  fail_silently=False)
-    except Exception:
-        log.exception("notification email failed")
-
-
 def notify_next_party(*, case: AfterSalesCase, action: str) -> None:
     party, template = NEXT_PARTY_TEXT.get(case.state, ("both", "售后单 {n} 有新进展"))
     notify(users=_recipients(case, party), case=case, kind=action, text=template.format(n=case.number))
@@ -79,6 +122,4 @@ def notify_party(*, case: AfterSalesCase, party: str, kind: str, text: str) -> N
 
 
 def notify_staff(*, case: AfterSalesCase | None, kind: str, text: str, supervisors_only: bool = False) -> None:
-    names = ["supervisors"] if supervisors_only else ["agents", "supervisors"]
-    users = list(User.objects.filter(groups__in=Group.objects.filter(name__in=names), is_active=True).distinct())
-    notify(users=users, case=case, kind=kind, text=text)
+    notify(users=staff_ids(supervisors_only=supervisors_only), case=case, kind=kind, text=text)

@@ -330,8 +330,12 @@ def after_sales_options(item: OrderItem, *, now: datetime | None = None,
 
 # --- deadlines --------------------------------------------------------------------------------
 
-def deadline_seconds(name: str, *, kind: str = "", reason: str = "", at: datetime | None = None) -> int:
-    """Duration of a clock: CASE_DEADLINES_SECONDS wins, then policy rows, then the defaults."""
+def deadline_seconds(name: str, *, kind: str = "", reason: str = "", at: datetime | None = None,
+                     policies: list | None = None) -> int:
+    """Duration of a clock: CASE_DEADLINES_SECONDS wins, then policy rows, then the defaults.
+
+    `policies` (from `deadline_policies_at`) spares the query when many clocks start at once.
+    """
     override = settings.CASE_DEADLINES_SECONDS.get(name)
     if override is not None:
         return int(override)
@@ -343,18 +347,24 @@ def deadline_seconds(name: str, *, kind: str = "", reason: str = "", at: datetim
             variant = "refund_only"
         else:
             variant = "other"
-    from .models import DeadlinePolicy
-
-    row = (
-        DeadlinePolicy.objects.filter(name=name, variant__in=[variant, ""], effective_from__lte=at or timezone.now())
-        .order_by("-effective_from")
-        .first()
-    )
+    if policies is None:
+        policies = deadline_policies_at(at or timezone.now(), names=[name])
+    row = next((p for p in policies if p.name == name and p.variant in (variant, "")), None)
     if row is not None:
         return row.seconds
     if name == DeadlineName.MERCHANT_RESPONSE:
         return MERCHANT_RESPONSE_SECONDS[variant]
     return DEFAULT_DEADLINE_SECONDS[name]
+
+
+def deadline_policies_at(at: datetime, *, names: list[str] | None = None) -> list:
+    """The policy rows in force at `at`, newest first (a handful of rows)."""
+    from .models import DeadlinePolicy
+
+    qs = DeadlinePolicy.objects.filter(effective_from__lte=at)
+    if names is not None:
+        qs = qs.filter(name__in=names)
+    return list(qs.order_by("-effective_from", "-id"))
 
 
 def holiday_intervals(holidays: Iterable) -> list[tuple[datetime, datetime]]:

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from portal.models import OrderItem, User, Wallet, WalletEntry
@@ -102,10 +102,14 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
     Each refund sees the order's refunds before it, as if they had been created one at a time.
     """
     now = now or timezone.now()
-    mine = [r for r in refunds if r.case.order_item.order.points_used or r.case.order_item.order.coupon_code]
+    # only the refunds whose order used points or a coupon (one query finds them, with their orders)
+    items = {item.pk: item for item in OrderItem.objects.select_related("order").filter(
+        pk__in={r.case.order_item_id for r in refunds}).filter(Q(order__points_used__gt=0) | ~Q(order__coupon_code=""))}
+    mine = [r for r in refunds if r.case.order_item_id in items]
     if not mine:
         return
-    orders = {r.case.order_item.order_id: r.case.order_item.order for r in mine}
+    order_of = {r.pk: items[r.case.order_item_id].order for r in mine}
+    orders = {order.pk: order for order in order_of.values()}
     paid = dict(OrderItem.objects.filter(order_id__in=orders).values("order_id")
                 .annotate(total=Sum("paid")).values_list("order_id", "total"))
     totals = {row["order_id"]: row for row in Refund.objects.filter(case__order_item__order_id__in=orders)
@@ -115,11 +119,11 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
     refunded = {o: totals[o]["refunded"] or Decimal("0") for o in orders}
     points_given = {o: totals[o]["points"] or 0 for o in orders}
     for refund in mine:
-        refunded[refund.case.order_item.order_id] -= Decimal(refund.amount)
+        refunded[order_of[refund.pk].pk] -= Decimal(refund.amount)
     credits, points_for, coupon_for = [], {}, {}
     for refund in mine:
         case = refund.case
-        order = orders[case.order_item.order_id]
+        order = order_of[refund.pk]
         order_paid = paid.get(order.pk) or Decimal("0")
         refunded[order.pk] += Decimal(refund.amount)
         if order.points_used and order_paid > 0:

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from .choices import DeadlineName, State
-from .models import AfterSalesCase, Deadline
-from .notifications import notify_party, notify_staff
+from .models import AfterSalesCase, Deadline, Notification
+from .notifications import notify_many, notify_staff, shop_members, staff_ids
 from .policy import PARTY_FOR_DEADLINE
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def deadlines_sweep(*, now: datetime | None = None, batch: int = 500, limit: int
         with transaction.atomic():
             rows = list(
                 Deadline.objects.select_for_update(skip_locked=True, of=("self", "case"))
-                .select_related("case__order_item__order", "case__consumer", "case__shop")
+                .select_related("case")
                 .filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=moment)
                 .order_by("due_at")[:batch]
             )
@@ -103,28 +103,41 @@ def deadlines_sweep(*, now: datetime | None = None, batch: int = 500, limit: int
 
 
 def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Tell the party who must act, once, ahead of the due time (24 h, or half a short window)."""
+    """Tell the party who must act, once, ahead of the due time (24 h, or half a short window).
+
+    A batch at a time: one UPDATE marks the batch reminded, one INSERT stores its notifications.
+    """
     now = now or timezone.now()
     sent = 0
+    staff: list[int] | None = None
     while True:
         with transaction.atomic():
             rows = list(
                 Deadline.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("case", "case__shop", "case__consumer")
+                .select_related("case")
                 .filter(reminded_at__isnull=True, fired_at__isnull=True, cancelled_at__isnull=True,
                         remind_at__lte=now, due_at__gt=now)
                 .order_by("remind_at")[:batch]
             )
             if not rows:
                 return sent
+            Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(reminded_at=now)
+            members = shop_members(d.case.shop_id for d in rows)
+            notifications = []
             for deadline in rows:
                 deadline.reminded_at = now
-                deadline.save(update_fields=["reminded_at"])
+                case = deadline.case
                 party = PARTY_FOR_DEADLINE.get(deadline.name, "both")
                 local_due = timezone.localtime(deadline.due_at).strftime("%m-%d %H:%M")
-                text = f"提醒：售后单 {deadline.case.number} 需在 {local_due} 前处理"
+                text = f"提醒：售后单 {case.number} 需在 {local_due} 前处理"
                 if party == "staff":
-                    notify_staff(case=deadline.case, kind="reminder", text=text)
-                elif deadline.case.state == State(deadline.state):
-                    notify_party(case=deadline.case, party=party, kind="reminder", text=text)
-                sent += 1
+                    staff = staff_ids() if staff is None else staff
+                    users = staff
+                elif case.state == State(deadline.state):
+                    users = ([case.consumer_id] if party in ("consumer", "both") else []) + (
+                        members.get(case.shop_id, []) if party in ("merchant", "both") else [])
+                else:
+                    users = []
+                notifications.extend(Notification(user_id=u, case=case, kind="reminder", text=text) for u in users)
+            notify_many(notifications)
+            sent += len(rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from celery import shared_task
 
 from .payments import PaymentError
@@ -47,3 +49,18 @@ def retry_pending_refunds() -> int:
     for refund_id in ids:
         execute_refund.delay(refund_id)
     return len(ids)
+
+
+@shared_task(name="cases.tasks.send_notification_emails", acks_late=True, ignore_result=True,
+             autoretry_for=(OSError, smtplib.SMTPException), retry_backoff=5, max_retries=3)
+def send_notification_emails(notification_ids: list[int]) -> int:
+    from .notifications import notifications_email
+
+    return notifications_email(notification_ids=notification_ids)
+
+
+@shared_task(name="cases.tasks.enqueue_refund_payouts", acks_late=True, ignore_result=True)
+def enqueue_refund_payouts(refund_ids: list[int]) -> None:
+    """One message from the sweep for a batch's refunds; each payout is then its own retried task."""
+    for refund_id in refund_ids:
+        execute_refund.delay(refund_id)

@@ -206,6 +206,8 @@ CELERY_TASK_ROUTES = {
     "cases.tasks.sweep_deadlines": {"queue": "deadlines"},
     "cases.tasks.fire_deadline": {"queue": "deadlines"},
     "cases.tasks.execute_refund": {"queue": "payments"},
+    "cases.tasks.enqueue_refund_payouts": {"queue": "payments"},
+    "cases.tasks.send_notification_emails": {"queue": "notifications"},
     "pickups.tasks.*": {"queue": "pickups"},
 }
 # A worker started without -Q consumes every queue the project routes tasks to.
