@@ -23,12 +23,12 @@ from .permissions import available_actions, available_actions_in_state, role_of
 from .policy import PARTY_FOR_DEADLINE
 from .selectors import (
     CountedRows,
+    case_detail_for,
     case_history,
     case_list_for,
     case_rows,
     current_pickups,
     joins_as_written,
-    with_details,
 )
 
 
@@ -157,7 +157,7 @@ def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidenc
 
 
 def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
-    case = with_details(case_list_for(user)).filter(pk=case_id).first()
+    case = case_detail_for(user, case_id)
     if case is None:
         raise DomainError("not_found", "Not found.", status=404)
     return case
