@@ -12,14 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pickups.selectors import pickup_as_dict, pickup_dict
+from pickups.selectors import pickup_dict
 from portal.api_support import CaseActionThrottle, CaseCreateThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 
 from . import services
 from .evidence import evidence_add
 from .models import AfterSalesCase, CaseEvidence, CaseMessage
-from .permissions import available_actions, available_actions_in_state, role_of
+from .permissions import available_actions_in_state, role_of
 from .policy import PARTY_FOR_DEADLINE
 from .selectors import (
     CountedRows,
@@ -30,22 +30,6 @@ from .selectors import (
     current_pickups,
     joins_as_written,
 )
-
-
-def _refund_dict(case: AfterSalesCase) -> dict[str, Any] | None:
-    try:
-        refund = case.refund
-    except AfterSalesCase.refund.RelatedObjectDoesNotExist:
-        return None
-    return {"amount": str(refund.amount), "status": refund.status, "fast": refund.fast,
-            "paid_at": refund.paid_at.isoformat() if refund.paid_at else None}
-
-
-def event_dict(event: Any) -> dict[str, Any]:
-    return {
-        "at": event.at.isoformat(), "actor": event.actor_username, "role": event.role, "action": event.action,
-        "from_state": event.from_state, "to_state": event.to_state, "payload": event.payload,
-    }
 
 
 def evidence_dict(evidence: CaseEvidence) -> dict[str, Any]:
@@ -66,51 +50,9 @@ def evidence_row_dict(row: dict[str, Any]) -> dict[str, Any]:
             "url": f"/api/v1/evidence/{row['id']}/file/"}
 
 
-def case_dict(case: AfterSalesCase, user: Any, *, detail: bool = True) -> dict[str, Any]:
-    """The case as api.md shows it (lists use `case_row_dict`, the same JSON from plain rows)."""
-    item = case.order_item
-    deadline = None
-    if case.deadline_name and case.deadline_due_at:
-        deadline = {"name": case.deadline_name, "due_at": case.deadline_due_at.isoformat(),
-                    "party": PARTY_FOR_DEADLINE.get(case.deadline_name)}
-    data = {
-        "id": case.pk,
-        "number": case.number,
-        "kind": case.kind,
-        "reason": case.reason,
-        "state": case.state,
-        "closure_reason": case.closure_reason,
-        "quantity": case.quantity,
-        "amount": str(case.amount),
-        "order_item": item.pk,
-        "order_number": item.order.number,
-        "sku": item.product.sku,
-        "product_name": item.product.name,
-        "shop": case.shop.code,
-        "consumer": case.consumer.username,
-        "freight_payer": case.freight_payer,
-        "description": case.description,
-        "condition_intact": case.condition_intact,
-        "created_at": case.created_at.isoformat(),
-        "updated_at": case.updated_at.isoformat(),
-        "deadline": deadline,
-        "overdue": case.overdue,
-        "escalated": case.escalated,
-        "available_actions": available_actions(user, case),
-        "refund": _refund_dict(case),
-        "pickup": pickup_as_dict(case, user),
-    }
-    if case.refund_amount is not None:
-        data["refund_amount"] = str(case.refund_amount)
-    if detail:
-        data["events"] = [event_dict(e) for e in case.events.all()]
-        data["evidence"] = [evidence_dict(e) for e in case.evidence.all()]
-    return data
-
-
 def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidence: list[dict],
                   pickup: Any) -> dict[str, Any]:
-    """`case_dict` for a list row of `selectors.case_rows` (the same JSON, built without model instances)."""
+    """The case as api.md shows it, from a row of `selectors.case_rows` (no model instances are built)."""
     deadline = None
     if row["deadline_name"] and row["deadline_due_at"]:
         deadline = {"name": row["deadline_name"], "due_at": row["deadline_due_at"].isoformat(),
@@ -154,6 +96,17 @@ def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidenc
     data["events"] = [event_row_dict(r) for r in events]
     data["evidence"] = [evidence_row_dict(r) for r in evidence]
     return data
+
+
+def case_json(user: Any, case_id: int) -> dict[str, Any]:
+    """One case as api.md shows it (the list's rows, for one id); not visible to the user: 404."""
+    with joins_as_written():
+        rows = list(case_rows(case_list_for(user).filter(pk=case_id)))
+    if not rows:
+        raise DomainError("not_found", "Not found.", status=404)
+    events, evidence = case_history([case_id])
+    return case_row_dict(rows[0], user, events=events.get(case_id, []), evidence=evidence.get(case_id, []),
+                         pickup=current_pickups([case_id]).get(case_id))
 
 
 def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
@@ -260,13 +213,13 @@ class CaseListView(APIView):
             amount=data.get("amount"), description=description,
             condition_intact=_bool(data.get("condition_intact", False)), evidence_files=evidence,
         )
-        return Response(case_dict(_case_or_404(request.user, case.pk), request.user), status=201)
+        return Response(case_json(request.user, case.pk), status=201)
 
 
 class CaseDetailView(APIView):
     @extend_schema(responses={200: CaseOut})
     def get(self, request: Request, case_id: int) -> Response:
-        return Response(case_dict(_case_or_404(request.user, case_id), request.user))
+        return Response(case_json(request.user, case_id))
 
 
 def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any]) -> AfterSalesCase:
@@ -324,7 +277,7 @@ class CaseActionView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
     def post(self, request: Request, case_id: int, action: str) -> Response:
         case = run_action(action, case_id=case_id, user=request.user, data=_data(request))
-        return Response(case_dict(_case_or_404(request.user, case.pk), request.user))
+        return Response(case_json(request.user, case.pk))
 
 
 class CaseEvidenceView(APIView):

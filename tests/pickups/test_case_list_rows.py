@@ -1,5 +1,5 @@
-"""The case list is built from plain rows (cases.api.case_row_dict): every field must be what the detail
-endpoint says of the same case, pickup and refund included, for the consumer and for the merchant."""
+"""The case JSON is built from plain rows (cases.api.case_row_dict): every field must say what the models
+say, the same in the list and in the detail, pickup and refund included, for the consumer and the merchant."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import services as case_services
+from cases.models import AfterSalesCase, CaseEvent, Refund
+from cases.permissions import available_actions
 from pickups import services
 from tests import factories as f
 
@@ -22,7 +24,7 @@ def _run_on_commit(monkeypatch: Any) -> None:
     monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: None)
 
 
-def test_list_rows_equal_detail(api: Any, case: Any, consumer: Any, merchant: Any, shop: Any) -> None:
+def test_case_json_says_what_the_models_say(api: Any, case: Any, consumer: Any, merchant: Any, shop: Any) -> None:
     slot = services.pickup_assess(case=case).slots[0]
     services.pickup_book(case_id=case.pk, actor=consumer, slot_id=slot.pk)
     refunded = case_services.case_submit(
@@ -42,7 +44,20 @@ def test_list_rows_equal_detail(api: Any, case: Any, consumer: Any, merchant: An
         assert set(by_id) == {case.pk, refunded.pk, with_photo.pk}
         for case_id, row in by_id.items():
             assert row == client.get(f"/api/v1/cases/{case_id}/").json()
-        assert by_id[case.pk]["pickup"]["state"] and by_id[refunded.pk]["refund"]["amount"] == "5.00"
-        assert len(by_id[with_photo.pk]["evidence"]) == 1
+            model = AfterSalesCase.objects.select_related("order_item__order", "order_item__product", "shop",
+                                                          "consumer").get(pk=case_id)
+            assert (row["number"], row["state"], row["amount"], row["order_number"], row["sku"], row["shop"],
+                    row["consumer"]) == (model.number, model.state, str(model.amount), model.order_item.order.number,
+                                         model.order_item.product.sku, model.shop.code, model.consumer.username)
+            assert row["available_actions"] == available_actions(user, model)
+            assert [(e["action"], e["to_state"]) for e in row["events"]] == list(
+                CaseEvent.objects.filter(case_id=case_id).order_by("at", "id").values_list("action", "to_state"))
+            assert (row["deadline"] or {}).get("name", "") == model.deadline_name
+        assert by_id[case.pk]["pickup"]["state"] and by_id[case.pk]["refund"] is None
+        refund = Refund.objects.get(case=refunded)
+        assert by_id[refunded.pk]["refund"] == {"amount": "5.00", "status": refund.status, "fast": False,
+                                                "paid_at": None}
+        assert [e["url"] for e in by_id[with_photo.pk]["evidence"]] == [
+            f"/api/v1/evidence/{e.pk}/file/" for e in with_photo.evidence.all()]
         phone = by_id[case.pk]["pickup"]["address"]["phone"]
         assert ("*" in phone) is (user == merchant)
