@@ -61,3 +61,22 @@ def test_orders_queries_do_not_grow(api, consumer, shop, merchant):
     make_cases(consumer, shop, merchant, 3)
     large = count_queries(client, "/api/v1/orders/?page_size=50")
     assert large == small, (small, large)
+
+
+@pytest.mark.parametrize("ordering", ["deadline", "-created_at"])
+def test_deep_pages_read_ids_first_and_give_the_same_rows(api, consumer, merchant, shop, monkeypatch, ordering):
+    """From DEFERRED_JOIN_OFFSET on, a page reads its ids alone and then their rows: same rows, same order."""
+    from cases import selectors
+
+    make_cases(consumer, shop, merchant, 7)
+    client = api(merchant)
+
+    def pages() -> list[list[int]]:
+        return [[row["id"] for row in client.get(
+            f"/api/v1/cases/?ordering={ordering}&page_size=3&page={n}").json()["results"]] for n in (1, 2, 3)]
+
+    direct = pages()
+    monkeypatch.setattr(selectors, "DEFERRED_JOIN_OFFSET", 1)
+    deferred = pages()
+    assert deferred == direct
+    assert [len(p) for p in direct] == [3, 3, 1] and len({i for p in direct for i in p}) == 7
