@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
@@ -66,6 +67,8 @@ class Command(BaseCommand):
         report: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M %Z"),
                                   "scale": options["scale"], "database": settings.DATABASES["default"]["NAME"]}
         try:
+            # a fresh database gets the schema first (migrate is a no-op on an up-to-date one)
+            call_command("migrate", interactive=False, verbosity=0)
             if options["generate"] or (not options["no_generate"] and not self._has_data()):
                 report["generate"] = self._generate(options["scale"])
             report["rows"] = self._rows()
