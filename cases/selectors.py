@@ -89,8 +89,11 @@ DEFERRED_JOIN_OFFSET = 200
 
 
 class CountedRows:
-    """A page source for the paginator: rows from `case_rows`, counted on the plain case query (a count
-    over the rows' joins would visit every joined row of a 20,000-case shop)."""
+    """A page source for a paginator: `rows` (plain rows of `case_rows`, or cases) counted on `counted`
+    (the plain case query: a count over the rows' joins would visit every joined row of a big shop).
+
+    From DEFERRED_JOIN_OFFSET on, a page reads its ids alone first (an index-only walk), then its rows.
+    """
 
     ordered = True
 
@@ -100,11 +103,12 @@ class CountedRows:
     def count(self) -> int:
         return self.counted.count()
 
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+    def __getitem__(self, index: slice) -> list[Any]:
         if (index.start or 0) < DEFERRED_JOIN_OFFSET:
             return list(self.rows[index])
         ids = list(self.counted.select_related(None).values_list("id", flat=True)[index])
-        by_id = {row["id"]: row for row in self.rows.order_by().filter(id__in=ids)}
+        by_id = {row["id"] if isinstance(row, dict) else row.pk: row
+                 for row in self.rows.order_by().filter(id__in=ids)}
         return [by_id[i] for i in ids if i in by_id]
 
 

@@ -28,7 +28,7 @@ from cases.api import messages_visible, run_action
 from cases.choices import Kind, Reason
 from cases.models import AfterSalesCase, CaseEvidence
 from cases.permissions import available_actions
-from cases.selectors import case_list_for, with_details
+from cases.selectors import CountedRows, case_list_for, with_details
 from cases.services import message_post
 from portal.errors import DomainError
 from portal.models import Region, Shop
@@ -95,7 +95,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     counts = queue_state_counts(shop_ids, filters, now=now)
     total = counts[filters.state] if filters.state else sum(counts.values())
-    paginator = Paginator(queue_cases(shop_ids, filters, now=now), PAGE_SIZE)
+    cases = queue_cases(shop_ids, filters, now=now)
+    paginator = Paginator(CountedRows(cases, cases), PAGE_SIZE)  # deep pages read their ids first
     paginator.count = total  # the grouped count already holds it: no second COUNT(*)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)

@@ -176,3 +176,20 @@ def test_queue_queries_bounded_with_10000_cases(merchant_client, shop, consumer,
         assert _rows(response)[0] == "BULK00000000"
     if "q" in params:
         assert _rows(response) == ["BULK00000042"]
+
+
+def test_deep_pages_read_ids_first_and_show_the_same_cases(merchant_client, make_case, monkeypatch):
+    from cases import selectors
+    from cases.merchant import views
+
+    for _ in range(5):
+        make_case()
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+
+    def pages() -> list[list[str]]:
+        return [_rows(merchant_client.get(URL, {"page": n})) for n in (1, 2, 3)]
+
+    direct = pages()
+    monkeypatch.setattr(selectors, "DEFERRED_JOIN_OFFSET", 1)
+    assert pages() == direct
+    assert [len(p) for p in direct] == [2, 2, 1] and len({n for p in direct for n in p}) == 5
