@@ -50,6 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--b2-count", type=int, default=None, help="due deadlines per B2 run (default 100,000 × scale)")
         parser.add_argument("--b3-seconds", type=int, default=20)
         parser.add_argument("--b3-connections", type=int, default=8)
+        parser.add_argument("--b3-workers", type=int, default=4, help="gunicorn sync workers for B3")
         parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""),
                             help="Redis for throttles/cache and payout tasks in B2/B3 (default: $REDIS_URL)")
         parser.add_argument("--json", default=str(Path(settings.VAR_DIR) / "bench" / "results.json"))
@@ -163,7 +164,7 @@ class Command(BaseCommand):
 
         connections.close_all()
         results = []
-        with Gunicorn(4, options["redis_url"]) as server:
+        with Gunicorn(options["b3_workers"], options["redis_url"]) as server:
             for _ in range(runs):
                 results.append(b3_run(server, seconds=options["b3_seconds"],
                                       connections=options["b3_connections"]))
