@@ -1,0 +1,80 @@
+"""Platform staff: intervention, the end of the evidence period, the ruling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from portal.models import User
+
+from .. import policy
+from ..choices import Action, State
+from ..models import AfterSalesCase
+from ..refunds import wallet_credit
+from .base import CaseError, _parse_amount, _parse_bool, _parse_points, _refund_now, _require_text, _run
+
+
+def case_intervene(*, case_id: int, actor: User, note: Any = "", now: datetime | None = None) -> AfterSalesCase:
+    def apply(case: AfterSalesCase, role: str) -> dict:
+        case.intervene()
+        if case.assignee_id is None and actor is not None:
+            case.assignee = actor
+        text = note.strip() if isinstance(note, str) else ""
+        return {"note": text} if text else {}
+
+    return _run(case_id=case_id, actor=actor, action=Action.INTERVENE, apply=apply, now=now)
+
+
+def case_close_evidence(*, case_id: int, actor: User | None, now: datetime | None = None,
+                        expected_state: str | None = None) -> AfterSalesCase:
+    return _run(case_id=case_id, actor=actor, action=Action.CLOSE_EVIDENCE, apply=lambda c, r: c.close_evidence(),
+                now=now, expected_state=expected_state)
+
+
+def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amount: Any = None,
+              require_return: Any = False, compensation_points: Any = None,
+              now: datetime | None = None) -> AfterSalesCase:
+    points_holder: dict[str, int] = {}
+
+    def apply(case: AfterSalesCase, role: str) -> dict:
+        if decision not in ("refund", "reject"):
+            raise CaseError("required" if not decision else "invalid", _("请选择裁决结果：refund 或 reject"),
+                            field="decision")
+        text = _require_text(rationale, "rationale", 4000)
+        points = _parse_points(compensation_points)
+        points_holder["points"] = points
+        payload: dict[str, Any] = {"decision": decision, "rationale": text}
+        if decision == "refund":
+            ruled = _parse_amount(amount)
+            if ruled is None:
+                raise CaseError("required", _("请填写退款金额"), field="amount")
+            others = case.order_item.cases.exclude(pk=case.pk).select_related("refund")
+            limit = policy.claimable(case.order_item, case.quantity, policy.item_ledger(case.order_item, others))
+            if ruled > limit:
+                raise CaseError("amount_exceeds_paid", _("退款金额不能超过 ¥%(max)s") % {"max": limit},
+                                field="amount")
+            if ruled <= 0:
+                raise CaseError("invalid", _("退款金额须大于 0"), field="amount")
+            need_return = _parse_bool(require_return, "require_return")
+            case.rule(decision="refund", amount=ruled, require_return=need_return)
+            payload.update({"amount": str(ruled), "require_return": need_return})
+        else:
+            case.rule(decision="reject")
+        if points:
+            payload["compensation_points"] = points
+        return payload
+
+    def after(case: AfterSalesCase, role: str, from_state: str) -> None:
+        if case.state == State.REFUNDED:
+            _refund_now(case, case.refund_amount)
+        points = points_holder.get("points", 0)
+        if points:
+            wallet_credit(user=case.consumer, key=f"compensation-{case.number}", points=points,
+                          reason=f"平台裁决补偿 {case.number}")
+
+    return _run(case_id=case_id, actor=actor, action=Action.RULE, apply=apply, now=now, after=after)
+
+
+# --- messages (not events) ------------------------------------------------------------------

@@ -1,0 +1,99 @@
+"""Opening a case: eligibility, the claim, evidence, the first clock."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import OrderItem, Role, User
+
+from .. import policy
+from ..choices import Action, ActorRole, Kind, Reason
+from ..deadlines import deadline_start
+from ..models import AfterSalesCase
+from ..notifications import notify_next_party
+from .base import CaseError, _case_number, _parse_amount, event_append
+
+log = logging.getLogger("cases")
+
+log = logging.getLogger("cases")
+
+
+def case_submit(
+    *,
+    consumer: User,
+    order_item_id: int,
+    kind: str,
+    reason: str,
+    quantity: int | None = None,
+    amount: Any = None,
+    description: str = "",
+    condition_intact: bool = False,
+    evidence_files: list | None = None,
+    now: datetime | None = None,
+) -> AfterSalesCase:
+    """Open a case after checking eligibility in lifecycle.md's order; evidence is stored with it."""
+    from ..evidence import evidence_store, evidence_validate
+
+    now = now or timezone.now()
+    if kind not in Kind.values:
+        raise CaseError("invalid", _("售后类型无效"), field="kind")
+    if reason not in Reason.values:
+        raise CaseError("invalid", _("售后原因无效"), field="reason")
+    files = evidence_validate(evidence_files or [])
+    parsed_amount = _parse_amount(amount)
+    if quantity is not None and (not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1):
+        raise CaseError("invalid", _("数量须为正整数"), field="quantity")
+    if not isinstance(description, str) or len(description) > 2000:
+        raise CaseError("invalid", _("描述过长"), field="description")
+    with transaction.atomic():
+        item = (
+            OrderItem.objects.select_for_update(of=("self",))
+            .select_related("order", "product", "order__shop")
+            .filter(pk=order_item_id)
+            .first()
+        )
+        if item is None or item.order.consumer_id != consumer.pk or consumer.role != Role.CONSUMER:
+            raise CaseError("not_your_order", _("找不到该订单商品"), field="order_item", status=404)
+        ledger = policy.item_ledger(item)
+        qty = quantity if quantity is not None else max(item.quantity - ledger.units_used, 1)
+        request = policy.Request(kind=kind, reason=reason, quantity=qty, amount=parsed_amount,
+                                 condition_intact=bool(condition_intact), evidence_count=len(files))
+        refusal = policy.check_eligibility(item, request, now=now, ledger=ledger)
+        if refusal:
+            raise CaseError(refusal.code, refusal.detail, field=refusal.field, status=refusal.status)
+        if kind in (Kind.REFUND_ONLY, Kind.RETURN_REFUND):
+            claim = parsed_amount if parsed_amount is not None else policy.claimable(item, qty, ledger)
+            if claim <= 0:
+                raise CaseError("invalid", _("退款金额须大于 0"), field="amount")
+        else:
+            claim = policy.ZERO
+        case = AfterSalesCase(
+            number=f"TMP-{uuid.uuid4().hex[:28]}",  # replaced by the real number once the id is known
+            order_item=item, consumer=consumer, shop=item.order.shop, kind=kind, reason=reason,
+            quantity=qty, amount=claim, description=description.strip(),
+            condition_intact=bool(condition_intact),
+            freight_payer=policy.freight_payer(kind, reason, insured=item.order.return_shipping_insurance),
+            created_at=now,
+        )
+        case.save()
+        case.number = _case_number(case)
+        AfterSalesCase.objects.filter(pk=case.pk).update(number=case.number)
+        event_append(case=case, actor=consumer, role=ActorRole.CONSUMER, action=Action.SUBMIT, from_state=None,
+                     to_state=case.state, at=now,
+                     payload={"kind": kind, "reason": reason, "quantity": qty, "amount": str(claim),
+                              "evidence": len(files)})
+        evidence_store(case=case, files=files, uploaded_by=consumer, role=ActorRole.CONSUMER)
+        deadline_start(case=case, now=now)
+        notify_next_party(case=case, action=Action.SUBMIT)
+        log.info("case %s: submitted (%s/%s)", case.number, kind, reason, extra={"case": case.number})
+    return case
+
+
+# --- the action runner ------------------------------------------------------------------------
