@@ -12,18 +12,13 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import NoWritesMixin
+
 from .models import Courier, CourierEvent, CourierRegionRule, Pickup, PickupEvent, Slot
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
+    pass
 
 
 class CourierForm(forms.ModelForm):

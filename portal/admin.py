@@ -31,7 +31,9 @@ class StaffViewMixin:
         return request.user.is_platform_staff or super().has_view_permission(request, obj)  # type: ignore[misc]
 
 
-class ReadOnlyMixin(StaffViewMixin):
+class NoWritesMixin:
+    """Records only services write: no add, no change, no delete in the admin, for anyone."""
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -40,6 +42,10 @@ class ReadOnlyMixin(StaffViewMixin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyMixin(NoWritesMixin, StaffViewMixin):
+    pass
 
 
 @admin.register(User)
