@@ -1,4 +1,4 @@
-"""The merchant desk: queue, bulk actions, case handling, reply templates, metrics and exports.
+"""The merchant desk: queue, bulk actions, case handling (shop-wide pages are in `shop_views.py`).
 
 Every view resolves the user's shops first; anything outside them is a 404 (never a 403 that would
 confirm it exists). Case writes go through the case services via `cases.api.run_action`.
@@ -10,19 +10,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from cases.api import messages_visible, run_action
 from cases.choices import Kind, Reason
@@ -33,9 +30,9 @@ from cases.services import message_post
 from portal.errors import DomainError
 from portal.models import Region, Shop
 
-from . import charts, services
-from .forms import PeriodForm, RejectForm, RejectReasonForm, ReplyTemplateForm, ShipForm, reason_choices
-from .models import ExportJob, RejectReason, ReplyTemplate
+from . import services
+from .forms import RejectForm, ShipForm, reason_choices
+from .models import RejectReason, ReplyTemplate
 from .selectors import (
     QUEUE_STATES,
     SORTS,
@@ -44,7 +41,6 @@ from .selectors import (
     party_for,
     queue_cases,
     queue_state_counts,
-    shop_metrics,
     shops_selected,
 )
 
@@ -289,185 +285,3 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
     if evidence is None:
         raise Http404
     return evidence_file_response(evidence)
-
-
-# --- reply templates and reasons ------------------------------------------------------------------
-
-def _shop_of_post(request: HttpRequest) -> Shop:
-    code = request.POST.get("shop", "")
-    shop = next((s for s in request.shops if s.code == code), None)  # type: ignore[attr-defined]
-    if shop is None:
-        raise Http404
-    return shop
-
-
-@require_http_methods(["GET", "POST"])
-@merchant_required
-def templates_list(request: HttpRequest) -> HttpResponse:
-    shops = _chosen_shops(request)
-    form = ReplyTemplateForm()
-    if request.method == "POST":
-        shop = _shop_of_post(request)
-        form = ReplyTemplateForm(request.POST)
-        if form.is_valid():
-            try:
-                services.reply_template_save(shop=shop, user=request.user, title=form.cleaned_data["title"],
-                                             body=form.cleaned_data["body"])
-            except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
-            else:
-                messages.success(request, _("模板已保存"))
-                return redirect(reverse("merchant:templates") + (f"?shop={shop.code}" if len(shops) == 1 else ""))
-    reasons = RejectReason.objects.filter(shop__in=shops).select_related("shop")
-    return render(request, "merchant/templates.html", {
-        "shops": request.shops, "chosen": shops,  # type: ignore[attr-defined]
-        "shop_code": request.GET.get("shop", ""),
-        "templates": ReplyTemplate.objects.filter(shop__in=shops).select_related("shop"),
-        "form": form, "reason_form": RejectReasonForm(), "reasons": reasons,
-        "status": 400 if form.errors else 200,
-    }, status=400 if form.errors else 200)
-
-
-def _template_for(request: HttpRequest, template_id: int) -> ReplyTemplate:
-    template = ReplyTemplate.objects.select_related("shop").filter(
-        pk=template_id, shop__in=request.shops).first()  # type: ignore[attr-defined]
-    if template is None:
-        raise Http404
-    return template
-
-
-@require_http_methods(["GET", "POST"])
-@merchant_required
-def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
-    template = _template_for(request, template_id)
-    form = ReplyTemplateForm(request.POST or None, instance=template)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.reply_template_save(shop=template.shop, user=request.user, template=template,
-                                         title=form.cleaned_data["title"], body=form.cleaned_data["body"])
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
-        else:
-            messages.success(request, _("模板已保存"))
-            return redirect("merchant:templates")
-    return render(request, "merchant/template_edit.html", {"form": form, "template": template},
-                  status=400 if form.errors else 200)
-
-
-@require_POST
-@merchant_required
-def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
-    services.reply_template_delete(template=_template_for(request, template_id))
-    messages.success(request, _("模板已删除"))
-    return redirect("merchant:templates")
-
-
-@require_POST
-@merchant_required
-def reason_add(request: HttpRequest) -> HttpResponse:
-    shop = _shop_of_post(request)
-    try:
-        services.reject_reason_add(shop=shop, code=request.POST.get("code"), label=request.POST.get("label"))
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("拒绝原因已添加"))
-    return redirect(reverse("merchant:templates") + "#reasons")
-
-
-@require_POST
-@merchant_required
-def reason_delete(request: HttpRequest, reason_id: int) -> HttpResponse:
-    reason = RejectReason.objects.filter(pk=reason_id, shop__in=request.shops).first()  # type: ignore[attr-defined]
-    if reason is None:
-        raise Http404
-    services.reject_reason_delete(reason=reason)
-    messages.success(request, _("拒绝原因已删除"))
-    return redirect(reverse("merchant:templates") + "#reasons")
-
-
-# --- metrics -----------------------------------------------------------------------------------
-
-@require_GET
-@merchant_required
-def metrics(request: HttpRequest) -> HttpResponse:
-    shops = _chosen_shops(request)
-    form = PeriodForm({"start": request.GET.get("from", ""), "end": request.GET.get("to", "")})
-    period = form.period()
-    from .templatetags.merchant_tags import kind_label, reason_label
-
-    sections = []
-    for shop in shops:
-        m = shop_metrics(shop, period)
-        sections.append({
-            "m": m,
-            "cases_chart": charts.column_chart([(f"{d:%m-%d}", n) for d, n in m.cases_per_day]),
-            "refunds_chart": charts.column_chart([(f"{d:%m-%d}", v) for d, v in m.refunds_per_day]),
-            "kind_bars": charts.bar_list([(kind_label(k), n) for k, n in m.by_kind.items()]),
-            "reason_bars": charts.bar_list(sorted(((reason_label(r), n) for r, n in m.by_reason.items()),
-                                                  key=lambda row: -row[1])),
-        })
-    return render(request, "merchant/metrics.html", {
-        "shops": request.shops, "shop_code": request.GET.get("shop", ""),  # type: ignore[attr-defined]
-        "period": period, "sections": sections,
-    })
-
-
-# --- exports -----------------------------------------------------------------------------------
-
-def _export_limit() -> int:
-    return int(getattr(settings, "MERCHANT_EXPORT_SYNC_LIMIT", 10_000))
-
-
-@require_http_methods(["GET", "POST"])
-@merchant_required
-def export(request: HttpRequest) -> HttpResponse:
-    """Up to the limit, the CSV streams at once; above it, a background job writes a file."""
-    params = request.GET if request.method == "GET" else request.POST
-    shops = shops_selected(request.shops, params.get("shop"))  # type: ignore[attr-defined]
-    if shops is None:
-        raise Http404
-    filters = QueueFilters.from_params(params)
-    shop_ids = [s.pk for s in shops]
-    if request.method == "POST":
-        job = services.export_job_create(user=request.user, shops=shops, filters=filters)
-        return redirect("merchant:export-job", job_id=job.pk)
-    counts = queue_state_counts(shop_ids, filters)
-    total = counts[filters.state] if filters.state else sum(counts.values())
-    if total > _export_limit():
-        return render(request, "merchant/export_confirm.html", {
-            "total": total, "limit": _export_limit(), "params": {**filters.as_params(),
-                                                                  **({"shop": params["shop"]} if params.get("shop") else {})},
-        })
-    response = StreamingHttpResponse(services.csv_stream(shop_ids, filters), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="cases-{timezone.localdate():%Y%m%d}.csv"'
-    return response
-
-
-def _job_for(request: HttpRequest, job_id: int) -> ExportJob:
-    """A job is shown only to a member of every shop it covers (a former member loses access)."""
-    job = ExportJob.objects.prefetch_related(Prefetch("shops")).filter(pk=job_id).first()
-    member_of = {s.pk for s in request.shops}  # type: ignore[attr-defined]
-    if job is None or not {s.pk for s in job.shops.all()} <= member_of or not job.shops.all():
-        raise Http404
-    return job
-
-
-@require_GET
-@merchant_required
-def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job_for(request, job_id)
-    template = "merchant/_export_progress.html" if request.htmx else "merchant/export_job.html"
-    return render(request, template, {"job": job})
-
-
-@require_GET
-@merchant_required
-def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job_for(request, job_id)
-    if job.status != ExportJob.Status.DONE or not job.file or not default_storage.exists(job.file):
-        raise Http404
-    response = FileResponse(default_storage.open(job.file, "rb"), content_type="text/csv; charset=utf-8",
-                            as_attachment=True, filename=job.file.rsplit("/", 1)[-1])
-    response["Cache-Control"] = "private, no-store"
-    return response
