@@ -26,7 +26,7 @@ from ..choices import Action, State
 from ..deadlines import running_deadline
 from ..models import AfterSalesCase
 from ..permissions import available_actions
-from . import selectors
+from . import oversight, selectors
 from .forms import AssignForm, MessageForm, NoteForm, RulingForm
 from .services import case_assign
 
@@ -195,7 +195,7 @@ def case_assign_view(request: HttpRequest, model_admin: ModelAdmin, case_id: int
 def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
     """The platform's numbers for supervisors and agents alike."""
     _require_staff(request)
-    numbers = selectors.dashboard()
+    numbers = oversight.dashboard()
     context: dict[str, Any] = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
@@ -211,7 +211,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
 def shop_page(request: HttpRequest, model_admin: ModelAdmin, code: str) -> HttpResponse:
     _require_staff(request)
     shop = get_object_or_404(Shop, code=code)
-    overview = selectors.shop_overview(shop)
+    overview = oversight.shop_overview(shop)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
