@@ -25,7 +25,7 @@ def pickups_with_details():  # type: ignore[no-untyped-def]
 
 
 def pickup_prefetch() -> list[str | Prefetch]:
-    """Prefetches that make `pickup_as_dict` free of queries on a list of cases."""
+    """Prefetches that make `current_pickup` free of queries on a list of cases."""
     return [Prefetch("pickups", queryset=pickups_with_details(), to_attr=PREFETCH_ATTR)]
 
 
@@ -64,15 +64,6 @@ def pickup_dict(pickup: Pickup, *, unmasked: bool = False) -> dict[str, Any]:
             for e in pickup.events.all()
         ],
     }
-
-
-def pickup_as_dict(case: Any, user: Any = None) -> dict[str, Any] | None:
-    """The case's current pickup as the API shows it, or None. Unmasked only for the case's own consumer."""
-    pickup = current_pickup(case)
-    if pickup is None:
-        return None
-    unmasked = user is not None and getattr(user, "pk", None) == case.consumer_id
-    return pickup_dict(pickup, unmasked=unmasked)
 
 
 def pickup_for_consumer(pickup_id: int) -> Pickup | None:
