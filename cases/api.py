@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.http import FileResponse, Http404
@@ -19,7 +20,7 @@ from portal.errors import DomainError
 from . import services
 from .evidence import evidence_add
 from .models import AfterSalesCase, CaseEvidence, CaseMessage
-from .permissions import available_actions_in_state, role_of
+from .permissions import available_actions, role_of
 from .policy import PARTY_FOR_DEADLINE
 from .selectors import (
     CountedRows,
@@ -85,8 +86,8 @@ def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidenc
         "deadline": deadline,
         "overdue": row["overdue"],
         "escalated": row["escalated"],
-        "available_actions": available_actions_in_state(
-            user, state=row["state"], consumer_id=row["consumer_id"], shop_id=row["shop_id"]),
+        "available_actions": available_actions(
+            user, SimpleNamespace(state=row["state"], consumer_id=row["consumer_id"], shop_id=row["shop_id"])),
         "refund": refund,
         "pickup": None if pickup is None else pickup_dict(
             pickup, unmasked=getattr(user, "pk", None) == row["consumer_id"]),
@@ -104,9 +105,16 @@ def case_json(user: Any, case_id: int) -> dict[str, Any]:
         rows = list(case_rows(case_list_for(user).filter(pk=case_id)))
     if not rows:
         raise DomainError("not_found", "Not found.", status=404)
-    events, evidence = case_history([case_id])
-    return case_row_dict(rows[0], user, events=events.get(case_id, []), evidence=evidence.get(case_id, []),
-                         pickup=current_pickups([case_id]).get(case_id))
+    return cases_json(rows, user)[0]
+
+
+def cases_json(rows: list[dict[str, Any]], user: Any) -> list[dict[str, Any]]:
+    """Rows of `selectors.case_rows` as api.md's cases: histories and pickups read once for all of them."""
+    ids = [row["id"] for row in rows]
+    events, evidence = case_history(ids)
+    pickups = current_pickups(ids) if ids else {}
+    return [case_row_dict(row, user, events=events.get(row["id"], []), evidence=evidence.get(row["id"], []),
+                          pickup=pickups.get(row["id"])) for row in rows]
 
 
 def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
@@ -182,17 +190,11 @@ class CaseListView(APIView):
         qs = case_list_for(request.user, state=request.query_params.get("state"),
                            kind=request.query_params.get("kind"), shop=request.query_params.get("shop"),
                            ordering=request.query_params.get("ordering"))
-        # Plain rows: one joined query for the page, then histories and pickups by case id.
+        # Plain rows: one joined query for the page, then histories and pickups by case id (cases_json).
         paginator = Pagination()
         with joins_as_written():
             page = list(paginator.paginate_queryset(CountedRows(case_rows(qs), qs), request, view=self) or [])
-        ids = [row["id"] for row in page]
-        events, evidence = case_history(ids)
-        pickups = current_pickups(ids) if ids else {}
-        return paginator.get_paginated_response([
-            case_row_dict(row, request.user, events=events.get(row["id"], []), evidence=evidence.get(row["id"], []),
-                          pickup=pickups.get(row["id"])) for row in page
-        ])
+        return paginator.get_paginated_response(cases_json(page, request.user))
 
     @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})
     def post(self, request: Request) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from portal.models import Role, User
@@ -100,28 +102,13 @@ def state_allows(case: AfterSalesCase, action: str, role: str) -> bool:
     return can_proceed(method)
 
 
-def available_actions_in_state(user: User | None, *, state: str, consumer_id: int, shop_id: int) -> list[str]:
-    """`available_actions` for a list row (no model instance is built unless the answer is not memoised)."""
-    cache = getattr(user, "_available_actions_cache", None)
-    if cache is not None:
-        role = role_of(user, _RowCase(consumer_id, shop_id))  # type: ignore[arg-type]
-        if (role, state) in cache:
-            return list(cache[(role, state)])
-    return available_actions(user, AfterSalesCase(state=state, consumer_id=consumer_id, shop_id=shop_id))
-
-
-class _RowCase:
-    """What `role_of` reads of a case."""
-
-    __slots__ = ("consumer_id", "shop_id")
-
-    def __init__(self, consumer_id: int, shop_id: int) -> None:
-        self.consumer_id, self.shop_id = consumer_id, shop_id
-
-
-def available_actions(user: User | None, case: AfterSalesCase) -> list[str]:
+def available_actions(user: User | None, case: AfterSalesCase | Any) -> list[str]:
     """The actions this user may take on the case now (transitions have no conditions, so the role and
-    the state decide: memoised on the user for the length of a request)."""
+    the state decide: memoised on the user for the length of a request).
+
+    `case` may be a plain row object with `state`, `consumer_id` and `shop_id`: a case instance is only
+    built, to ask django-fsm, when the answer is not memoised yet.
+    """
     role = role_of(user, case)
     if role is None:
         return []
@@ -129,7 +116,8 @@ def available_actions(user: User | None, case: AfterSalesCase) -> list[str]:
     key = (role, case.state)
     if cache is not None and key in cache:
         return list(cache[key])
-    actions = [a for a in USER_ACTIONS if role_may_take(role, a) and state_allows(case, a, role)]
+    probe = case if isinstance(case, AfterSalesCase) else AfterSalesCase(state=case.state)
+    actions = [a for a in USER_ACTIONS if role_may_take(role, a) and state_allows(probe, a, role)]
     if role == ActorRole.STAFF and Action.RULE in actions and user is not None and not user.has_perm("cases.rule_case"):
         actions.remove(Action.RULE)
     if user is not None:
