@@ -19,7 +19,7 @@ from . import policy
 from .choices import Action, ActorRole, DeadlineName, State
 from .deadlines import active_holidays
 from .models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund
-from .notifications import NEXT_PARTY_TEXT, notify_many, shop_members, staff_ids
+from .notifications import NEXT_PARTY_TEXT, notify_many, party_user_ids, shop_members, staff_ids
 
 log = logging.getLogger("cases")
 
@@ -159,13 +159,9 @@ def _notify(moved: list[tuple[Deadline, AfterSalesCase, str, str]]) -> None:
     rows = []
     for _deadline, case, action, _from_state in moved:
         party, template = NEXT_PARTY_TEXT.get(case.state, ("both", "售后单 {n} 有新进展"))
-        users = []
-        if party in ("consumer", "both"):
-            users.append(case.consumer_id)
-        if party in ("merchant", "both"):
-            users.extend(members.get(case.shop_id, []))
         text = template.format(n=case.number)
-        rows.extend(Notification(user_id=u, case=case, kind=action, text=text) for u in users)
+        rows.extend(Notification(user_id=u, case=case, kind=action, text=text)
+                    for u in party_user_ids(case, party, members))
         if action == Action.ESCALATE:
             staff = staff_ids() if staff is None else staff
             rows.extend(Notification(user_id=u, case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")

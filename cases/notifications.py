@@ -32,13 +32,18 @@ NEXT_PARTY_TEXT = {
 }
 
 
-def _recipients(case: AfterSalesCase, party: str) -> list[int]:
+def party_user_ids(case: AfterSalesCase, party: str, members: dict[int, list[int]]) -> list[int]:
+    """Who `party` ("consumer", "merchant" or "both") is on this case; `members` from `shop_members`."""
     users: list[int] = []
     if party in ("consumer", "both"):
         users.append(case.consumer_id)
     if party in ("merchant", "both"):
-        users.extend(shop_members([case.shop_id]).get(case.shop_id, []))
+        users.extend(members.get(case.shop_id, []))
     return users
+
+
+def _recipients(case: AfterSalesCase, party: str) -> list[int]:
+    return party_user_ids(case, party, shop_members([case.shop_id]))
 
 
 def shop_members(shop_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -56,9 +61,8 @@ def staff_ids(*, supervisors_only: bool = False) -> list[int]:
                 .values_list("pk", flat=True).distinct())
 
 
-def notify(*, users: list[User] | list[int], case: AfterSalesCase | None, kind: str, text: str) -> None:
-    ids = [u if isinstance(u, int) else u.pk for u in users]
-    notify_many([Notification(user_id=u, case=case, kind=kind, text=text) for u in ids])
+def notify(*, users: list[int], case: AfterSalesCase | None, kind: str, text: str) -> None:
+    notify_many([Notification(user_id=u, case=case, kind=kind, text=text) for u in users])
 
 
 def notify_many(rows: list[Notification]) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .choices import DeadlineName, State
 from .models import AfterSalesCase, Deadline, Notification
-from .notifications import notify_many, notify_staff, shop_members, staff_ids
+from .notifications import notify_many, notify_staff, party_user_ids, shop_members, staff_ids
 from .policy import PARTY_FOR_DEADLINE
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,7 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                     staff = staff_ids() if staff is None else staff
                     users = staff
                 elif case.state == State(deadline.state):
-                    users = ([case.consumer_id] if party in ("consumer", "both") else []) + (
-                        members.get(case.shop_id, []) if party in ("merchant", "both") else [])
+                    users = party_user_ids(case, party, members)
                 else:
                     users = []
                 notifications.extend(Notification(user_id=u, case=case, kind="reminder", text=text) for u in users)
