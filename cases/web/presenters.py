@@ -6,6 +6,7 @@ Pure functions over a loaded case (no queries), so the case page costs the same 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -268,28 +269,27 @@ class TimelineEntry:
         return timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M")
 
 
-def timeline(events: list[CaseEvent]) -> list[TimelineEntry]:
-    labels: dict[tuple[str, str], str] = {}  # the same few labels, translated once per page
+def state_label(state: str) -> str:
+    return str(State(state).label) if state in STATE_VALUES else state
 
-    def label(kind: str, value: str) -> str:
-        key = (kind, value)
-        if key not in labels:
-            if kind == "role":
-                labels[key] = role_label(value)
-            elif kind == "action":
-                labels[key] = action_label(value)
-            else:
-                labels[key] = str(State(value).label) if value in STATE_VALUES else value
-        return labels[key]
+
+def timeline(events: list[CaseEvent]) -> list[TimelineEntry]:
+    labels: dict[tuple[Callable[[str], str], str], str] = {}  # the same few labels, translated once per page
+
+    def once(label: Callable[[str], str], value: str) -> str:
+        if (label, value) not in labels:
+            labels[(label, value)] = label(value)
+        return labels[(label, value)]
 
     entries = []
     for event in events:
-        who = label("role", event.role)
+        who = once(role_label, event.role)
         if event.actor_username and event.role != ActorRole.CONSUMER:
             who = f"{who} {event.actor_username}"
-        entries.append(TimelineEntry(at=event.at, who=who, label=label("action", event.action),
-                                     state=label("state", event.to_state) if event.to_state != event.from_state
-                                     else "", detail=event_detail(event)))
+        changed = event.to_state != event.from_state
+        entries.append(TimelineEntry(at=event.at, who=who, label=once(action_label, event.action),
+                                     state=once(state_label, event.to_state) if changed else "",
+                                     detail=event_detail(event)))
     return entries
 
 

@@ -92,8 +92,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DB_PREPARED_STATEMENTS", True):
-    # Server-side binding lets psycopg prepare a query after its 5th run on a connection, so PostgreSQL
-    # plans the case list's seven-table join once per connection instead of on every request (5–15 ms).
+    # Server-side binding lets psycopg prepare a query after its 5th run on a connection: PostgreSQL
+    # parses it once per connection and can keep a generic plan (docs/benchmarks.md, "Planning").
     # Set DB_PREPARED_STATEMENTS=0 behind a transaction-mode pooler that cannot keep prepared statements.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
