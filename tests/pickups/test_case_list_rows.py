@@ -17,13 +17,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch: Any) -> None:
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: None)
-
-
 def test_case_json_says_what_the_models_say(api: Any, case: Any, consumer: Any, merchant: Any, shop: Any) -> None:
     slot = services.pickup_assess(case=case).slots[0]
     services.pickup_book(case_id=case.pk, actor=consumer, slot_id=slot.pk)
