@@ -25,10 +25,10 @@ class StaffViewMixin:
     """Platform staff (agents, supervisors) may look; writes follow the model permissions."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_platform_staff or super().has_module_permission(request)  # type: ignore[misc]
+        return getattr(request.user, "is_platform_staff", False) or super().has_module_permission(request)  # type: ignore[misc]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_platform_staff or super().has_view_permission(request, obj)  # type: ignore[misc]
+        return getattr(request.user, "is_platform_staff", False) or super().has_view_permission(request, obj)  # type: ignore[misc]
 
 
 class NoWritesMixin:
@@ -142,7 +142,7 @@ class WalletEntryInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_platform_staff or super().has_view_permission(request, obj)
+        return getattr(request.user, "is_platform_staff", False) or super().has_view_permission(request, obj)
 
 
 @admin.register(Wallet)

@@ -14,10 +14,10 @@ class StaffViewMixin:
     """Platform staff may look at everything in the workspace, whatever their per-model permissions."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_platform_staff
+        return getattr(request.user, "is_platform_staff", False)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_platform_staff
+        return getattr(request.user, "is_platform_staff", False)
 
 
 class ReadOnlyAdmin(NoWritesMixin, StaffViewMixin, admin.ModelAdmin):
@@ -28,7 +28,7 @@ class SettingsAdmin(StaffViewMixin, admin.ModelAdmin):
     """Platform settings: every staff member reads them, supervisors (`edit_platform_settings`) edit."""
 
     def _may_edit(self, request: HttpRequest) -> bool:
-        return request.user.is_platform_staff and request.user.has_perm("cases.edit_platform_settings")
+        return getattr(request.user, "is_platform_staff", False) and request.user.has_perm("cases.edit_platform_settings")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._may_edit(request)
