@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -21,7 +21,6 @@ from cases.models import AfterSalesCase
 from .api_support import Pagination
 from .errors import DomainError
 from .models import ApiToken, Order, OrderItem, Role
-from .views import login_failed, login_failure_key, login_locked
 
 
 class TokenView(APIView):
@@ -40,13 +39,13 @@ class TokenView(APIView):
             raise DomainError("required", "username is required.", field="username")
         if not isinstance(password, str) or not password:
             raise DomainError("required", "password is required.", field="password")
-        if login_locked(username):
-            raise DomainError("rate_limited", "Too many failed logins for this user; try again later.", status=429)
         user = authenticate(request, username=username, password=password)
         if user is None:
-            login_failed(username)
+            if getattr(request, "login_locked", False):  # refused by portal.login_guard before any password check
+                raise DomainError("too_many_attempts", "Too many failed logins from this address for this user; "
+                                  "try again in 15 minutes.", status=429)
             raise DomainError("invalid_credentials", "Wrong username or password.", status=401)
-        cache.delete(login_failure_key(username))
+        AxesProxyHandler.user_logged_in(self.__class__, request, user)  # clears this pair's failures
         return Response({"token": ApiToken.issue(user), "username": user.username, "role": user.role})
 
 

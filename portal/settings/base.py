@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "portal",
     "cases",
     "cases.merchant",
@@ -63,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -107,6 +109,29 @@ AUTH_USER_MODEL = "portal.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Failed logins (api.md, "Authentication"): django-axes locks the pair (username, client address) after
+# 10 failures in 15 minutes, before any password hash; the username as a whole is only slowed.
+AUTHENTICATION_BACKENDS = [
+    "portal.login_guard.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "portal.login_guard.SlowdownBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # counts shared by every process, Redis or not
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt does not extend the lock
+AXES_LOCKOUT_CALLABLE = "portal.login_guard.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.login_guard.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # failures are recorded; successful logins are not logged a second time
+AXES_VERBOSE = False
+# Behind N reverse proxies that append to X-Forwarded-For, set TRUSTED_PROXY_COUNT=N (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+LOGIN_SLOWDOWN_AFTER = int(os.environ.get("LOGIN_SLOWDOWN_AFTER", "10"))
+LOGIN_SLOWDOWN_STEP_SECONDS = float(os.environ.get("LOGIN_SLOWDOWN_STEP_SECONDS", "0.2"))
+LOGIN_SLOWDOWN_MAX_SECONDS = float(os.environ.get("LOGIN_SLOWDOWN_MAX_SECONDS", "2"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 6}},
