@@ -1,6 +1,8 @@
-"""/healthz: 200 when the database, the broker and the workers answer; 503 naming what does not."""
+"""/healthz: 200 when the database, the cache, the broker and the workers answer; 503 naming what does not."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -13,6 +15,20 @@ def _check_database() -> str | None:
         return None
     except Exception as exc:  # noqa: BLE001
         return str(exc)[:200]
+
+
+def _check_cache() -> str | None:
+    """Rate limits live in the cache: a value written must read back."""
+    from django.core.cache import cache
+
+    key = f"healthz:{uuid.uuid4().hex}"
+    try:
+        cache.set(key, "1", timeout=10)
+        ok = cache.get(key) == "1"
+        cache.delete(key)
+    except Exception as exc:  # noqa: BLE001
+        return str(exc)[:200] or exc.__class__.__name__
+    return None if ok else "cache did not keep a value"
 
 
 def _check_broker() -> str | None:
@@ -41,7 +57,7 @@ def _check_workers() -> str | None:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _check_database(), "broker": _check_broker()}
+    checks = {"database": _check_database(), "cache": _check_cache(), "broker": _check_broker()}
     if checks["broker"] is None:
         checks["workers"] = _check_workers()
     else:
