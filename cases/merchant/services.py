@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import tempfile
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from defusedcsv import csv  # the csv module, with cells that start a spreadsheet formula escaped
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
