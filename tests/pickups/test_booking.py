@@ -55,6 +55,13 @@ def test_case_json_embeds_the_pickup_with_a_masked_phone_for_others(api, consume
     assert seen_by_merchant["address"]["phone"] == "138****5678"
 
 
+def test_a_landline_is_masked_the_same_way_in_the_api_and_on_the_merchant_page(api, consumer, merchant, case):
+    r = book(api, consumer, case, first_slot(api, consumer, case)["id"], address={"phone": "0571-88880001"})
+    assert r.status_code == 201, r.json()
+    seen_by_merchant = api(merchant).get(f"/api/v1/cases/{case.pk}/").json()["pickup"]
+    assert seen_by_merchant["address"]["phone"] == "057****0001"  # portal.masking.mask_phone, as the page does
+
+
 def test_address_override(api, consumer, case):
     slot = first_slot(api, consumer, case)
     r = book(api, consumer, case, slot["id"], address={"line": "天钥桥路 100 号", "phone": "13911112222"})
