@@ -208,7 +208,7 @@ class Pickup(ConcurrentTransitionMixin, models.Model):  # includes FSMModelMixin
 class PickupEvent(models.Model):
     """Append-only audit of a pickup's changes (who: the system, the courier or the consumer)."""
 
-    pickup = models.ForeignKey(Pickup, on_delete=models.CASCADE, related_name="events")
+    pickup = models.ForeignKey(Pickup, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32)
     from_state = models.CharField(max_length=20, null=True, blank=True)
@@ -221,6 +221,14 @@ class PickupEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pickup_id} {self.from_state}→{self.to_state}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if self.pk is not None:
+            raise PermissionError("Pickup events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError("Pickup events are append-only.")
 
 
 class CourierEvent(models.Model):

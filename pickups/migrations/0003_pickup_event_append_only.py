@@ -1,0 +1,47 @@
+"""PickupEvent is append-only like CaseEvent: the model refuses, and on PostgreSQL the database refuses
+UPDATE and DELETE too; a pickup with events can no longer be deleted (PROTECT)."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+FORWARD = """
+CREATE OR REPLACE FUNCTION pickups_pickupevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'pickups_pickupevent is append-only (%% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS pickups_pickupevent_no_update ON pickups_pickupevent;
+CREATE TRIGGER pickups_pickupevent_no_update BEFORE UPDATE OR DELETE ON pickups_pickupevent
+    FOR EACH ROW EXECUTE FUNCTION pickups_pickupevent_append_only();
+"""
+BACKWARD = """
+DROP TRIGGER IF EXISTS pickups_pickupevent_no_update ON pickups_pickupevent;
+DROP FUNCTION IF EXISTS pickups_pickupevent_append_only();
+"""
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARD)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARD)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("pickups", "0002_simulated_courier"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="pickupevent",
+            name="pickup",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="events",
+                                    to="pickups.pickup"),
+        ),
+        migrations.RunPython(forward, backward),
+    ]
