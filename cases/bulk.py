@@ -19,7 +19,14 @@ from . import policy
 from .choices import Action, ActorRole, DeadlineName, State
 from .deadlines import active_holidays
 from .models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund
-from .notifications import NEXT_PARTY_TEXT, notify_many, party_user_ids, shop_members, staff_ids
+from .notifications import (
+    NEXT_PARTY_TEXT,
+    RULING_OVERDUE_TEXT,
+    notify_many,
+    party_user_ids,
+    shop_members,
+    staff_ids,
+)
 
 log = logging.getLogger("cases")
 
@@ -175,7 +182,7 @@ def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
     AfterSalesCase.objects.filter(pk__in=[d.case_id for d in deadlines]).update(overdue=True)
     supervisors = staff_ids(supervisors_only=True)
     notify_many([
-        Notification(user_id=u, case=d.case, kind="ruling_overdue", text=f"售后单 {d.case.number} 裁决已超时")
+        Notification(user_id=u, case=d.case, kind="ruling_overdue", text=RULING_OVERDUE_TEXT.format(n=d.case.number))
         for d in deadlines for u in supervisors
     ])
     for d in deadlines:

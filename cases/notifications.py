@@ -31,6 +31,13 @@ NEXT_PARTY_TEXT = {
     "closed": ("both", "售后单 {n} 已关闭"),
 }
 
+# Notices the sweep, payouts and flows store as sentences; the presenter matches them back to show them in
+# the reader's language (cases.web.presenters.notification_text). {n}: case number, {due}: MM-DD HH:MM.
+REMINDER_TEXT = "提醒：售后单 {n} 需在 {due} 前处理"
+REFUND_FAILED_TEXT = "退款失败，需人工处理：{n}"
+RULING_OVERDUE_TEXT = "售后单 {n} 裁决已超时"
+FAST_REFUND_REFUSED_TEXT = "售后单 {n} 已极速退款，但商家拒绝收货，请关注"
+
 
 def party_user_ids(case: AfterSalesCase, party: str, members: dict[int, list[int]]) -> list[int]:
     """Who `party` ("consumer", "merchant" or "both") is on this case; `members` from `shop_members`."""

@@ -177,10 +177,10 @@ def refund_execute(*, refund_id: int) -> Refund:
             refund.last_error = str(exc)[:255]
             if refund.attempts >= MAX_ATTEMPTS and refund.status == RefundStatus.PENDING:
                 refund.status = RefundStatus.FAILED
-                from .notifications import notify_staff
+                from .notifications import REFUND_FAILED_TEXT, notify_staff
 
                 notify_staff(case=refund.case, kind="refund_failed",
-                             text=f"退款失败，需人工处理：{refund.case.number}")
+                             text=REFUND_FAILED_TEXT.format(n=refund.case.number))
             refund.save(update_fields=["last_error", "status"])
         raise
     with transaction.atomic():

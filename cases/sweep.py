@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from .choices import DeadlineName, State
 from .models import AfterSalesCase, Deadline, Notification
-from .notifications import notify_many, notify_staff, party_user_ids, shop_members, staff_ids
+from .notifications import (
+    REMINDER_TEXT,
+    RULING_OVERDUE_TEXT,
+    notify_many,
+    notify_staff,
+    party_user_ids,
+    shop_members,
+    staff_ids,
+)
 from .policy import PARTY_FOR_DEADLINE
 
 log = logging.getLogger(__name__)
@@ -37,7 +45,8 @@ def _fire(deadline: Deadline, now: datetime) -> bool:
     elif name == DeadlineName.RULING_SLA:
         AfterSalesCase.objects.filter(pk=case_id).update(overdue=True)
         case = AfterSalesCase.objects.get(pk=case_id)
-        notify_staff(case=case, kind="ruling_overdue", text=f"售后单 {case.number} 裁决已超时", supervisors_only=True)
+        notify_staff(case=case, kind="ruling_overdue", text=RULING_OVERDUE_TEXT.format(n=case.number),
+                     supervisors_only=True)
         return False
     return True
 
@@ -129,7 +138,7 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                 case = deadline.case
                 party = PARTY_FOR_DEADLINE.get(deadline.name, "both")
                 local_due = timezone.localtime(deadline.due_at).strftime("%m-%d %H:%M")
-                text = f"提醒：售后单 {case.number} 需在 {local_due} 前处理"
+                text = REMINDER_TEXT.format(n=case.number, due=local_due)
                 if party == "staff":
                     staff = staff_ids() if staff is None else staff
                     users = staff

@@ -13,7 +13,7 @@ from portal.models import User
 from .. import policy
 from ..choices import Action, ActorRole, Kind, Reason, State
 from ..models import AfterSalesCase, PlatformSetting, Refund
-from ..notifications import notify_staff
+from ..notifications import FAST_REFUND_REFUSED_TEXT, notify_staff
 from ..refunds import refund_create
 from .base import (
     CaseError,
@@ -186,7 +186,7 @@ def case_refuse_receipt(*, case_id: int, actor: User, reason: Any, reason_code: 
         refund = Refund.objects.filter(case=case).first()
         if refund is not None and refund.fast:
             notify_staff(case=case, kind="fast_refund_refused",
-                         text=f"售后单 {case.number} 已极速退款，但商家拒绝收货，请关注")
+                         text=FAST_REFUND_REFUSED_TEXT.format(n=case.number))
 
     return _run(case_id=case_id, actor=actor, action=Action.REFUSE_RECEIPT, apply=apply, now=now, after=after)
 

@@ -320,13 +320,16 @@ def state_tone(state: str) -> str:
 # --- notifications ---------------------------------------------------------------------------------------
 
 def _notification_patterns() -> list[tuple[re.Pattern[str], str]]:
-    from cases.notifications import NEXT_PARTY_TEXT
+    from cases import notifications
 
-    templates = [t for _party, t in NEXT_PARTY_TEXT.values()]
-    templates += ["售后单 {n} 有新进展", "售后单 {n} 有新消息", "售后单 {n} 申请平台介入"]
+    templates = [t for _party, t in notifications.NEXT_PARTY_TEXT.values()]
+    templates += ["售后单 {n} 有新进展", "售后单 {n} 有新消息", "售后单 {n} 申请平台介入",
+                  notifications.REMINDER_TEXT, notifications.REFUND_FAILED_TEXT,
+                  notifications.RULING_OVERDUE_TEXT, notifications.FAST_REFUND_REFUSED_TEXT]
     patterns = []
     for template in templates:
-        regex = re.escape(template).replace(re.escape("{n}"), r"(?P<n>\S+)")
+        regex = (re.escape(template).replace(re.escape("{n}"), r"(?P<n>\S+)")
+                 .replace(re.escape("{due}"), r"(?P<due>\d\d-\d\d \d\d:\d\d)"))
         patterns.append((re.compile(f"^{regex}$"), template))
     return patterns
 
@@ -348,6 +351,10 @@ NOTIFICATION_TEXTS = [
     gettext_lazy("售后单 {n} 有新进展"),
     gettext_lazy("售后单 {n} 有新消息"),
     gettext_lazy("售后单 {n} 申请平台介入"),
+    gettext_lazy("提醒：售后单 {n} 需在 {due} 前处理"),
+    gettext_lazy("退款失败，需人工处理：{n}"),
+    gettext_lazy("售后单 {n} 裁决已超时"),
+    gettext_lazy("售后单 {n} 已极速退款，但商家拒绝收货，请关注"),
 ]
 
 
@@ -356,7 +363,10 @@ def notification_text(text: str) -> str:
     for pattern, template in _notification_patterns():
         match = pattern.match(text)
         if match:
-            return _(template).replace("{n}", match.group("n"))
+            translated = _(template)
+            for name, value in match.groupdict().items():
+                translated = translated.replace("{" + name + "}", value)
+            return translated
     return text
 
 
