@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -134,3 +135,18 @@ def notify_party(*, case: AfterSalesCase, party: str, kind: str, text: str) -> N
 
 def notify_staff(*, case: AfterSalesCase | None, kind: str, text: str, supervisors_only: bool = False) -> None:
     notify(users=staff_ids(supervisors_only=supervisors_only), case=case, kind=kind, text=text)
+
+
+def notification_emails_resend(*, now: datetime) -> int:
+    """Outbox: queue the email copy again for notifications still unsent after OUTBOX_RESEND_AFTER_SECONDS
+    (within OUTBOX_RESEND_WINDOW_SECONDS); the task sends each notification at most once."""
+    from .tasks import send_notification_emails
+
+    ids = list(Notification.objects.filter(
+        emailed_at__isnull=True,
+        created_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
+        created_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
+    ).order_by("pk").values_list("pk", flat=True)[:1000])
+    for start in range(0, len(ids), 100):
+        send_notification_emails.delay(ids[start:start + 100])
+    return len(ids)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -191,3 +192,15 @@ def refund_execute(*, refund_id: int) -> Refund:
             refund.paid_at = timezone.now()
             refund.save(update_fields=["status", "provider_reference", "paid_at"])
     return refund
+
+
+def refunds_resend(*, now: datetime) -> int:
+    """Outbox: queue the payout again for refunds still pending after REFUND_RETRY_AFTER_SECONDS."""
+    from .tasks import execute_refund
+
+    stale = now - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
+    ids = list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale)
+               .values_list("pk", flat=True)[:500])
+    for refund_id in ids:
+        execute_refund.delay(refund_id)
+    return len(ids)

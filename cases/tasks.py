@@ -35,20 +35,13 @@ def execute_refund(self, refund_id: int) -> None:  # type: ignore[no-untyped-def
 
 @shared_task(name="cases.tasks.retry_pending_refunds", ignore_result=True)
 def retry_pending_refunds() -> int:
-    """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database."""
-    from datetime import timedelta
-
-    from django.conf import settings
+    """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database.
+    The periodic sweep is portal.tasks.resend_outgoing, which does this and the other effects; kept by name."""
     from django.utils import timezone
 
-    from .choices import RefundStatus
-    from .models import Refund
+    from .refunds import refunds_resend
 
-    stale = timezone.now() - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
-    ids = list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale).values_list("pk", flat=True)[:500])
-    for refund_id in ids:
-        execute_refund.delay(refund_id)
-    return len(ids)
+    return refunds_resend(now=timezone.now())
 
 
 @shared_task(name="cases.tasks.send_notification_emails", acks_late=True, ignore_result=True,

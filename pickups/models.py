@@ -147,6 +147,8 @@ class Pickup(ConcurrentTransitionMixin, models.Model):  # includes FSMModelMixin
     picked_up_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    courier_cancelled_at = models.DateTimeField(null=True, blank=True,
+                                                help_text=_("快递公司确认取消预约的时间；为空时由重发任务再次通知"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -252,9 +252,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.sweep_deadlines",
         "schedule": float(os.environ.get("DEADLINE_SWEEP_SECONDS", "30")),
     },
-    "retry-pending-refunds": {
-        "task": "cases.tasks.retry_pending_refunds",
-        "schedule": float(os.environ.get("REFUND_RETRY_SWEEP_SECONDS", "60")),
+    "resend-outgoing": {
+        "task": "portal.tasks.resend_outgoing",
+        "schedule": float(os.environ.get("OUTBOX_SWEEP_SECONDS") or os.environ.get("REFUND_RETRY_SWEEP_SECONDS", "60")),
     },
     "sweep-pickups": {
         "task": "pickups.tasks.sweep_pickups",
@@ -276,6 +276,18 @@ EVIDENCE_MAX_FILES = 9
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "cases.payments.SimulatedGateway")
 # A pending refund whose payout task went missing (worker killed, broker flushed) is retried after this.
 REFUND_RETRY_AFTER_SECONDS = int(os.environ.get("REFUND_RETRY_AFTER_SECONDS", "120"))
+# The one re-send sweep (portal.outbox): each outgoing effect still owed after OUTBOX_RESEND_AFTER_SECONDS is
+# queued again, if it was caused within OUTBOX_RESEND_WINDOW_SECONDS (an email a week late is worse than none).
+# Refunds have no window: money owed is always paid.
+OUTBOX_RESEND_AFTER_SECONDS = int(os.environ.get("OUTBOX_RESEND_AFTER_SECONDS", "120"))
+OUTBOX_RESEND_WINDOW_SECONDS = int(os.environ.get("OUTBOX_RESEND_WINDOW_SECONDS", str(24 * 3600)))
+OUTBOX_RESENDERS = {
+    "refunds": "cases.refunds.refunds_resend",
+    "notification_emails": "cases.notifications.notification_emails_resend",
+    "exports": "cases.merchant.services.export_jobs_resend",
+    "pickup_dispatches": "pickups.sweep.dispatches_resend",
+    "courier_cancellations": "pickups.sweep.courier_cancellations_resend",
+}
 SIMULATED_PAYMENT_DELAY_SECONDS = float(os.environ.get("SIMULATED_PAYMENT_DELAY_SECONDS", "0"))
 COURIER_WEBHOOK_TOLERANCE_SECONDS = 300
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")

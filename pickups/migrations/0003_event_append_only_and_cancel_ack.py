@@ -1,5 +1,7 @@
 """PickupEvent is append-only like CaseEvent: the model refuses, and on PostgreSQL the database refuses
-UPDATE and DELETE too; a pickup with events can no longer be deleted (PROTECT)."""
+UPDATE and DELETE too; a pickup with events can no longer be deleted (PROTECT).
+Pickup.courier_cancelled_at records that the courier took a cancellation, so the outbox sweep re-sends the
+ones it did not (pickups cancelled before this migration count as told, as they were treated until now)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -25,6 +27,12 @@ def forward(apps, schema_editor):
         schema_editor.execute(FORWARD)
 
 
+def cancelled_before_count_as_told(apps, schema_editor):
+    Pickup = apps.get_model("pickups", "Pickup")
+    Pickup.objects.filter(state="cancelled", courier_cancelled_at__isnull=True).update(
+        courier_cancelled_at=models.F("closed_at"))
+
+
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(BACKWARD)
@@ -44,4 +52,11 @@ class Migration(migrations.Migration):
                                     to="pickups.pickup"),
         ),
         migrations.RunPython(forward, backward),
+        migrations.AddField(
+            model_name="pickup",
+            name="courier_cancelled_at",
+            field=models.DateTimeField(blank=True, null=True,
+                                       help_text="快递公司确认取消预约的时间；为空时由重发任务再次通知"),
+        ),
+        migrations.RunPython(cancelled_before_count_as_told, migrations.RunPython.noop),
     ]
