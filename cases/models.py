@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
 
 from .choices import (
     ActorRole,
@@ -346,6 +347,7 @@ class Holiday(models.Model):
     name = models.CharField(max_length=100)
     start_date = models.DateField()
     end_date = models.DateField()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["start_date"]
@@ -361,6 +363,7 @@ class DeadlinePolicy(models.Model):
     variant = models.CharField(max_length=32, blank=True, help_text=_("e.g. not_shipped / refund_only / other"))
     seconds = models.PositiveIntegerField()
     effective_from = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name", "variant", "-effective_from"]
@@ -374,6 +377,7 @@ class PlatformSetting(models.Model):
     """Staff-editable settings, one row."""
 
     fast_refund_limit = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("500.00"))
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return f"fast refund ≤ {self.fast_refund_limit}"

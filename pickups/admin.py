@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin import NoWritesMixin
 
@@ -52,7 +53,7 @@ class CourierRegionRuleInline(admin.TabularInline):
 
 
 @admin.register(Courier)
-class CourierAdmin(admin.ModelAdmin):
+class CourierAdmin(SimpleHistoryAdmin):
     form = CourierForm
     list_display = ["code", "name", "is_default", "active", "covers_remote", "max_weight_grams", "max_side_cm",
                     "capacity_per_slot", "first_kg_fee", "extra_kg_fee", "masked_secret"]

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
 
 
 class PickupState(models.TextChoices):
@@ -65,6 +66,7 @@ class Courier(models.Model):
     covers_remote = models.BooleanField(default=False, help_text=_("是否覆盖偏远地区"))
     is_default = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
+    history = HistoricalRecords(excluded_fields=["secret"])  # who changed the terms; never a copy of the key
 
     class Meta:
         ordering = ["code"]

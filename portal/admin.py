@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import ApiToken, Order, OrderItem, Product, Region, Shop, User, Wallet, WalletEntry
 
@@ -49,7 +50,7 @@ class ReadOnlyMixin(NoWritesMixin, StaffViewMixin):
 
 
 @admin.register(User)
-class UserAdmin(StaffViewMixin, DjangoUserAdmin):
+class UserAdmin(StaffViewMixin, SimpleHistoryAdmin, DjangoUserAdmin):
     list_display = ["username", "role", "good_standing", "is_staff", "group_names", "email", "date_joined"]
     list_filter = ["role", "good_standing", "is_staff", "groups"]
     search_fields = ["username", "email", "phone"]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "simple_history",
     "portal",
     "cases",
     "cases.merchant",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -109,6 +111,10 @@ AUTH_USER_MODEL = "portal.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# History of settings and trust flags (django-simple-history): read in the admin, never reverted from there
+# (a revert would skip the services that recompute clocks when a holiday changes).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Failed logins (api.md, "Authentication"): django-axes locks the pair (username, client address) after
 # 10 failures in 15 minutes, before any password hash; the username as a whole is only slowed.
