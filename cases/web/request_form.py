@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from cases import policy, services
 from cases.choices import MERCHANT_FAULT_REASONS, Kind, Reason
 from cases.evidence import CheckedFile, evidence_validate
+from portal.api_support import CaseCreateThrottle
 from portal.errors import DomainError
 from portal.models import OrderItem, Role
+from portal.ratelimit import throttled
 
 from . import presenters, stash
 from .forms import CaseRequestForm
@@ -67,6 +69,7 @@ def _validate_new_photos(request: HttpRequest) -> tuple[list[CheckedFile], Domai
 
 
 @login_required
+@throttled(CaseCreateThrottle)
 def case_new(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item_for(request, item_id)
     now = timezone.now()

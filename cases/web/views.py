@@ -27,8 +27,10 @@ from cases.models import AfterSalesCase, CaseEvidence, Notification
 from cases.permissions import available_actions, role_of
 from cases.selectors import case_detail_for, case_list_for
 from portal.api import orders_for
+from portal.api_support import CaseActionThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 from portal.models import Role
+from portal.ratelimit import throttled
 
 from . import pickup as pickup_ui
 from . import presenters
@@ -189,6 +191,7 @@ def _run_consumer_action(request: HttpRequest, case: AfterSalesCase, action: str
 
 @login_required
 @require_POST
+@throttled(CaseActionThrottle)
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     case = _load_case(request, case_id)
     if action not in CONSUMER_ACTIONS:
@@ -218,6 +221,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
 
 @login_required
 @require_POST
+@throttled(MessageThrottle)
 def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = MessageForm(request.POST)
@@ -244,6 +248,7 @@ def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttled(UploadThrottle)
 def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = EvidenceForm(request.POST, request.FILES)
