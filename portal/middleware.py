@@ -1,41 +1,34 @@
-"""Request ids for log lines, and a 503 (not a 500) when the database is unreachable."""
+"""The request id on every log line (the id itself is django-guid's), and a 503 (not a 500) when the
+database is unreachable."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_guid import get_guid
 
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 log = logging.getLogger("portal.request")
 
 
 class RequestIdFilter(logging.Filter):
+    """`request_id` on each record: the request's id in a web process, the id the task message carried in a
+    worker (django-guid sets both)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
-            record.request_id = request_id_var.get()
+            record.request_id = get_guid()
         return True
 
 
-class RequestIdMiddleware:
+class DatabaseUnavailableMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
-        request.request_id = rid  # type: ignore[attr-defined]
-        token = request_id_var.set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
-        response["X-Request-ID"] = rid
-        return response
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, (OperationalError, InterfaceError)) or (

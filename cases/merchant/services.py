@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -145,6 +146,8 @@ def reject_reason_add(*, shop: Shop, code: Any, label: Any) -> RejectReason:
 def reject_reason_delete(*, reason: RejectReason) -> None:
     reason.delete()
 
+log = logging.getLogger(__name__)
+
 
 # --- exports -------------------------------------------------------------------------------------
 
@@ -210,6 +213,7 @@ def export_job_run(*, job_id: int, progress_every: int = 1000) -> ExportJob | No
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.DONE, written=written,
                                                total=written, file=name,
                                                finished_at=timezone.now())
+    log.info("export %s written: %s rows", job.pk, written, extra={"task": "export_queue"})
     job.refresh_from_db()
     return job
 

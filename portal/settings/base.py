@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from django_guid.integrations import CeleryIntegration
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "simple_history",
+    "django_guid",
     "portal",
     "cases",
     "cases.merchant",
@@ -53,7 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "portal.middleware.RequestIdMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "portal.middleware.DatabaseUnavailableMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -111,6 +114,16 @@ AUTH_USER_MODEL = "portal.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Request ids (django-guid): X-Request-ID in (a UUID, else a new one) and out; its Celery integration carries
+# the id in each task message, so a request's refund, pickup, email and export tasks log under the same id.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
+}
 
 # History of settings and trust flags (django-simple-history): read in the admin, never reverted from there
 # (a revert would skip the services that recompute clocks when a holiday changes).

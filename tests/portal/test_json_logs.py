@@ -7,7 +7,9 @@ import json
 import logging
 import logging.config
 
-from portal.middleware import RequestIdFilter, request_id_var
+from django_guid import clear_guid, set_guid
+
+from portal.middleware import RequestIdFilter
 from portal.settings import base as settings_base
 
 
@@ -26,11 +28,11 @@ def _production_logger(stream: io.StringIO) -> logging.Logger:
 def test_every_extra_field_is_written():
     stream = io.StringIO()
     log = _production_logger(stream)
-    token = request_id_var.set("req-1")
+    set_guid("req-1")
     try:
         log.info("pickup %s refused", "P1", extra={"reasons": ["remote_region", "too_heavy"], "case": "AS1"})
     finally:
-        request_id_var.reset(token)
+        clear_guid()
     line = json.loads(stream.getvalue().splitlines()[-1])
     assert line["msg"] == "pickup P1 refused" and line["level"] == "INFO" and line["logger"] == "tests.json-logs"
     assert line["reasons"] == ["remote_region", "too_heavy"] and line["case"] == "AS1"
