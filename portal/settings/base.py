@@ -325,5 +325,6 @@ LOGGING = {
     "filters": {"request_id": {"()": "portal.middleware.RequestIdFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "django_guid": {"level": "WARNING"}},  # one INFO line per task published and run otherwise
 }
