@@ -39,6 +39,8 @@ class TokenView(APIView):
             raise DomainError("required", "username is required.", field="username")
         if not isinstance(password, str) or not password:
             raise DomainError("required", "password is required.", field="password")
+        if len(username) > 150 or "\x00" in username:  # no such user can exist; nothing to count or lock
+            raise DomainError("invalid_credentials", "Wrong username or password.", status=401)
         user = authenticate(request, username=username, password=password)
         if user is None:
             if getattr(request, "login_locked", False):  # refused by portal.login_guard before any password check

@@ -146,3 +146,15 @@ def test_client_address_trusts_only_the_configured_proxies(rf, settings):
     assert login_guard.client_address(request) == "10.9.9.9"
     settings.TRUSTED_PROXY_COUNT = 1
     assert login_guard.client_address(request) == "2.2.2.2"  # "1.1.1.1" is whatever the client claimed
+
+
+@pytest.mark.parametrize("username", ["x" * 151, "a\x00b", "x" * 5000])
+def test_hostile_usernames_answer_401_not_500(api, username, no_sleep):
+    r = _token(api(), username, "whatever", "10.5.5.5")
+    assert r.status_code == 401 and r.json()["code"] == "invalid_credentials"
+
+
+def test_a_long_user_agent_is_recorded_not_a_500(api, no_sleep):
+    r = api().post(TOKEN, {"username": "someone", "password": "x"}, format="json", REMOTE_ADDR="10.6.6.6",
+                   HTTP_USER_AGENT="A" * 5000)
+    assert r.status_code == 401
