@@ -247,51 +247,8 @@ class CaseDetailView(APIView):
 
 
 def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any]) -> AfterSalesCase:
-    """Map an action name and its fields onto its service; unknown names are a 404."""
-    common = {"case_id": case_id, "actor": user}
-    if action == "approve":
-        return services.case_approve(**common)
-    if action == "reject":
-        return services.case_reject(**common, reason=data.get("reason"), reason_code=str(data.get("reason_code") or ""))
-    if action == "revise":
-        return services.case_revise(**common, amount=data.get("amount"), reason=data.get("reason"),
-                                    description=data.get("description"))
-    if action == "withdraw":
-        return services.case_withdraw(**common)
-    if action == "escalate":
-        return services.case_escalate(**common, statement=data.get("statement") or "")
-    if action == "ship_return":
-        return services.case_ship_return(**common, carrier=data.get("carrier"),
-                                         tracking_number=data.get("tracking_number"))
-    if action == "confirm_receipt":
-        return services.case_confirm_receipt(**common)
-    if action == "refuse_receipt":
-        return services.case_refuse_receipt(**common, reason=data.get("reason"),
-                                            reason_code=str(data.get("reason_code") or ""))
-    if action == "ship_replacement":
-        return services.case_ship_replacement(**common, carrier=data.get("carrier"),
-                                              tracking_number=data.get("tracking_number"))
-    if action == "ship_repaired":
-        return services.case_ship_repaired(**common, carrier=data.get("carrier"),
-                                           tracking_number=data.get("tracking_number"))
-    if action == "approve_refund":
-        return services.case_approve_refund(**common)
-    if action == "confirm_completion":
-        return services.case_confirm_completion(**common)
-    if action == "intervene":
-        return services.case_intervene(**common, note=data.get("note") or "")
-    if action == "close_evidence":
-        return services.case_close_evidence(**common)
-    if action == "rule":
-        return services.case_rule(**common, decision=data.get("decision"), rationale=data.get("rationale"),
-                                  amount=data.get("amount"), require_return=data.get("require_return", False),
-                                  compensation_points=data.get("compensation_points"))
-    if action == "expire":
-        case = AfterSalesCase.objects.filter(pk=case_id).first()
-        if case is None or role_of(user, case) is None:
-            raise DomainError("not_found", "Not found.", status=404)
-        raise DomainError("permission_denied", "Only the system expires cases.", status=403)
-    raise DomainError("not_found", "Unknown action.", status=404)
+    """Run an action by name with its fields (the one dispatcher of `cases.services`)."""
+    return services.case_act(action=action, case_id=case_id, actor=user, data=data)
 
 
 class CaseActionView(APIView):

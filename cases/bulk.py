@@ -19,24 +19,18 @@ from . import policy
 from .choices import Action, ActorRole, DeadlineName, State
 from .deadlines import active_holidays
 from .hooks import cases_left
+from .lifecycle import ACTIONS, DEADLINES
 from .models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund, RefundPayout
 from .notifications import NEXT_PARTY_TEXT, notify_many, party_user_ids, shop_members, staff_ids
 
 log = logging.getLogger("cases")
 
-# deadline name → (action, transition, event payload)
+# deadline name → (action, transition, event payload), from the lifecycle table
 EXPIRY: dict[str, tuple[str, str, dict[str, Any]]] = {
-    DeadlineName.MERCHANT_RESPONSE: (Action.APPROVE, "approve", {"auto": True}),
-    DeadlineName.CONSUMER_REVISE: (Action.EXPIRE, "expire", {}),
-    DeadlineName.CONSUMER_SHIP: (Action.EXPIRE, "expire", {}),
-    DeadlineName.MERCHANT_RECEIVE: (Action.CONFIRM_RECEIPT, "confirm_receipt", {"auto": True}),
-    DeadlineName.MERCHANT_SHIP_REPLACEMENT: (Action.ESCALATE, "escalate", {}),
-    DeadlineName.MERCHANT_REPAIR: (Action.ESCALATE, "escalate", {}),
-    DeadlineName.CONSUMER_CONFIRM: (Action.CONFIRM_COMPLETION, "confirm_completion", {}),
-    DeadlineName.EVIDENCE: (Action.CLOSE_EVIDENCE, "close_evidence", {}),
+    d.name: (d.on_expiry, d.on_expiry, dict(d.expiry_payload)) for d in DEADLINES.values() if d.on_expiry
 }
 # the expiries whose action may move a case into `refunded`
-MAY_REFUND = {DeadlineName.MERCHANT_RESPONSE, DeadlineName.MERCHANT_RECEIVE}
+MAY_REFUND = {name for name, (action, _t, _p) in EXPIRY.items() if ACTIONS[action].moves_money}
 CASE_FIELDS = ["state", "closure_reason", "refund_amount", "refund_on_receipt", "auto_approved", "escalated",
                "closed_at", "deadline_name", "deadline_due_at", "updated_at"]
 
