@@ -73,6 +73,20 @@ def refund_create(*, case: AfterSalesCase, amount: Decimal, fast: bool = False) 
     return Refund.objects.get(case=case)
 
 
+def _enqueue_payouts_later(refund_ids: list[int]) -> None:
+    """After commit, one message for a batch's payouts (a worker fans it out); if the broker is down, the
+    periodic retry pays the pending refunds from the database."""
+    def enqueue() -> None:
+        from .tasks import enqueue_refund_payouts
+
+        try:
+            enqueue_refund_payouts.delay(refund_ids)
+        except Exception:
+            log.exception("could not enqueue refund payouts", extra={"task": "enqueue_refund_payouts"})
+
+    transaction.on_commit(enqueue)
+
+
 def _enqueue_payout(refund_id: int) -> None:
     from .tasks import execute_refund
 
