@@ -154,3 +154,13 @@ def test_sync_regions_command_dry_run_changes_nothing(capsys):
     assert Region.objects.get(code="110118").name == "旧名"
     call_command("sync_regions")
     assert Region.objects.get(code="110118").name == "密云区"
+
+
+
+def test_templates_show_an_address_as_names():
+    from django.template import Context, Template
+
+    shop = f.ShopFactory(code="acme", return_region="440305")
+    page = Template("{% load regions %}{{ shop.return_region|region_label }}|{{ old|region_label }}")
+    # a retired code still shows its names; its grouping (110200 县) is left out
+    assert page.render(Context({"shop": shop, "old": "110228"})) == "广东省 深圳市 南山区|北京市 密云县"
