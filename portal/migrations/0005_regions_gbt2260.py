@@ -43,7 +43,7 @@ def load(apps, schema_editor):
             if region is None:
                 create.append(Region(code=code, name=name, parent_id=parent, level=level, retired=retired,
                                      remote=code[:2] in REMOTE, covered=code[:2] not in NOT_COVERED))
-            else:
+            elif (region.name, region.parent_id, region.level, region.retired) != (name, parent, level, retired):
                 region.name, region.parent_id, region.level, region.retired = name, parent, level, retired
                 update.append(region)
         Region.objects.bulk_create(create, batch_size=1000)
