@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.models import Shop
+from portal.refdata.status import holidays_unsynced_year
 
 from .. import services
 from ..choices import Action, State
@@ -202,6 +203,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
         "d": numbers,
         "counts": selectors.team_counts(request.user),
         "pickups_admin_url": _pickups_admin_url(),
+        "holidays_unsynced_year": holidays_unsynced_year(timezone.localdate()),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/cases/dashboard.html", context)
