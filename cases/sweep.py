@@ -1,4 +1,6 @@
-"""The deadline sweep: fire due clocks through the case services, each at most once."""
+"""The deadline sweep: fire due clocks, each at most once, through the one apply half every move takes
+(a batch at a time, `bulk.fire_batch`; the one-case path for a case already paid something or a clock
+fired alone)."""
 
 from __future__ import annotations
 
@@ -44,7 +46,20 @@ def deadline_fire(*, deadline_id: int, now: datetime | None = None) -> bool:
         )
         if deadline is None:
             return False
-        return _fire_locked(deadline, now)
+        return _fire_rows([deadline], now) == 1
+
+
+def _fire_rows(rows: list[Deadline], now: datetime) -> int:
+    """Fire locked deadlines the way production does: the batch path, then one case at a time for the rest.
+    Answers how many cases moved."""
+    from .bulk import fire_batch
+
+    states = {d.pk: d.case.state for d in rows}
+    leftovers = fire_batch(rows, now)
+    moved = sum(1 for d in rows if d not in leftovers and d.case.state != states[d.pk])
+    for deadline in leftovers:
+        moved += _fire_locked(deadline, now)
+    return moved
 
 
 def _fire_locked(deadline: Deadline, now: datetime) -> bool:
@@ -71,8 +86,6 @@ def deadlines_sweep(*, now: datetime | None = None, batch: int = 500, limit: int
     Each batch is locked (deadline and case rows), fired with bulk statements where the expiry is a
     plain transition (cases.bulk), and one case at a time otherwise.
     """
-    from .bulk import fire_batch
-
     fired = 0
     while limit is None or fired < limit:
         moment = now or timezone.now()
@@ -85,8 +98,7 @@ def deadlines_sweep(*, now: datetime | None = None, batch: int = 500, limit: int
             )
             if not rows:
                 break
-            for deadline in fire_batch(rows, moment):
-                _fire_locked(deadline, moment)
+            _fire_rows(rows, moment)
             fired += len(rows)
     reminders_send(now=now)
     return fired

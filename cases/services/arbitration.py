@@ -96,6 +96,3 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
                           reason=f"平台裁决补偿 {case.number}")
 
     return _run(case_id=case_id, actor=actor, action=Action.RULE, apply=apply, now=now, after=after)
-
-
-# --- messages (not events) ------------------------------------------------------------------

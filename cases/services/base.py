@@ -55,7 +55,7 @@ def _require_text(value: Any, field: str, max_length: int = 2000) -> str:
     return text
 
 
-# --- submission -------------------------------------------------------------------------------
+# --- the action runner: the check half, then the one apply half --------------------------------
 
 
 def _run(
@@ -110,7 +110,7 @@ def _mark_merchant_response(case: AfterSalesCase, role: str, now: datetime | Non
         case.first_response_at = now or timezone.now()
 
 
-# --- actions -------------------------------------------------------------------------------------
+# --- input parsing shared by the actions ----------------------------------------------------------
 
 
 def _parse_points(value: Any) -> int:
