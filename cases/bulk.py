@@ -38,7 +38,8 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
         if spec is not None and spec.on_expiry is None and case.state == deadline.state:
             overdue.append(deadline)
             continue
-        if spec is None or case.state != deadline.state or (case.pk in paid_before and deadline.name in MAY_REFUND):
+        if spec is None or spec.on_expiry is None or case.state != deadline.state or (
+                case.pk in paid_before and deadline.name in MAY_REFUND):
             leftovers.append(deadline)
             continue
         moves.append(system_move(case, spec.on_expiry, payload=dict(spec.expiry_payload), fired=deadline))

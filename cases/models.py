@@ -429,8 +429,6 @@ class PlatformSetting(models.Model):
     @classmethod
     def current(cls) -> PlatformSetting:
         obj = cls.objects.first()
-        if obj is None:
-            obj = cls(fast_refund_limit=settings.FAST_REFUND_LIMIT)
-        return obj
+        return obj if obj is not None else PlatformSetting(fast_refund_limit=settings.FAST_REFUND_LIMIT)
 
 from .payments import SimulatedPayout  # noqa: E402,F401  (the simulated provider keeps its ledger here)

@@ -125,7 +125,7 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                 return sent
             Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(reminded_at=now)
             members = shop_members(d.case.shop_id for d in rows)
-            notifications = []
+            notifications: list[Notification] = []
             for deadline in rows:
                 deadline.reminded_at = now
                 case = deadline.case

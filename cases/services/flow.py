@@ -173,7 +173,7 @@ def case_ship_return(*, case_id: int, actor: User | None, carrier: Any, tracking
         case.return_carrier = _require_text(carrier, "carrier", 64)
         case.return_tracking = _require_text(tracking_number, "tracking_number", 64)
         case.ship_return()
-        payload = {"carrier": case.return_carrier, "tracking_number": case.return_tracking}
+        payload: dict[str, Any] = {"carrier": case.return_carrier, "tracking_number": case.return_tracking}
         if via_pickup:
             payload["pickup"] = True
         return payload
