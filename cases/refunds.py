@@ -249,7 +249,7 @@ def _record_failure(refund_id: int, exc: Exception) -> None:
         refund.last_error = str(exc)[:255]
         if refund.attempts >= MAX_ATTEMPTS and refund.status == RefundStatus.PENDING:
             refund.status = RefundStatus.FAILED
-            notify_staff(case=refund.case, kind="refund_failed", text=f"退款失败，需人工处理：{refund.case.number}")
+            notify_staff(case=refund.case, kind="refund_failed")
         refund.save(update_fields=["last_error", "status"])
 
 

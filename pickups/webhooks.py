@@ -64,7 +64,7 @@ def _alert_if_parcel_moves_on_closed_case(pickup: Pickup, status: str) -> None:
     status = STATUS_ALIASES.get(status, status)
     if status in ("picked_up", "in_transit", "delivered") and pickup.case.is_terminal:
         notify_staff(case=pickup.case, kind="pickup_after_close",
-                     text=f"售后单 {pickup.case.number} 已结束，但快递员报告包裹{status}（运单 {pickup.waybill}），请跟进")
+                     params={"number": pickup.case.number, "status": status, "waybill": pickup.waybill})
 
 
 def courier_event_receive(*, courier_code: str, timestamp: str | None, signature: str | None, body: bytes,

@@ -163,7 +163,7 @@ def test_inspection_failed_tells_the_consumer_why(client, courier, consumer, cas
                     secret=courier.secret)
     assert r.json()["state"] == "inspection_failed"
     note = Notification.objects.get(user=consumer, kind="pickup_inspection_failed")
-    assert "数量不符：少 1 件" in note.text
+    assert "数量不符：少 1 件" in note.display()
     assert AfterSalesCase.objects.get(pk=case.pk).state == "awaiting_return"
 
 
