@@ -351,7 +351,7 @@ class Command(BaseCommand):
         else:
             anchor = timezone.localtime().replace(minute=0, second=0, microsecond=0)
         try:
-            counts = import_document(marketplace_document(anchor))
+            counts = import_document(marketplace_document(anchor), operator=True)
         except ImportError_ as exc:  # pragma: no cover - the demo document is fixed
             raise CommandError(f"demo document rejected at {exc.path}: {exc.detail}") from exc
         User.objects.filter(username="admin", is_superuser=False).update(is_superuser=True, is_staff=True)
