@@ -253,6 +253,9 @@ PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "cases.payments.SimulatedGat
 REFUND_RETRY_AFTER_SECONDS = int(os.environ.get("REFUND_RETRY_AFTER_SECONDS", "120"))
 SIMULATED_PAYMENT_DELAY_SECONDS = float(os.environ.get("SIMULATED_PAYMENT_DELAY_SECONDS", "0"))
 COURIER_WEBHOOK_TOLERANCE_SECONDS = 300
+# Refuse to serve (ImproperlyConfigured when the WSGI app loads) while a courier's webhook secret is empty or
+# a known default; on by default in production (pickups/courier_secrets.py). `check --deploy` reports it always.
+COURIER_SECRETS_REQUIRED = env_bool("COURIER_SECRETS_REQUIRED", False)
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
