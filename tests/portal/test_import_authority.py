@@ -59,6 +59,8 @@ def test_api_import_is_for_supervisors_only(api, consumer, merchant, agent, supe
         response = api(user).post(URL, marketplace_doc(), format="json")
         assert response.status_code == 403 and response.json()["code"] == "permission_denied", user.username
     assert Order.objects.count() == 0 and not User.objects.filter(username__startswith="imp_").exists()
+    english = api(agent).post(URL, marketplace_doc(), format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["detail"] == "Only platform supervisors may import marketplace data"
     response = api(supervisor).post(URL, marketplace_doc(), format="json")
     assert response.status_code == 200 and response.json()["created"]["orders"] == 3
 
