@@ -13,10 +13,10 @@ class PortalAdminSite(admin.AdminSite):
     """The login and logout pages build the app list for whoever asks; the model admins' permission
     hooks read staff roles that a visitor who is not signed in does not have (it was a 500)."""
 
-    def _build_app_dict(self, request: HttpRequest, label: str | None = None) -> Any:
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         if not self.has_permission(request):
-            return None if label else {}
-        return super()._build_app_dict(request, label)
+            return []
+        return super().get_app_list(request, app_label)
 
 
 class PortalAdminConfig(AdminConfig):
