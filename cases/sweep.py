@@ -8,7 +8,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .choices import DeadlineName, State
+from .choices import State
+from .lifecycle import DEADLINES
 from .models import AfterSalesCase, Deadline, Notification
 from .notifications import notify_many, notify_staff, party_user_ids, shop_members, staff_ids
 from .policy import PARTY_FOR_DEADLINE
@@ -17,28 +18,17 @@ log = logging.getLogger(__name__)
 
 
 def _fire(deadline: Deadline, now: datetime) -> bool:
-    """Apply the deadline's expiry action as the system. Answers whether the case moved."""
+    """Apply the deadline's expiry action (the lifecycle table's) as the system. Answers whether the case moved."""
     from . import services
 
-    case_id, state = deadline.case_id, deadline.state
-    name = deadline.name
-    if name == DeadlineName.MERCHANT_RESPONSE:
-        services.case_approve(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name in (DeadlineName.CONSUMER_REVISE, DeadlineName.CONSUMER_SHIP):
-        services.case_expire(case_id=case_id, now=now, expected_state=state)
-    elif name == DeadlineName.MERCHANT_RECEIVE:
-        services.case_confirm_receipt(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name in (DeadlineName.MERCHANT_SHIP_REPLACEMENT, DeadlineName.MERCHANT_REPAIR):
-        services.case_escalate(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name == DeadlineName.CONSUMER_CONFIRM:
-        services.case_confirm_completion(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name == DeadlineName.EVIDENCE:
-        services.case_close_evidence(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name == DeadlineName.RULING_SLA:
-        AfterSalesCase.objects.filter(pk=case_id).update(overdue=True)
-        case = AfterSalesCase.objects.get(pk=case_id)
+    spec = DEADLINES[deadline.name]
+    if spec.on_expiry is None:  # ruling_sla: no state change, the case is flagged and supervisors alerted
+        AfterSalesCase.objects.filter(pk=deadline.case_id).update(overdue=True)
+        case = AfterSalesCase.objects.get(pk=deadline.case_id)
         notify_staff(case=case, kind="ruling_overdue", text=f"售后单 {case.number} 裁决已超时", supervisors_only=True)
         return False
+    services.case_act(action=spec.on_expiry, case_id=deadline.case_id, actor=None, data={}, now=now,
+                      expected_state=deadline.state)
     return True
 
 

@@ -90,6 +90,10 @@ class Importer:
         self.db_skus: dict[str, str | None] = {}
         self.counts = Counts()
 
+    def result(self, counts: dict[str, Any]) -> dict[str, Any]:
+        """The counts, and warnings for what was accepted but deserves a look (retired region codes)."""
+        return {**counts, "warnings": list(self.regions.warnings.values())}
+
     # ---- pass 1 ----
     def validate(self) -> None:
         self.on_phase("check shops")
@@ -424,7 +428,7 @@ def import_document(doc: Any, *, operator: bool = False) -> dict[str, Any]:
     `operator=True` only for the operator's own tools (the command, the demo seed): it may create staff."""
     importer = Importer(DictSource(doc), operator=operator)
     importer.validate()
-    return importer.write()
+    return importer.result(importer.write())
 
 
 def import_file(path: str, *, operator: bool = False, progress: Callable[[int, int], None] | None = None,
@@ -432,4 +436,4 @@ def import_file(path: str, *, operator: bool = False, progress: Callable[[int, i
     """Import a JSON file streamed from disk (bounded memory whatever the number of orders)."""
     importer = Importer(FileSource(path, progress=progress), operator=operator, on_phase=on_phase)
     importer.validate()
-    return importer.write()
+    return importer.result(importer.write())
