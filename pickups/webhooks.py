@@ -51,7 +51,7 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 
 def _column(name: str) -> int:
-    return CourierEvent._meta.get_field(name).max_length or 0
+    return getattr(CourierEvent._meta.get_field(name), "max_length", None) or 0
 
 
 def _text(data: dict[str, Any], key: str, limit: int) -> str:
@@ -75,7 +75,7 @@ def _authenticate(courier_code: str, timestamp: str | None, signature: str | Non
     the same), so the webhook tells nobody which courier codes exist."""
     courier = Courier.objects.filter(code=courier_code).first()
     usable = courier is not None and not is_weak(courier.secret)
-    secret = courier.secret if usable else new_secret()
+    secret = courier.secret if usable and courier is not None else new_secret()
     refusal = verify(secret, timestamp, signature, body, tolerance=conf.webhook_tolerance_seconds(),
                      now=now.timestamp())
     if not usable:

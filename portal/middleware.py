@@ -8,7 +8,13 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.middleware.common import CommonMiddleware
 from django.utils.http import escape_leading_slashes
 
@@ -86,7 +92,7 @@ class TrailingSlashMiddleware(CommonMiddleware):
 
     api_prefix = "/api/"
 
-    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+    def process_request(self, request: HttpRequest) -> HttpResponsePermanentRedirect | None:
         response = super().process_request(request)
         if (response is None and request.path_info.startswith(self.api_prefix)
                 and self.should_redirect_with_slash(request)):
@@ -97,7 +103,7 @@ class TrailingSlashMiddleware(CommonMiddleware):
     def get_full_path_with_slash(self, request: HttpRequest) -> str:
         return escape_leading_slashes(request.get_full_path(force_append_slash=True))
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if (response.status_code == 404 and request.method not in ("GET", "HEAD")
                 and self.should_redirect_with_slash(request)):
             return HttpResponsePermanentRedirectKeepingMethod(self.get_full_path_with_slash(request))
