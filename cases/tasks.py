@@ -35,13 +35,13 @@ def execute_refund(self, refund_id: int) -> None:  # type: ignore[no-untyped-def
 
 @shared_task(name="cases.tasks.retry_pending_refunds", ignore_result=True)
 def retry_pending_refunds() -> int:
-    """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database.
-    The periodic sweep is portal.tasks.resend_outgoing, which does this and the other effects; kept by name."""
-    from django.utils import timezone
+    """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database."""
+    from .refunds import refunds_due_for_retry
 
-    from .refunds import refunds_resend
-
-    return refunds_resend(now=timezone.now())
+    ids = refunds_due_for_retry()
+    for refund_id in ids:
+        execute_refund.delay(refund_id)
+    return len(ids)
 
 
 @shared_task(name="cases.tasks.send_notification_emails", acks_late=True, ignore_result=True,

@@ -17,7 +17,7 @@ _CALLER = "portal_caller_request_id"
 
 
 def _header() -> str:
-    return settings.DJANGO_GUID["GUID_HEADER_NAME"]
+    return str(settings.DJANGO_GUID["GUID_HEADER_NAME"])
 
 
 def hand_over_to_eager_task(task: Task, **kwargs: Any) -> None:

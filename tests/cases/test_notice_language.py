@@ -1,5 +1,5 @@
-"""Reminders and refund-failure notices reach English readers in English (page and email), Chinese readers
-in Chinese; they are stored as Chinese sentences and matched back by the presenter."""
+"""Reminders and refund-failure notices reach English readers in English (page and email) and Chinese
+readers in Chinese: they are stored as a message key and parameters (cases/notices.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from cases.notifications import email_body
 from cases.payments import PaymentError, SimulatedGateway
 from cases.refunds import MAX_ATTEMPTS, refund_execute
 from cases.sweep import deadlines_sweep
-from cases.web.presenters import notification_text
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -32,16 +31,16 @@ def test_a_reminder_reads_in_english(consumer, merchant, shop, client, time_mach
     time_machine.move_to(datetime(2026, 11, 21, 10, 0, tzinfo=SH), tick=False)
     deadlines_sweep()
     notice = Notification.objects.get(kind="reminder", case=case, user=merchant)
-    assert notice.text.startswith("提醒：售后单 ")
     with translation.override("en"):
-        english = notification_text(notice.text)
-    assert english == f"Reminder: case {case.number} needs action before 11-22 10:00"
-    assert english in email_body(notice.text)[1]
+        english = notice.display()
+    with translation.override("zh-hans"):
+        chinese = notice.display()
+    assert english.startswith(f"Reminder: case {case.number} ") and "11-22 10:00" in english
+    assert chinese.startswith(f"提醒：售后单 {case.number} ")
+    assert english in email_body(notice)[1] and chinese in email_body(notice)[1]
     client.force_login(merchant)
-    page = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert english in page
-    page = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert notice.text in page
+    assert english in client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert chinese in client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
 
 def test_a_refund_failure_reads_in_english(consumer, merchant, shop, item, monkeypatch):
@@ -57,5 +56,6 @@ def test_a_refund_failure_reads_in_english(consumer, merchant, shop, item, monke
     assert Refund.objects.get(pk=refund.pk).status == RefundStatus.FAILED
     notice = Notification.objects.get(kind="refund_failed", user=staff)
     with translation.override("en"):
-        assert notification_text(notice.text) == f"Refund failed and needs handling by hand: {case.number}"
-    assert f"Refund failed and needs handling by hand: {case.number}" in email_body(notice.text)[1]
+        english = notice.display()
+    assert case.number in english and english.startswith("Refund failed")
+    assert english in email_body(notice)[1]

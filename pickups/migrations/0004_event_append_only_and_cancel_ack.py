@@ -41,7 +41,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("pickups", "0002_simulated_courier"),
+        ("pickups", "0003_courier_secrets_and_event_ids"),
     ]
 
     operations = [
