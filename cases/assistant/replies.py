@@ -20,7 +20,7 @@ from . import model_store, text
 from .data import Entry
 
 MAX_SUGGESTIONS = 3
-TEMPLATE_BONUS = 1.0  # the shop's own words first when they fit as well
+TEMPLATE_FIT = 0.5  # a template scoring at least this share of the best text match comes before entries
 REASON_BONUS = 2.0
 STATE_BONUS = 2.0
 KIND_BONUS = 0.5
@@ -47,10 +47,23 @@ def case_query(case: AfterSalesCase) -> list[str]:
     return text.words(words)
 
 
-def _bm25(docs: list[list[str]], query: list[str]) -> np.ndarray:
-    if not docs or not query or not any(docs):
-        return np.zeros(len(docs))
-    return BM25Okapi([d or ["∅"] for d in docs]).get_scores(query)
+def _bm25_against(index_bm25: BM25Okapi, doc: list[str], query: list[str]) -> float:
+    """BM25 of one short document, with the knowledge base's term statistics (a shop's handful of
+    templates is too small a corpus for its own IDF: a word in half of two templates weighs zero)."""
+    if not doc or not query:
+        return 0.0
+    rare = max(index_bm25.idf.values()) if index_bm25.idf else 1.0
+    k1, b = index_bm25.k1, index_bm25.b
+    counts: dict[str, int] = {}
+    for token in doc:
+        counts[token] = counts.get(token, 0) + 1
+    score = 0.0
+    for term in query:
+        tf = counts.get(term, 0)
+        if tf:
+            idf = index_bm25.idf.get(term, rare)
+            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(doc) / index_bm25.avgdl))
+    return score
 
 
 def _entry_bonus(entry: Entry, case: AfterSalesCase, consumer_photos: int) -> float:
@@ -72,20 +85,25 @@ def reply_suggestions(case: AfterSalesCase, *, lang: str) -> list[Suggestion]:
     """At most three replies, best first; knowledge entries in the reader's language."""
     query = case_query(case)
     consumer_photos = sum(1 for e in case.evidence.all() if e.role == "consumer")
-    templates = list(ReplyTemplate.objects.filter(shop_id=case.shop_id))
-    template_scores = _bm25([text.words(f"{t.title} {t.body}") for t in templates], query)
-    candidates = [Suggestion(t.body, f"template:{t.pk}", float(s) + TEMPLATE_BONUS)
-                  for t, s in zip(templates, template_scores, strict=True) if s > 0]
     index = model_store.current().index
+    templates = list(ReplyTemplate.objects.filter(shop_id=case.shop_id))
+    template_scores = [_bm25_against(index.bm25, text.words(f"{t.title} {t.body}"), query) for t in templates]
     kb_scores = index.bm25.get_scores(query) if query else np.zeros(len(index.entries))
+    best_text = max([*template_scores, *kb_scores.tolist(), 0.0])
+    candidates: list[tuple[int, Suggestion]] = []
+    for template, score in zip(templates, template_scores, strict=True):
+        if score > 0:
+            fits = score >= TEMPLATE_FIT * best_text
+            candidates.append((0 if fits else 1, Suggestion(template.body, f"template:{template.pk}", score)))
     for entry, score in zip(index.entries, kb_scores, strict=True):
         bonus = _entry_bonus(entry, case, consumer_photos)
         if bonus <= 0 and score <= 0:
             continue
-        candidates.append(Suggestion(entry.text(lang, "answer"), f"knowledge:{entry.id}", float(score) + bonus))
-    candidates.sort(key=lambda s: (-s.score, s.source))
+        candidates.append((1, Suggestion(entry.text(lang, "answer"), f"knowledge:{entry.id}",
+                                         float(score) + bonus * max(best_text, 1.0) / 10)))
+    candidates.sort(key=lambda c: (c[0], -c[1].score, c[1].source))
     out: list[Suggestion] = []
-    for suggestion in candidates:
+    for _group, suggestion in candidates:
         if suggestion.text not in {s.text for s in out}:
             out.append(suggestion)
         if len(out) == MAX_SUGGESTIONS:

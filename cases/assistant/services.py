@@ -126,7 +126,7 @@ def thread_reply(*, user: User, thread_id: int, body: str) -> ThreadMessage:
     if len(body) > BODY_MAX:
         raise DomainError("invalid", f"At most {BODY_MAX} characters.", field="body")
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().select_related("shop").filter(pk=thread_id).first()
+        thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
         role = thread_role(user, thread) if thread is not None else None
         if thread is None or role is None:
             raise DomainError("not_found", "Not found.", status=404)
