@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import translation
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import parsers, serializers
 from rest_framework.request import Request
@@ -92,7 +93,7 @@ AskOut = inline_serializer("AssistantAnswer", fields={
 
 
 class AskView(APIView):
-    parser_classes = [parsers.JSONParser, parsers.FormParser]
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
     throttle_classes = [AskThrottle]
 
     @extend_schema(operation_id="assistant_ask", request=AskIn, responses={200: AskOut})
@@ -124,7 +125,7 @@ def thread_dict(thread: Any, *, messages: bool = False) -> dict[str, Any]:
 class HandoffView(APIView):
     """转人工: `{"order_item"?, "message"?}` → 201 the thread (to the shop on an item, else the platform)."""
 
-    parser_classes = [parsers.JSONParser, parsers.FormParser]
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
     throttle_classes = [AskThrottle]
 
     @extend_schema(operation_id="assistant_handoff", request=inline_serializer("AssistantHandoff", fields={
@@ -142,14 +143,14 @@ class HandoffView(APIView):
 
 
 class ThreadListView(APIView):
-    @extend_schema(operation_id="assistant_threads", responses={200: serializers.ListField()})
+    @extend_schema(operation_id="assistant_threads", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         rows = services.threads_for(request.user)[:100]
         return Response({"results": [thread_dict(t) for t in rows]})
 
 
 class ThreadMessagesView(APIView):
-    parser_classes = [parsers.JSONParser, parsers.FormParser]
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
     def _thread(self, request: Request, thread_id: int) -> Any:
         thread = services.threads_for(request.user).filter(pk=thread_id).first()
@@ -157,12 +158,12 @@ class ThreadMessagesView(APIView):
             raise DomainError("not_found", "Not found.", status=404)
         return thread
 
-    @extend_schema(operation_id="assistant_thread_messages", responses={200: serializers.DictField()})
+    @extend_schema(operation_id="assistant_thread_messages", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, thread_id: int) -> Response:
         return Response(thread_dict(self._thread(request, thread_id), messages=True))
 
     @extend_schema(operation_id="assistant_thread_reply", request=inline_serializer(
-        "AssistantReply", fields={"body": serializers.CharField()}), responses={201: serializers.DictField()})
+        "AssistantReply", fields={"body": serializers.CharField()}), responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, thread_id: int) -> Response:
         self._thread(request, thread_id)
         body = _text(_data(request), "body", limit=services.BODY_MAX)

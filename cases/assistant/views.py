@@ -70,7 +70,7 @@ def ask_page(request: HttpRequest) -> HttpResponse:
         raw = request.GET.get("order_item")
         item = _item_or_404(request, raw)
         context["item_id"] = item.pk if item else None
-    return render(request, "assistant/ask.html", context)
+    return render(request, "assistant/ask.html", context, status=400 if context.get("error") else 200)
 
 
 @login_required
@@ -94,6 +94,26 @@ def _thread_or_404(request: HttpRequest, thread_id: int) -> Thread:
 
 def _layout(request: HttpRequest) -> str:
     return "merchant/_layout.html" if request.user.role == Role.MERCHANT else "base.html"
+
+
+def _merchant_only(request: HttpRequest) -> None:
+    """The desk's copies of the pages are the merchant's (anyone else: 404, as in the rest of the desk)."""
+    if request.user.role != Role.MERCHANT:
+        raise Http404
+
+
+@login_required
+@require_GET
+def merchant_threads(request: HttpRequest) -> HttpResponse:
+    _merchant_only(request)
+    return threads(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def merchant_thread(request: HttpRequest, thread_id: int) -> HttpResponse:
+    _merchant_only(request)
+    return thread(request, thread_id)
 
 
 @login_required
@@ -121,7 +141,8 @@ def thread(request: HttpRequest, thread_id: int) -> HttpResponse:
                 raise Http404 from exc
             error = _("请输入回复内容") if exc.code == "required" else _("回复太长了")
         else:
-            return redirect("assistant:thread", thread_id=current.pk)
+            name = "assistant:merchant-thread" if request.user.role == Role.MERCHANT else "assistant:thread"
+            return redirect(name, thread_id=current.pk)
     return render(request, "assistant/thread.html", {
         "thread": current, "messages_list": list(current.messages.select_related("author")),
         "layout": _layout(request), "error": error, "nav": "service",
