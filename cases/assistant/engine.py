@@ -69,8 +69,12 @@ def lang_of(language: str) -> str:
 
 
 def _when(moment: datetime, lang: str) -> str:
+    """A moment in Beijing time; the year only when it is not this year."""
     local = timezone.localtime(moment, SHANGHAI)
-    return local.strftime("%b %-d, %H:%M") if lang == "en" else f"{local.month}月{local.day}日 {local:%H:%M}"
+    other_year = local.year != timezone.localtime(timezone.now(), SHANGHAI).year
+    if lang == "en":
+        return local.strftime("%b %-d %Y, %H:%M" if other_year else "%b %-d, %H:%M")
+    return f"{local.year}年" * other_year + f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def classify(question: str, *, allowed: list[tuple[str, str]] | None = None) -> Classified:
@@ -194,7 +198,7 @@ def _ask(question: str, *, lang: str, item: OrderItem | None, now: datetime) -> 
     if _answered(hits) or complaint_reason:
         best = hits[0].score if hits else 0.0
         for hit in hits:
-            if len(sources) < MAX_SOURCES and hit.score >= best * SOURCE_RELATIVE and \
+            if len(sources) < MAX_SOURCES and _answered([hit]) and hit.score >= best * SOURCE_RELATIVE and \
                     hit.entry.id not in {s["id"] for s in sources}:
                 sources.append(_source(hit.entry, lang))
 
