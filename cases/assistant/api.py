@@ -26,11 +26,13 @@ QUESTION_MAX = 500
 
 
 class AskThrottle(UserScopedThrottle):
+    """Per user; `DEFAULT_THROTTLE_RATES["assistant"]` overrides the default of 120 a minute."""
+
     scope = "assistant"
-    rate = "120/min"
+    default_rate = "120/min"
 
     def get_rate(self) -> str:
-        return settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(self.scope) or self.rate
+        return settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(self.scope) or self.default_rate
 
 
 def answer_language(request: Request) -> str:
