@@ -14,6 +14,7 @@ KNOWLEDGE_FILE = DATA_DIR / "knowledge.toml"
 TRAIN_FILE = DATA_DIR / "complaints_train.txt"
 TEST_FILE = DATA_DIR / "complaints_test.txt"
 POLICY_QUESTIONS_FILE = DATA_DIR / "policy_questions.txt"
+CHITCHAT_FILE = DATA_DIR / "chitchat.txt"
 # The classifier's "this is a question, not a complaint" class.
 QUESTION = "question"
 _ASKS = re.compile(r"[?？吗么呢]|怎|如何|多久|多少|几天|哪|谁|能不能|可不可以|是什么|什么时候|要不要|"
@@ -79,9 +80,12 @@ def read_labelled(path: Path) -> list[Example]:
 
 
 def question_examples() -> list[str]:
-    """The knowledge base's own example questions that are phrased as questions (the QUESTION class)."""
-    return [q for e in knowledge() if e.audience == "all" for lang in ("zh", "en") for q in e.questions[lang]
-            if _ASKS.search(q)]
+    """The QUESTION class: the knowledge base's example questions phrased as questions, and small talk."""
+    asked = [q for e in knowledge() if e.audience == "all" for lang in ("zh", "en") for q in e.questions[lang]
+             if _ASKS.search(q)]
+    small_talk = [line.strip() for line in CHITCHAT_FILE.read_text(encoding="utf-8").splitlines()
+                  if line.strip() and not line.startswith("#")]
+    return asked + small_talk
 
 
 def policy_questions() -> list[tuple[str, str]]:
@@ -96,6 +100,6 @@ def policy_questions() -> list[tuple[str, str]]:
 def data_fingerprint() -> str:
     """Changes whenever a file the models are trained from changes (a stale model is rebuilt)."""
     digest = hashlib.sha256()
-    for path in (KNOWLEDGE_FILE, TRAIN_FILE):
+    for path in (KNOWLEDGE_FILE, TRAIN_FILE, CHITCHAT_FILE):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

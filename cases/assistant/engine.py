@@ -180,7 +180,7 @@ def _ask(question: str, *, lang: str, item: OrderItem | None, now: datetime) -> 
     extra: dict[str, Any] = {}
     suggestion = None
     if chosen.reason and chosen.kind:
-        suggestion = {"kind": chosen.kind, "reason": chosen.reason}
+        suggestion = {"kind": str(chosen.kind), "reason": str(chosen.reason)}
         extra["suggestion_label"] = f"{Kind(chosen.kind).label} · {Reason(chosen.reason).label}"
         paragraphs.append(_("听起来是“%(reason)s”，建议申请“%(kind)s”。")
                           % {"reason": Reason(chosen.reason).label, "kind": Kind(chosen.kind).label})
