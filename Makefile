@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python manage.py bench
+	$(BIN)/python manage.py assistant_eval --check
 
 soak: $(STAMP)
 	SOAK=1 $(BIN)/python -m pytest -m "race or worker" tests

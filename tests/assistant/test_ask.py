@@ -85,6 +85,12 @@ def test_a_question_it_cannot_answer_hands_off(api, consumer):
     assert data["suggestion"] is None and data["confidence"] == 0
 
 
+@pytest.mark.parametrize("greeting", ["你好", "在吗", "hello"])
+def test_a_greeting_gets_no_suggestion(api, consumer, greeting):
+    data = ask(api(consumer), greeting).json()
+    assert data["suggestion"] is None and data["confidence"] == 0
+
+
 def test_asking_for_a_person_hands_off(api, consumer):
     data = ask(api(consumer), "转人工").json()
     assert data["handoff"] is True
