@@ -24,6 +24,11 @@ BODY_MAX = 2000
 PLATFORM_STATES = frozenset({"in_arbitration", "awaiting_ruling", "under_appeal"})
 
 
+def clean_text(value: str) -> str:
+    """Text as stored: no NUL characters (PostgreSQL refuses them), no surrounding blanks."""
+    return (value or "").replace("\x00", "").strip()
+
+
 def own_item(user: User, item_id: int | None) -> OrderItem | None:
     """The consumer's own order item; anything else (someone else's, a missing id) is `not_your_order`."""
     if item_id is None:
@@ -40,7 +45,8 @@ def exchange_log(*, user: User, question: str, language: str, item: OrderItem | 
                  elapsed_ms: float) -> Exchange:
     suggestion = answer.suggestion or {}
     return Exchange.objects.create(
-        user=user, order_item=item, question=question, language=language, answer=answer.answer,
+        user=user, order_item=item, question=clean_text(question), language=language[:8],
+        answer=clean_text(answer.answer),
         sources=answer.sources, suggested_kind=suggestion.get("kind", ""),
         suggested_reason=suggestion.get("reason", ""),
         confidence=Decimal(str(round(answer.confidence, 4))), handoff=answer.handoff,
@@ -69,7 +75,7 @@ def handoff_open(*, user: User, item: OrderItem | None, message: str) -> Thread:
     continued rather than duplicated.
     """
     to, shop = _destination(item)
-    body = (message or "").strip()[:BODY_MAX]
+    body = clean_text(message)[:BODY_MAX]
     transcript = _transcript(user, item)
     if not body:
         body = transcript[-1]["question"] if transcript else ""
@@ -120,7 +126,7 @@ def threads_for(user: User):  # type: ignore[no-untyped-def]
 
 
 def thread_reply(*, user: User, thread_id: int, body: str) -> ThreadMessage:
-    body = (body or "").strip()
+    body = clean_text(body)
     if not body:
         raise DomainError("required", "The message is empty.", field="body")
     if len(body) > BODY_MAX:

@@ -54,7 +54,7 @@ def ask_page(request: HttpRequest) -> HttpResponse:
     """A question box with the answer below it; the chat panel uses the API and falls back to this."""
     context: dict[str, Any] = {"items": _items_of(request), "nav": "assistant"}
     if request.method == "POST":
-        question = (request.POST.get("question") or "").strip()[:QUESTION_MAX]
+        question = services.clean_text(request.POST.get("question") or "")[:QUESTION_MAX]
         item = _item_or_404(request, request.POST.get("order_item"))
         context.update({"question": question, "item_id": item.pk if item else None})
         if question:

@@ -141,3 +141,21 @@ def test_every_answer_is_logged_with_its_question(api, consumer, item):
     assert (row.suggested_kind, row.suggested_reason) == (data["suggestion"]["kind"], data["suggestion"]["reason"])
     assert float(row.confidence) == pytest.approx(data["confidence"], abs=1e-4)
     assert row.handoff is False and row.language.startswith("zh")
+
+
+@pytest.mark.parametrize("body", [
+    {"question": "杯子\x00裂了"}, {"question": "运费", "order_item": 1.5}, {"question": "运费", "order_item": [1]},
+    {"question": "运费", "order_item": {"id": 1}}, {"question": ["运费"]}, {"question": "运费", "order_item": -3},
+    {"question": "运费", "order_item": 10**30}, {"question": "🙂" * 500}, {"question": "<script>alert(1)</script>"},
+])
+def test_hostile_input_never_500s(api, consumer, body):
+    response = api(consumer).post(ASK, body, format="json")
+    assert response.status_code in (200, 400, 404)
+
+
+def test_nul_characters_in_page_forms_and_threads_never_500(client, consumer, item):
+    client.force_login(consumer)
+    assert client.post("/assistant/", {"question": "杯子\x00裂了"}).status_code == 200
+    response = client.post("/assistant/handoff/", {"order_item": item.pk, "message": "a\x00b"})
+    assert response.status_code == 302
+    assert client.post(response["Location"], {"body": "c\x00d"}).status_code == 302
