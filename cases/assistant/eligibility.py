@@ -6,7 +6,7 @@ words), and the end of a window is found by asking `check_eligibility` itself at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cases import policy
@@ -22,6 +22,7 @@ class ItemFacts:
     options: list[policy.KindOption]
     ledger: policy.ItemLedger
     now: datetime
+    ends: dict[tuple[str, str], datetime | None] = field(default_factory=dict)  # found by `open_until`
 
     def open_kinds(self, reason: str) -> list[str]:
         return [o.kind for o in self.options if reason in o.open]
@@ -51,23 +52,33 @@ def open_until(item: OrderItem, kind: str, reason: str, facts: ItemFacts) -> dat
     """The last minute at which (kind, reason) can still be filed, or None when no window closes it.
 
     Refusals only ever start with time (windows end, never reopen), so a binary search over
-    `check_eligibility` finds the end without a second copy of the window table.
+    `check_eligibility` finds the end without a second copy of the window table. Ends already found for
+    this item are tried first (kinds often share a window: two probes instead of a search).
     """
+    if (kind, reason) in facts.ends:
+        return facts.ends[(kind, reason)]
     probe = _probe(item, kind, reason, facts.ledger)
 
     def allowed(at: datetime) -> bool:
         return policy.check_eligibility(item, probe, now=at, ledger=facts.ledger) is None
 
+    end: datetime | None = None
     lo, hi = facts.now, facts.now + HORIZON
-    if not allowed(lo) or allowed(hi):
-        return None
-    while hi - lo > PRECISION:
-        mid = lo + (hi - lo) / 2
-        if allowed(mid):
-            lo = mid
+    if allowed(lo) and not allowed(hi):
+        for known in dict.fromkeys(e for e in facts.ends.values() if e is not None and e >= lo):
+            if allowed(known) and not allowed(known + PRECISION):
+                end = known
+                break
         else:
-            hi = mid
-    return lo
+            while hi - lo > PRECISION:
+                mid = lo + (hi - lo) / 2
+                if allowed(mid):
+                    lo = mid
+                else:
+                    hi = mid
+            end = lo
+    facts.ends[(kind, reason)] = end
+    return end
 
 
 def warranty_end(item: OrderItem, facts: ItemFacts) -> datetime | None:

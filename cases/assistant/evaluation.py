@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from django.utils import timezone
 
 from cases.choices import Reason
 from cases.policy import REASONS_FOR_KIND
+from portal.models import Order, OrderItem, Product, Shop
 
 from . import data, engine, model_store
 
@@ -32,11 +36,13 @@ class Report:
     questions_without_suggestion: float = 0.0
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
+    latency_item_p50_ms: float = 0.0
+    latency_item_p95_ms: float = 0.0
     misses: list[tuple[str, str, str, float]] = field(default_factory=list)
 
     def meets_targets(self) -> bool:
         return (self.reason_top1 >= TARGETS["reason_top1"] and self.retrieval_top3 >= TARGETS["retrieval_top3"]
-                and self.latency_p95_ms <= TARGETS["latency_p95_ms"])
+                and max(self.latency_p95_ms, self.latency_item_p95_ms) <= TARGETS["latency_p95_ms"])
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in ("confusion", "misses")} | {
@@ -54,6 +60,37 @@ def _ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float
         if mask.any():
             total += mask.mean() * abs(hit[mask].mean() - conf[mask].mean())
     return float(total)
+
+
+def sample_items() -> list[OrderItem]:
+    """Three unsaved order items with no cases (a placeholder id, the case list pre-filled empty), so the
+    item-aware answers are timed without the database: inside their windows, past the 7 days, and fresh
+    food without warranty."""
+    now = timezone.now()
+    shop = Shop(code="eval", name="eval")
+    items = []
+    for signed_days, category, warranty in ((2, "apparel", 365), (10, "apparel", 365), (3, "fresh", 0)):
+        order = Order(number=f"EVAL-{signed_days}", shop=shop, paid_at=now - timedelta(days=signed_days + 3),
+                      shipped_at=now - timedelta(days=signed_days + 1), signed_at=now - timedelta(days=signed_days))
+        product = Product(sku=f"EVAL-{category}", shop=shop, name="样品", category=category,
+                          warranty_days=warranty)
+        item = OrderItem(pk=10**9 + signed_days, order=order, product=product, quantity=1,
+                         unit_price=Decimal("99.00"), paid=Decimal("99.00"))
+        item._prefetched_objects_cache = {"cases": []}  # type: ignore[attr-defined]
+        items.append(item)
+    return items
+
+
+def _timed(calls: list[tuple[str, OrderItem | None]], rounds: int) -> list[float]:
+    for text_, item in calls[:5]:
+        engine.ask(text_, language="zh-hans", item=item)  # warm
+    timings = []
+    for _round in range(rounds):
+        for text_, item in calls:
+            started = time.perf_counter()
+            engine.ask(text_, language="zh-hans", item=item)
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
 
 
 def evaluate(*, latency_rounds: int = 1) -> Report:
@@ -102,14 +139,10 @@ def evaluate(*, latency_rounds: int = 1) -> Report:
     report.questions_without_suggestion = quiet / len(questions)
 
     sample = [e.text for e in test] + [q for _id, q in questions]
-    for text_ in sample[:5]:
-        engine.ask(text_, language="zh-hans")  # warm
-    timings = []
-    for _round in range(latency_rounds):
-        for text_ in sample:
-            started = time.perf_counter()
-            engine.ask(text_, language="zh-hans")
-            timings.append((time.perf_counter() - started) * 1000)
-    report.latency_p50_ms = float(np.percentile(timings, 50))
-    report.latency_p95_ms = float(np.percentile(timings, 95))
+    plain = _timed([(q, None) for q in sample], latency_rounds)
+    report.latency_p50_ms = float(np.percentile(plain, 50))
+    report.latency_p95_ms = float(np.percentile(plain, 95))
+    with_item = _timed([(q, item) for item in sample_items() for q in sample], 1)
+    report.latency_item_p50_ms = float(np.percentile(with_item, 50))
+    report.latency_item_p95_ms = float(np.percentile(with_item, 95))
     return report

@@ -50,7 +50,8 @@ def test_the_targets_hold_on_the_held_out_sets():
     report = evaluate(latency_rounds=1)
     assert report.reason_top1 >= 0.85
     assert report.retrieval_top3 >= 0.90
-    assert report.latency_p95_ms <= 30 * 3  # the target is 30 ms on an idle machine; CI shares its cores
+    # the target is 30 ms (met under a load average of 12 here); CI shares its cores, so allow three times
+    assert max(report.latency_p95_ms, report.latency_item_p95_ms) <= 30 * 3
     assert 0 < report.coverage <= 1 and report.ece < 0.15
 
 

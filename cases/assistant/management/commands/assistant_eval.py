@@ -45,6 +45,8 @@ class Command(BaseCommand):
         w(f"  questions answered without a (wrong) suggestion {r.questions_without_suggestion:.1%}")
         w(f"latency per question (engine.ask, no order item): p50 {r.latency_p50_ms:.1f} ms, "
           f"p95 {r.latency_p95_ms:.1f} ms   (target ≤ {TARGETS['latency_p95_ms']:.0f} ms)")
+        w(f"latency per question about an order item (3 sample items, item-aware sentences): "
+          f"p50 {r.latency_item_p50_ms:.1f} ms, p95 {r.latency_item_p95_ms:.1f} ms   (target ≤ {TARGETS['latency_p95_ms']:.0f} ms)")
         w("targets met" if r.meets_targets() else "TARGET MISSED")
         if misses:
             for text_, true, predicted, p in r.misses:
