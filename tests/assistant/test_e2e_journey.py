@@ -59,3 +59,22 @@ def test_the_request_form_suggests_a_reason_while_typing(page):  # noqa: F811
     page.get_by_label("问题描述").fill("杯子收到时有裂缝，质量太差")
     page.get_by_test_id("use-suggested-reason").click()
     expect(page.locator("#reason-quality_issue")).to_be_checked()
+
+
+def test_the_merchant_inserts_a_suggested_reply(page):  # noqa: F811
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import services
+
+    item = _alice_with_mug()
+    case = services.case_submit(consumer=item.order.consumer, order_item_id=item.pk, kind="return_refund",
+                                reason="quality_issue", description="杯子收到就裂了",
+                                evidence_files=[SimpleUploadedFile("c.jpg", f.jpeg_bytes())])
+    login(page, "bob")
+    page.goto(page.base_url + f"/merchant/cases/{case.pk}/")
+    suggestions = page.get_by_test_id("reply-suggestions").locator("button")
+    expect(suggestions.first).to_be_visible()
+    text = suggestions.first.get_attribute("data-text")
+    suggestions.first.click()
+    expect(page.locator("#reply-body")).to_have_value(text)
+    screenshot(page, "assistant-reply-suggestions")
