@@ -66,7 +66,8 @@ def _bm25_against(index_bm25: BM25Okapi, doc: list[str], query: list[str]) -> fl
     return score
 
 
-def _entry_bonus(entry: Entry, case: AfterSalesCase, consumer_photos: int) -> float:
+def _entry_bonus(entry: Entry, case: AfterSalesCase, consumer_photos: int) -> float | None:
+    """The entry's bonus for this case, or None when it must not be suggested at all."""
     bonus = 0.0
     if case.reason in entry.reasons:
         bonus += REASON_BONUS
@@ -77,7 +78,9 @@ def _entry_bonus(entry: Entry, case: AfterSalesCase, consumer_photos: int) -> fl
     if entry.audience == "merchant":
         bonus += MERCHANT_ENTRY_BONUS
     if entry.id == ASK_PHOTOS:
-        bonus += ASK_PHOTOS_BONUS if case.reason in MERCHANT_FAULT_REASONS and consumer_photos == 0 else -10.0
+        if case.reason not in MERCHANT_FAULT_REASONS or consumer_photos > 0:
+            return None  # asking for photos the shopper has already given, or that the reason needs not
+        bonus += ASK_PHOTOS_BONUS
     return bonus
 
 
@@ -97,7 +100,7 @@ def reply_suggestions(case: AfterSalesCase, *, lang: str) -> list[Suggestion]:
             candidates.append((0 if fits else 1, Suggestion(template.body, f"template:{template.pk}", score)))
     for entry, score in zip(index.entries, kb_scores, strict=True):
         bonus = _entry_bonus(entry, case, consumer_photos)
-        if bonus <= 0 and score <= 0:
+        if bonus is None or (bonus <= 0 and score <= 0):
             continue
         candidates.append((1, Suggestion(entry.text(lang, "answer"), f"knowledge:{entry.id}",
                                          float(score) + bonus * max(best_text, 1.0) / 10)))

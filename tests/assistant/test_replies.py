@@ -54,3 +54,13 @@ def test_the_merchant_case_page_shows_them_beside_the_reply_box(client, consumer
     page = client.get(f"/merchant/cases/{case.pk}/").content.decode()
     assert 'data-testid="reply-suggestions"' in page
     assert page.index('data-testid="reply-suggestions"') < page.index('id="reply-body"')
+
+
+def test_no_request_for_photos_the_reason_does_not_need_and_no_reason_entries_lead(api, consumer, merchant, item):
+    from cases import services
+
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="return_refund", reason="no_reason",
+                                description="不想要了", condition_intact=True)
+    sources = [s["source"] for s in api(merchant).get(url(case)).json()["suggestions"]]
+    assert "knowledge:merchant-ask-photos" not in sources
+    assert sources[0] == "knowledge:merchant-no-reason-condition"
