@@ -86,9 +86,9 @@ def _entry_bonus(entry: Entry, case: AfterSalesCase, consumer_photos: int) -> fl
 
 def reply_suggestions(case: AfterSalesCase, *, lang: str) -> list[Suggestion]:
     """At most three replies, best first; knowledge entries in the reader's language."""
+    index = model_store.current().index
     query = case_query(case)
     consumer_photos = sum(1 for e in case.evidence.all() if e.role == "consumer")
-    index = model_store.current().index
     templates = list(ReplyTemplate.objects.filter(shop_id=case.shop_id))
     template_scores = [_bm25_against(index.bm25, text.words(f"{t.title} {t.body}"), query) for t in templates]
     kb_scores = index.bm25.get_scores(query) if query else np.zeros(len(index.entries))
