@@ -96,8 +96,8 @@ def handoff_open(*, user: User, item: OrderItem | None, message: str) -> Thread:
             thread.save(update_fields=["transcript", "updated_at"])
         ThreadMessage.objects.create(thread=thread, author=user, role=Role.CONSUMER, body=body, created_at=now)
         recipients = shop_members([shop.pk]).get(shop.pk, []) if to == Thread.To.SHOP and shop else staff_ids()
-        notify(users=recipients, case=None, kind="assistant_handoff",
-               text=f"买家 {user.username} 转人工咨询：{body[:60]}")
+        notify(users=recipients, case=None, kind="assistant_handoff", message="assistant_handoff",
+               params={"user": user.username, "body": body[:60], "thread": thread.pk})
     return thread
 
 
@@ -147,7 +147,9 @@ def thread_reply(*, user: User, thread_id: int, body: str) -> ThreadMessage:
         if role == "consumer":
             recipients = (shop_members([thread.shop_id]).get(thread.shop_id, [])
                           if thread.to == Thread.To.SHOP else staff_ids())
-            notify(users=recipients, case=None, kind="assistant_thread", text=f"买家 {user.username} 回复：{body[:60]}")
+            notify(users=recipients, case=None, kind="assistant_thread", message="assistant_consumer_reply",
+                   params={"user": user.username, "body": body[:60], "thread": thread.pk})
         else:
-            notify(users=[thread.consumer_id], case=None, kind="assistant_thread", text=f"客服回复了您的咨询：{body[:60]}")
+            notify(users=[thread.consumer_id], case=None, kind="assistant_thread", message="assistant_service_reply",
+                   params={"body": body[:60], "thread": thread.pk})
     return message
