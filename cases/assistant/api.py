@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils import translation
@@ -14,10 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.permissions import shop_ids_of
 from cases.selectors import case_detail_for
 from portal.api_support import UserScopedThrottle
 from portal.errors import DomainError
-from portal.models import Role
+from portal.models import Role, User
 
 from . import engine, services
 from .replies import reply_suggestions
@@ -32,7 +33,13 @@ class AskThrottle(UserScopedThrottle):
     default_rate = "120/min"
 
     def get_rate(self) -> str:
-        return settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(self.scope) or self.default_rate
+        framework = cast(dict[str, Any], getattr(settings, "REST_FRAMEWORK", {}))
+        return framework.get("DEFAULT_THROTTLE_RATES", {}).get(self.scope) or self.default_rate
+
+
+def signed_in(request: Request) -> User:
+    """The requester (every view here requires an authenticated user: DRF answers 401 before)."""
+    return cast(User, request.user)
 
 
 def answer_language(request: Request) -> str:
@@ -101,13 +108,13 @@ class AskView(APIView):
     @extend_schema(operation_id="assistant_ask", request=AskIn, responses={200: AskOut})
     def post(self, request: Request) -> Response:
         data = _data(request)
-        item = services.own_item(request.user, _item_id(data))  # 404 before anything else
+        item = services.own_item(signed_in(request), _item_id(data))  # 404 before anything else
         question = _text(data, "question")
         language = answer_language(request)
         started = time.perf_counter()
         answer = engine.ask(question, language=language, item=item)
         elapsed = (time.perf_counter() - started) * 1000
-        services.exchange_log(user=request.user, question=question, language=language, item=item,
+        services.exchange_log(user=signed_in(request), question=question, language=language, item=item,
                               answer=answer, elapsed_ms=elapsed)
         return Response(answer.as_dict())
 
@@ -137,17 +144,17 @@ class HandoffView(APIView):
                                        "shop": serializers.CharField(allow_null=True)})})
     def post(self, request: Request) -> Response:
         data = _data(request)
-        item = services.own_item(request.user, _item_id(data))
+        item = services.own_item(signed_in(request), _item_id(data))
         message = _text(data, "message", required=False, limit=services.BODY_MAX)
-        thread = services.handoff_open(user=request.user, item=item, message=message)
-        return Response(thread_dict(services.threads_for(request.user).get(pk=thread.pk), messages=True),
+        thread = services.handoff_open(user=signed_in(request), item=item, message=message)
+        return Response(thread_dict(services.threads_for(signed_in(request)).get(pk=thread.pk), messages=True),
                         status=201)
 
 
 class ThreadListView(APIView):
     @extend_schema(operation_id="assistant_threads", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
-        rows = services.threads_for(request.user)[:100]
+        rows = services.threads_for(signed_in(request))[:100]
         return Response({"results": [thread_dict(t) for t in rows]})
 
 
@@ -155,7 +162,7 @@ class ThreadMessagesView(APIView):
     parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
     def _thread(self, request: Request, thread_id: int) -> Any:
-        thread = services.threads_for(request.user).filter(pk=thread_id).first()
+        thread = services.threads_for(signed_in(request)).filter(pk=thread_id).first()
         if thread is None:
             raise DomainError("not_found", "Not found.", status=404)
         return thread
@@ -169,7 +176,7 @@ class ThreadMessagesView(APIView):
     def post(self, request: Request, thread_id: int) -> Response:
         self._thread(request, thread_id)
         body = _text(_data(request), "body", limit=services.BODY_MAX)
-        message = services.thread_reply(user=request.user, thread_id=thread_id, body=body)
+        message = services.thread_reply(user=signed_in(request), thread_id=thread_id, body=body)
         return Response({"id": message.pk, "role": message.role, "body": message.body,
                          "created_at": message.created_at.isoformat()}, status=201)
 
@@ -179,10 +186,11 @@ class ReplySuggestionsView(APIView):
         "ReplySuggestions", fields={"suggestions": serializers.ListField(child=inline_serializer(
             "ReplySuggestion", fields={"text": serializers.CharField(), "source": serializers.CharField()}))})})
     def get(self, request: Request, case_id: int) -> Response:
-        case = case_detail_for(request.user, case_id)
+        user = signed_in(request)
+        case = case_detail_for(user, case_id)
         if case is None:
             raise DomainError("not_found", "Not found.", status=404)
-        if request.user.role != Role.MERCHANT or not case.shop.members.filter(pk=request.user.pk).exists():
+        if user.role != Role.MERCHANT or case.shop_id not in shop_ids_of(user):
             raise DomainError("permission_denied", "Only the shop's members get reply suggestions.", status=403)
         lang = engine.lang_of(answer_language(request))
         return Response({"suggestions": [s.as_dict() for s in reply_suggestions(case, lang=lang)]})

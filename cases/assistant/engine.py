@@ -31,7 +31,7 @@ SOURCE_RELATIVE = 0.6  # further sources must score at least this share of the b
 MAX_SOURCES = 3
 HUMAN = re.compile(r"转人工|人工客服|人工服务|找人工|真人|投诉|human|agent|real person|representative|talk to (a )?person",
                    re.IGNORECASE)
-REASON_ENTRY = {
+REASON_ENTRY: dict[str, str] = {
     Reason.NO_REASON: "reason-no-reason", Reason.QUALITY_ISSUE: "reason-quality",
     Reason.NOT_AS_DESCRIBED: "reason-not-as-described", Reason.WRONG_ITEM: "reason-wrong-item",
     Reason.MISSING_PARTS: "reason-missing-parts", Reason.DAMAGED_IN_TRANSIT: "reason-damaged-transit",

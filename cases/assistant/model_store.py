@@ -50,7 +50,7 @@ def build(path: Path | None = None) -> Models:
     arrays = {**reason.to_arrays("reason"), **kind.to_arrays("kind"), "fingerprint": np.array([fingerprint])}
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
     os.close(fd)
-    np.savez_compressed(tmp, **arrays)
+    np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub types the first keyword
     os.replace(tmp, path)
     log.info("assistant models built at %s", path)
     return Models(reason=reason, kind=kind, index=KnowledgeIndex(data.knowledge()), fingerprint=fingerprint)

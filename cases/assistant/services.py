@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.models import AfterSalesCase
 from cases.notifications import notify, shop_members, staff_ids
+from cases.permissions import shop_ids_of
 from portal.errors import DomainError
 from portal.models import OrderItem, Role, Shop, User
 
@@ -107,8 +108,7 @@ def thread_role(user: User, thread: Thread) -> str | None:
         return None
     if thread.consumer_id == user.pk:
         return "consumer"
-    if user.role == Role.MERCHANT and thread.to == Thread.To.SHOP and thread.shop_id and \
-            thread.shop.members.filter(pk=user.pk).exists():
+    if user.role == Role.MERCHANT and thread.to == Thread.To.SHOP and thread.shop_id in shop_ids_of(user):
         return "merchant"
     if getattr(user, "is_platform_staff", False):
         return "staff"
@@ -145,8 +145,9 @@ def thread_reply(*, user: User, thread_id: int, body: str) -> ThreadMessage:
             fields.append("answered_at")
         thread.save(update_fields=fields)
         if role == "consumer":
-            recipients = (shop_members([thread.shop_id]).get(thread.shop_id, [])
-                          if thread.to == Thread.To.SHOP else staff_ids())
+            shop_id = thread.shop_id
+            recipients = (shop_members([shop_id]).get(shop_id, [])
+                          if thread.to == Thread.To.SHOP and shop_id is not None else staff_ids())
             notify(users=recipients, case=None, kind="assistant_thread", message="assistant_consumer_reply",
                    params={"user": user.username, "body": body[:60], "thread": thread.pk})
         else:
