@@ -6,11 +6,15 @@ words), and the end of a window is found by asking `check_eligibility` itself at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
 
 from cases import policy
 from cases.choices import Kind, Reason
+from cases.policy import SHANGHAI
 from portal.models import OrderItem
 
 HORIZON = timedelta(days=3660)
@@ -51,9 +55,10 @@ def _probe(item: OrderItem, kind: str, reason: str, ledger: policy.ItemLedger) -
 def open_until(item: OrderItem, kind: str, reason: str, facts: ItemFacts) -> datetime | None:
     """The last minute at which (kind, reason) can still be filed, or None when no window closes it.
 
-    Refusals only ever start with time (windows end, never reopen), so a binary search over
-    `check_eligibility` finds the end without a second copy of the window table. Ends already found for
-    this item are tried first (kinds often share a window: two probes instead of a search).
+    Refusals only ever start with time (windows end, never reopen), so searching `check_eligibility`
+    itself finds the end without a second copy of the window table: ends already found for this item
+    first (kinds often share a window), then whole days (doubling, then halving), then the midnights in
+    the last day (most windows end there; the policy confirms it), and only then minute by minute.
     """
     if (kind, reason) in facts.ends:
         return facts.ends[(kind, reason)]
@@ -62,23 +67,45 @@ def open_until(item: OrderItem, kind: str, reason: str, facts: ItemFacts) -> dat
     def allowed(at: datetime) -> bool:
         return policy.check_eligibility(item, probe, now=at, ledger=facts.ledger) is None
 
+    def ends_at(last: datetime) -> bool:
+        return allowed(last) and not allowed(last + PRECISION)
+
+    now = facts.now
     end: datetime | None = None
-    lo, hi = facts.now, facts.now + HORIZON
-    if allowed(lo) and not allowed(hi):
-        for known in dict.fromkeys(e for e in facts.ends.values() if e is not None and e >= lo):
-            if allowed(known) and not allowed(known + PRECISION):
-                end = known
-                break
-        else:
-            while hi - lo > PRECISION:
-                mid = lo + (hi - lo) / 2
-                if allowed(mid):
-                    lo = mid
-                else:
-                    hi = mid
-            end = lo
+    if allowed(now) and not allowed(now + HORIZON):
+        known = [e for e in dict.fromkeys(facts.ends.values()) if e is not None and e >= now]
+        end = next((e for e in known if ends_at(e)), None)
+        if end is None:
+            end = _search(now, allowed, ends_at)
     facts.ends[(kind, reason)] = end
     return end
+
+
+def _search(now: datetime, allowed: Callable[[datetime], bool], ends_at: Callable[[datetime], bool]) -> datetime:
+    """The last allowed minute after `now` (allowed) and before `now + HORIZON` (refused)."""
+    day = timedelta(days=1)
+    lo, step = now, day
+    while now + step < now + HORIZON and allowed(now + step):
+        lo, step = now + step, step * 2
+    hi = min(now + step, now + HORIZON)
+    while hi - lo > day:
+        mid = lo + (hi - lo) / 2
+        if allowed(mid):
+            lo = mid
+        else:
+            hi = mid
+    midnight = datetime.combine(timezone.localtime(lo, SHANGHAI).date() + day, time.min, tzinfo=SHANGHAI)
+    while midnight <= hi:
+        if ends_at(midnight - PRECISION):
+            return midnight - PRECISION
+        midnight += day
+    while hi - lo > PRECISION:
+        mid = lo + (hi - lo) / 2
+        if allowed(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def warranty_end(item: OrderItem, facts: ItemFacts) -> datetime | None:

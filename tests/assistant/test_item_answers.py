@@ -105,3 +105,25 @@ def test_the_suggestion_keeps_to_what_the_item_allows(api, consumer, shop):
     assert data["suggestion"] is None  # shipped: `not_shipped` is closed, and says why
     _code, detail = refusal_detail(shipped, "refund_only", "not_shipped")
     assert detail in data["answer"]
+
+
+@pytest.mark.parametrize(("kind", "reason"), [
+    ("return_refund", "no_reason"), ("exchange", "quality_issue"), ("return_refund", "damaged_in_transit"),
+    ("repair", "quality_issue"), ("refund_only", "not_received"),
+])
+def test_window_end_is_the_minute_check_eligibility_stops_allowing(consumer, shop, kind, reason):
+    from cases.assistant import eligibility
+
+    item = make_item(consumer, shop, signed_days_ago=1, warranty_days=90)
+    facts = eligibility.item_facts(item, now=timezone.now())
+    end = eligibility.open_until(item, kind, reason, facts)
+    probe = policy.Request(kind=kind, reason=reason, quantity=1, amount=None, condition_intact=True,
+                           evidence_count=1)
+
+    def allowed(at):  # type: ignore[no-untyped-def]
+        return policy.check_eligibility(item, probe, now=at, ledger=facts.ledger) is None
+
+    if reason == "not_received":
+        assert end is None  # shipped and signed: `not_received` is closed now, so no end either
+        return
+    assert allowed(end) and not allowed(end + timedelta(minutes=1))
