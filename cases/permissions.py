@@ -111,7 +111,9 @@ def _conditions_met(user: User | None, role: str, case: Any, actions: list[str])
     for action in actions:
         refusal = None
         if action == Action.APPEAL and hasattr(case, "ruled_state"):
-            refusal = conditions.appeal_refusal(case, now=now, holidays=_holidays(user))
+            # the holidays matter only to a case still standing on its ruling (read once per request)
+            standing = case.ruled_state and case.ruled_state == case.state and case.appealed_at is None
+            refusal = conditions.appeal_refusal(case, now=now, holidays=_holidays(user) if standing else [])
         elif action == Action.ANSWER_APPEAL and hasattr(case, "appeal_role"):
             refusal = conditions.answer_refusal(case, role=role, now=now)
         elif action == Action.DECIDE_APPEAL and hasattr(case, "ruled_by_id"):
