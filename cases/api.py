@@ -18,9 +18,8 @@ from pickups.selectors import pickup_dict
 from portal.api_support import CaseActionThrottle, CaseCreateThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 
-from . import services
+from . import conditions, services
 from .evidence import evidence_add
-from . import conditions
 from .models import AfterSalesCase, CaseEvidence, CaseMessage, Holiday
 from .permissions import available_actions, role_of
 from .policy import PARTY_FOR_DEADLINE

@@ -59,7 +59,7 @@ def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
     for d in deadlines:
         by_flag.setdefault(d.name, []).append(d)
     supervisors = staff_ids(supervisors_only=True)
-    rows = []
+    rows: list[Notification] = []
     for name, group in by_flag.items():
         spec = DEADLINES[name]
         AfterSalesCase.objects.filter(pk__in=[d.case_id for d in group]).update(**{spec.flag: True})

@@ -22,7 +22,6 @@ from ..permissions import role_of
 from .appeals import case_answer_appeal, case_appeal, case_decide_appeal
 from .arbitration import case_close_evidence, case_intervene, case_rule
 from .base import CaseError
-from .interception import case_intercept, case_intercept_failed
 from .flow import (
     case_approve,
     case_approve_refund,
@@ -38,6 +37,7 @@ from .flow import (
     case_ship_return,
     case_withdraw,
 )
+from .interception import case_intercept, case_intercept_failed
 
 SERVICES: Mapping[str, Callable[..., AfterSalesCase]] = {
     Action.APPROVE: case_approve, Action.REJECT: case_reject, Action.REVISE: case_revise,

@@ -32,7 +32,7 @@ from portal.models import Role
 
 from . import pickup as pickup_ui
 from . import presenters
-from .forms import EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
+from .forms import AppealForm, EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
 
 PAGE_SIZE = 10
 OPEN_FILTERS = {"open": sorted(policy.DEADLINE_FOR_STATE), "done": [State.REFUNDED, State.COMPLETED, State.CLOSED]}
@@ -117,6 +117,8 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
     defaults = {
         "revise_form": ReviseForm(kind=case.kind, initial={"amount": case.amount, "reason": case.reason}),
         "escalate_form": EscalateForm(),
+        "appeal_form": AppealForm(),
+        "answer_form": AppealForm(),
         "ship_form": ShipReturnForm(),
         "message_form": MessageForm(),
         "evidence_form": EvidenceForm(),
@@ -158,6 +160,9 @@ CONSUMER_ACTIONS = {
     Action.REVISE: (ReviseForm, "revise_form"),
     Action.SHIP_RETURN: (ShipReturnForm, "ship_form"),
     Action.CONFIRM_COMPLETION: (None, "confirm_form"),
+    Action.APPEAL: (AppealForm, "appeal_form"),
+    Action.ANSWER_APPEAL: (AppealForm, "answer_form"),
+    Action.INTERCEPT: (None, "intercept_form"),
 }
 DONE_MESSAGES = {
     Action.WITHDRAW: gettext_lazy("已撤销售后申请"),
@@ -165,6 +170,9 @@ DONE_MESSAGES = {
     Action.REVISE: gettext_lazy("申请已修改并重新提交给商家"),
     Action.SHIP_RETURN: gettext_lazy("已提交退货物流信息"),
     Action.CONFIRM_COMPLETION: gettext_lazy("已确认完成"),
+    Action.APPEAL: gettext_lazy("已提交申诉，平台主管将复核裁决"),
+    Action.ANSWER_APPEAL: gettext_lazy("已提交申诉答复"),
+    Action.INTERCEPT: gettext_lazy("已申请拦截包裹，请等待快递公司结果"),
 }
 
 

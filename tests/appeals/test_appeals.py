@@ -3,7 +3,7 @@ decision (what is paid equals the refund amount)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
