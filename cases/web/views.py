@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import policy, services
+from cases import conditions, policy, services
 from cases.api import evidence_file_response, messages_visible
 from cases.choices import Action, Kind, Reason, State
 from cases.evidence import evidence_add
-from cases.models import AfterSalesCase, CaseEvidence, Notification
+from cases.models import AfterSalesCase, CaseEvidence, Holiday, Notification
 from cases.permissions import available_actions, role_of
 from cases.selectors import case_detail_for, case_list_for
 from portal.api import orders_for
@@ -128,6 +128,7 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
         describe_errors(form)
     return {
         "case": case, "role": role, "actions": actions, "refund": refund, "nav": "cases",
+        "appeal_window_due": conditions.appeal_due(case, list(Holiday.objects.all())) if "appeal" in actions else None,
         "item": case.order_item, "order": case.order_item.order,
         "steps": presenters.stepper(case, events),
         "deadline": presenters.deadline_view(case, viewer_role=role),
