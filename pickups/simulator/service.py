@@ -87,10 +87,13 @@ def simulator_book(payload: dict[str, Any]) -> tuple[SimulatedCourierBooking, bo
 
 
 def simulator_intercept(waybill: str) -> tuple[str, str]:
-    """(status, reason): the simulated courier stops a parcel whose waybill ends in an even digit; an odd
-    digit (or none) fails, as a parcel already out for delivery does (docs/interception.md)."""
+    """(status, reason): the simulated courier stops a parcel whose waybill ends in an even digit; an odd digit
+    fails, as a parcel already out for delivery does; a waybill not ending in a digit is `requested` (no answer
+    yet: the portal's `interception` clock, or a webhook, ends the wait) (docs/interception.md)."""
     last = waybill[-1:] if waybill else ""
-    if last.isdigit() and int(last) % 2 == 0:
+    if not last.isdigit():
+        return "requested", ""
+    if int(last) % 2 == 0:
         return "intercepted", ""
     return "intercept_failed", "parcel_out_for_delivery"
 

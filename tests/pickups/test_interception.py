@@ -106,7 +106,7 @@ def test_the_api_offers_intercept_only_where_it_can_work(api, courier, consumer,
 def test_the_simulated_courier_decides_by_the_last_digit():
     assert simulator_intercept("SIM000000000004")[0] == "intercepted"
     assert simulator_intercept("SIM000000000007")[0] == "intercept_failed"
-    assert simulator_intercept("")[0] == "intercept_failed"
+    assert simulator_intercept("SIM-HOLD")[0] == "requested"
 
 
 @pytest.mark.django_db
