@@ -209,6 +209,7 @@ CaseOut = inline_serializer("Case", fields={
     "deadline": serializers.JSONField(allow_null=True), "available_actions": serializers.ListField(),
     "events": serializers.ListField(), "refund": serializers.JSONField(allow_null=True),
     "pickup": serializers.JSONField(allow_null=True),
+    "appeal": serializers.JSONField(allow_null=True, help_text="docs/appeals.md: the window and the decision"),
 })
 CaseIn = inline_serializer("CaseCreate", fields={
     "order_item": serializers.IntegerField(), "kind": serializers.CharField(), "reason": serializers.CharField(),

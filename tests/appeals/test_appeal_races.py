@@ -55,3 +55,20 @@ def test_decision_races_a_late_answer(ruled_case):
         assert all(not isinstance(r, Exception) for r in results), results  # the answer first, then the decision
     assert AfterSalesCase.objects.get(pk=case.pk).state == "refunded"
     assert CaseEvent.objects.filter(case=case, action="decide_appeal").count() == 1
+
+
+def test_intercept_races_withdrawal(postgres, db):
+    consumer = f.ConsumerFactory(username="ic-c")
+    merchant = f.MerchantFactory(username="ic-m")
+    shop = f.ShopFactory(code="ic", members=[merchant])
+    order = f.OrderFactory(consumer=consumer, shop=shop, signed_at=None, carrier="simulated", waybill="SIM-HOLD")
+    item = f.OrderItemFactory(order=order, quantity=1, unit_price="60.00", paid="60.00")
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only",
+                                reason="not_received", amount="60.00", quantity=1)
+    results = race(
+        lambda: services.case_act(action="intercept", case_id=case.pk, actor=merchant, data={}),
+        lambda: services.case_act(action="withdraw", case_id=case.pk, actor=consumer, data={}),
+    )
+    one_winner(results)
+    state = AfterSalesCase.objects.get(pk=case.pk).state
+    assert state == ("intercepting" if not isinstance(results[0], Exception) else "closed")
