@@ -6,8 +6,7 @@ import pytest
 from django.utils import translation
 
 from cases.notices import render
-from portal.importer import ImportError_
-from portal.importer import import_document
+from portal.importer import ImportError_, import_document
 from portal.models import Order, Product
 from tests.portal.docs import doc
 
