@@ -42,7 +42,11 @@ def assert_paid_equals_refund(case: AfterSalesCase) -> None:
     if refund is None:
         return
     payouts = sum((p.amount for p in refund.payouts.all()), Decimal("0"))
-    assert payouts == refund.amount == case.refund_amount
+    assert payouts == refund.amount
+    if case.state == "awaiting_return":  # a decided amount waiting for the return: paid on receipt
+        assert refund.amount <= case.refund_amount
+    else:
+        assert refund.amount == case.refund_amount
 
 
 def test_merchant_appeals_consumer_answers_supervisor_upholds(consumer, merchant, agent, supervisor, item):
