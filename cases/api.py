@@ -278,11 +278,6 @@ class CaseDetailView(APIView):
         return Response(case_json(request.user, case_id))
 
 
-def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any]) -> AfterSalesCase:
-    """Run an action by name with its fields (the one dispatcher of `cases.services`)."""
-    return services.case_act(action=action, case_id=case_id, actor=user, data=data)
-
-
 class CaseActionView(APIView):
     parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
     throttle_classes = [CaseActionThrottle]
@@ -294,7 +289,7 @@ class CaseActionView(APIView):
         files = request.FILES.getlist("evidence") if request.FILES else []
         if files:
             data["evidence_files"] = files
-        case = run_action(action, case_id=case_id, user=request.user, data=data)
+        case = services.case_act(action=action, case_id=case_id, actor=request.user, data=data)
         return Response(case_json(request.user, case.pk))
 
 
