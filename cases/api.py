@@ -18,9 +18,9 @@ from pickups.selectors import pickup_dict
 from portal.api_support import CaseActionThrottle, CaseCreateThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 
-from . import services
+from . import conditions, services
 from .evidence import evidence_add
-from .models import AfterSalesCase, CaseEvidence, CaseMessage
+from .models import AfterSalesCase, CaseEvidence, CaseMessage, Holiday
 from .permissions import available_actions, role_of
 from .policy import PARTY_FOR_DEADLINE
 from .selectors import (
@@ -53,8 +53,38 @@ def evidence_row_dict(row: dict[str, Any]) -> dict[str, Any]:
             "url": f"/api/v1/evidence/{row['id']}/file/"}
 
 
+# what "what can I do now" reads of a row (cases.permissions, cases.conditions)
+_ACTION_ROW_KEYS = ("state", "consumer_id", "shop_id", "kind", "reason", "ruled_state", "ruled_at", "ruled_by_id",
+                    "appealed_at", "appeal_role", "appeal_answered_at", "deadline_name", "deadline_due_at",
+                    "order_shipped_at", "order_signed_at", "order_carrier", "order_waybill")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def appeal_dict(row: dict[str, Any], holidays: list | None = None) -> dict[str, Any] | None:
+    """The appeal window and the second decision (docs/appeals.md); null for a case never ruled."""
+    if row["ruled_at"] is None:
+        return None
+    due = conditions.appeal_due(SimpleNamespace(ruled_at=row["ruled_at"]),
+                                _all_holidays() if holidays is None else holidays)
+    return {
+        "ruled_at": _iso(row["ruled_at"]), "ruled_state": row["ruled_state"] or row["appeal_from_state"] or None,
+        "window_due_at": _iso(due), "appealed_at": _iso(row["appealed_at"]),
+        "appellant": row["appeal_role"] or None, "answered_at": _iso(row["appeal_answered_at"]),
+        "ready_for_decision": row["appeal_ready"], "outcome": row["appeal_outcome"] or None,
+        "decided_at": _iso(row["appeal_decided_at"]),
+    }
+
+
+def _all_holidays() -> list:
+    return list(Holiday.objects.all())
+
+
 def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict] | None, evidence: list[dict],
-                  pickup: Any, last_event: dict | None = None, events_count: int = 0) -> dict[str, Any]:
+                  pickup: Any, last_event: dict | None = None, events_count: int = 0,
+                  holidays: list | None = None) -> dict[str, Any]:
     """The case as api.md shows it, from a row of `selectors.case_rows` (no model instances are built).
 
     With `events` (a detail) it carries the whole timeline; without (a list row) `last_event` and
@@ -92,8 +122,8 @@ def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict] | None, 
         "deadline": deadline,
         "overdue": row["overdue"],
         "escalated": row["escalated"],
-        "available_actions": available_actions(
-            user, SimpleNamespace(state=row["state"], consumer_id=row["consumer_id"], shop_id=row["shop_id"])),
+        "available_actions": available_actions(user, SimpleNamespace(**{k: row[k] for k in _ACTION_ROW_KEYS})),
+        "appeal": appeal_dict(row, holidays),
         "refund": refund,
         "pickup": None if pickup is None else pickup_dict(
             pickup, unmasked=getattr(user, "pk", None) == row["consumer_id"]),
@@ -125,14 +155,15 @@ def cases_json(rows: list[dict[str, Any]], user: Any, *, detail: bool) -> list[d
     """
     ids = [row["id"] for row in rows]
     pickups = current_pickups(ids) if ids else {}
+    holidays = _all_holidays() if any(row["ruled_at"] for row in rows) else []
     if detail:
         events, evidence = case_history(ids)
         return [case_row_dict(row, user, events=events.get(row["id"], []), evidence=evidence.get(row["id"], []),
-                              pickup=pickups.get(row["id"])) for row in rows]
+                              pickup=pickups.get(row["id"]), holidays=holidays) for row in rows]
     last, counts, evidence = case_event_summaries(ids)
     return [case_row_dict(row, user, events=None, evidence=evidence.get(row["id"], []),
                           pickup=pickups.get(row["id"]), last_event=last.get(row["id"]),
-                          events_count=counts.get(row["id"], 0)) for row in rows]
+                          events_count=counts.get(row["id"], 0), holidays=holidays) for row in rows]
 
 
 def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
@@ -178,6 +209,7 @@ CaseOut = inline_serializer("Case", fields={
     "deadline": serializers.JSONField(allow_null=True), "available_actions": serializers.ListField(),
     "events": serializers.ListField(), "refund": serializers.JSONField(allow_null=True),
     "pickup": serializers.JSONField(allow_null=True),
+    "appeal": serializers.JSONField(allow_null=True, help_text="docs/appeals.md: the window and the decision"),
 })
 CaseIn = inline_serializer("CaseCreate", fields={
     "order_item": serializers.IntegerField(), "kind": serializers.CharField(), "reason": serializers.CharField(),
@@ -252,7 +284,12 @@ class CaseActionView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
     def post(self, request: Request, case_id: int, action: str) -> Response:
-        case = services.case_act(action=action, case_id=case_id, actor=request.user, data=_data(request))
+        raw = _data(request)
+        data: dict[str, Any] = {key: raw.get(key) for key in raw}
+        files = request.FILES.getlist("evidence") if request.FILES else []
+        if files:
+            data["evidence_files"] = files
+        case = services.case_act(action=action, case_id=case_id, actor=request.user, data=data)
         return Response(case_json(request.user, case.pk))
 
 

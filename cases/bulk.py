@@ -52,14 +52,22 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
 
 
 def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
-    """`ruling_sla`: no state change; the case is flagged overdue and supervisors are alerted, once."""
+    """A clock with no expiry action (`ruling_sla`, `appeal_answer`): no state change; the case gets the
+    clock's flag (`overdue`, `appeal_ready`) and supervisors its message, once."""
     Deadline.objects.filter(pk__in=[d.pk for d in deadlines]).update(fired_at=now)
-    AfterSalesCase.objects.filter(pk__in=[d.case_id for d in deadlines]).update(overdue=True)
+    by_flag: dict[str, list[Deadline]] = {}
+    for d in deadlines:
+        by_flag.setdefault(d.name, []).append(d)
     supervisors = staff_ids(supervisors_only=True)
-    notify_many([
-        Notification(user_id=u, case=d.case, kind="ruling_overdue", message="ruling_overdue",
-                     params={"number": d.case.number})
-        for d in deadlines for u in supervisors
-    ])
+    rows: list[Notification] = []
+    for name, group in by_flag.items():
+        spec = DEADLINES[name]
+        AfterSalesCase.objects.filter(pk__in=[d.case_id for d in group]).update(**{spec.flag: True})
+        rows.extend(Notification(user_id=u, case=d.case, kind=spec.flag_message, message=spec.flag_message,
+                                 params={"number": d.case.number})
+                    for d in group for u in supervisors)
+        for d in group:
+            setattr(d.case, spec.flag, True)
+    notify_many(rows)
     for d in deadlines:
         d.fired_at = now

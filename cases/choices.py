@@ -40,6 +40,8 @@ class State(models.TextChoices):
     REFUNDED = "refunded", _("退款成功")
     COMPLETED = "completed", _("已完成")
     CLOSED = "closed", _("已关闭")
+    UNDER_APPEAL = "under_appeal", _("申诉处理中")
+    INTERCEPTING = "intercepting", _("拦截中")
 
 
 TERMINAL_STATES = frozenset({State.REFUNDED, State.COMPLETED, State.CLOSED})
@@ -83,6 +85,11 @@ class Action(models.TextChoices):
     CLOSE_EVIDENCE = "close_evidence", _("举证结束")
     RULE = "rule", _("平台裁决")
     EXPIRE = "expire", _("超时关闭")
+    APPEAL = "appeal", _("申诉")
+    ANSWER_APPEAL = "answer_appeal", _("答复申诉")
+    DECIDE_APPEAL = "decide_appeal", _("申诉复核")
+    INTERCEPT = "intercept", _("拦截包裹")
+    INTERCEPT_FAILED = "intercept_failed", _("拦截失败")
 
 
 class DeadlineName(models.TextChoices):
@@ -95,6 +102,13 @@ class DeadlineName(models.TextChoices):
     CONSUMER_CONFIRM = "consumer_confirm", _("买家确认时限")
     EVIDENCE = "evidence", _("举证时限")
     RULING_SLA = "ruling_sla", _("裁决时限")
+    APPEAL_ANSWER = "appeal_answer", _("申诉答复时限")
+    INTERCEPTION = "interception", _("拦截时限")
+
+
+class AppealOutcome(models.TextChoices):
+    UPHOLD = "uphold", _("维持原裁决")
+    OVERTURN = "overturn", _("改判")
 
 
 class RefundStatus(models.TextChoices):

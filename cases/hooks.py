@@ -13,6 +13,14 @@ from datetime import datetime
 
 LeaveHook = Callable[[list[int], datetime], None]
 _on_leave: dict[str, list[LeaveHook]] = defaultdict(list)
+_on_enter: dict[str, list[LeaveHook]] = defaultdict(list)
+
+
+def on_entering(state: str, hook: LeaveHook) -> None:
+    """Run `hook(case_ids, now)` whenever cases enter `state` (the pickups app asks the courier to intercept
+    a parcel when a case enters `intercepting`); registering the same hook twice is a no-op."""
+    if hook not in _on_enter[state]:
+        _on_enter[state].append(hook)
 
 
 def on_leaving(state: str, hook: LeaveHook) -> None:
@@ -24,9 +32,15 @@ def on_leaving(state: str, hook: LeaveHook) -> None:
 def cases_left(moves: Iterable[tuple[int, str, str]], now: datetime) -> None:
     """`moves` are (case id, from state, to state) just written; calls each state's hooks once per batch."""
     by_state: dict[str, list[int]] = defaultdict(list)
+    into: dict[str, list[int]] = defaultdict(list)
     for case_id, from_state, to_state in moves:
         if from_state != to_state and _on_leave.get(from_state):
             by_state[from_state].append(case_id)
+        if from_state != to_state and _on_enter.get(to_state):
+            into[to_state].append(case_id)
     for state, case_ids in by_state.items():
         for hook in _on_leave[state]:
+            hook(case_ids, now)
+    for state, case_ids in into.items():
+        for hook in _on_enter[state]:
             hook(case_ids, now)

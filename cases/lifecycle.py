@@ -44,6 +44,15 @@ class ActionSpec:
     role_sources: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     moves_money: bool = False  # may pay the consumer (the pages ask for a second look)
     irreversible: bool = False  # closes or settles something a party cannot take back
+    # where a source leads only to some of the targets (the system's `approve` out of `intercepting` refunds)
+    source_targets: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    # also depends on the case's data, not only its state (the appeal window, an interceptable order): the
+    # service checks it and answers with its own 400 code; "what can I do now" asks `cases.conditions`
+    conditional: bool = False
+
+    def targets_from(self, source: str) -> frozenset[str]:
+        """The states the action may lead to from `source`."""
+        return self.source_targets.get(source, self.targets)
 
     def sources_for(self, role: str) -> frozenset[str]:
         """The states this role may take the action from."""
@@ -54,11 +63,14 @@ class ActionSpec:
 
 def _spec(name: str, roles: set[str], sources: set[str] | frozenset[str], targets: set[str], *fields: Field,
           role_sources: dict[str, set[str]] | None = None, moves_money: bool = False,
-          irreversible: bool = False) -> ActionSpec:
+          irreversible: bool = False, source_targets: dict[str, set[str]] | None = None,
+          conditional: bool = False) -> ActionSpec:
     return ActionSpec(
         name=name, roles=frozenset(roles), sources=frozenset(sources), targets=frozenset(targets), fields=fields,
         role_sources=MappingProxyType({r: frozenset(s) for r, s in (role_sources or {}).items()}),
         moves_money=moves_money, irreversible=irreversible,
+        source_targets=MappingProxyType({s: frozenset(t) for s, t in (source_targets or {}).items()}),
+        conditional=conditional,
     )
 
 
@@ -66,10 +78,16 @@ _REASON_TEXT = Field("reason", "text", required=True, max_length=2000)
 _REASON_CODE = Field("reason_code", "text", max_length=64)
 _CARRIER = Field("carrier", "text", required=True, max_length=64)
 _TRACKING = Field("tracking_number", "text", required=True, max_length=64)
+_STATEMENT = Field("statement", "text", required=True, max_length=4000)
+# the fields of `rule`, which an overturning `decide_appeal` takes too
+_RULING = (Field("decision", "choice", choices=("refund", "reject")), Field("amount", "amount"),
+           Field("require_return", "bool"), Field("compensation_points", "points"))
+RULED_STATES = frozenset({S.REFUNDED, S.CLOSED, S.AWAITING_RETURN})
 
 ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec in (
-    _spec(A.APPROVE, {R.MERCHANT, R.SYSTEM}, {S.PENDING_MERCHANT}, {S.REFUNDED, S.AWAITING_RETURN},
-          moves_money=True),
+    _spec(A.APPROVE, {R.MERCHANT, R.SYSTEM}, {S.PENDING_MERCHANT, S.INTERCEPTING}, {S.REFUNDED, S.AWAITING_RETURN},
+          role_sources={R.MERCHANT: {S.PENDING_MERCHANT}, R.SYSTEM: {S.PENDING_MERCHANT, S.INTERCEPTING}},
+          source_targets={S.INTERCEPTING: {S.REFUNDED}}, moves_money=True),
     _spec(A.REJECT, {R.MERCHANT}, {S.PENDING_MERCHANT}, {S.REJECTED}, _REASON_TEXT, _REASON_CODE),
     _spec(A.REVISE, {R.CONSUMER}, {S.PENDING_MERCHANT, S.REJECTED}, {S.PENDING_MERCHANT},
           Field("amount", "amount"), Field("reason", "reason"), Field("description", "text", max_length=2000),
@@ -92,7 +110,7 @@ ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec i
     _spec(A.APPROVE_REFUND, {R.MERCHANT}, {S.AWAITING_REPLACEMENT, S.IN_REPAIR}, {S.REFUNDED}, moves_money=True),
     _spec(A.CONFIRM_COMPLETION, {R.CONSUMER, R.SYSTEM}, {S.REPLACEMENT_IN_TRANSIT}, {S.COMPLETED},
           irreversible=True),
-    _spec(A.INTERVENE, {R.STAFF}, NON_TERMINAL - {S.IN_ARBITRATION}, {S.IN_ARBITRATION},
+    _spec(A.INTERVENE, {R.STAFF}, NON_TERMINAL - {S.IN_ARBITRATION, S.UNDER_APPEAL}, {S.IN_ARBITRATION},
           Field("note", "text", max_length=4000)),
     _spec(A.CLOSE_EVIDENCE, {R.STAFF, R.SYSTEM}, {S.IN_ARBITRATION}, {S.AWAITING_RULING}),
     _spec(A.RULE, {R.STAFF}, {S.IN_ARBITRATION, S.AWAITING_RULING}, {S.REFUNDED, S.AWAITING_RETURN, S.CLOSED},
@@ -101,6 +119,17 @@ ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec i
           Field("require_return", "bool"), Field("compensation_points", "points"),
           moves_money=True, irreversible=True),
     _spec(A.EXPIRE, {R.SYSTEM}, {S.REJECTED, S.AWAITING_RETURN}, {S.CLOSED}),
+    # docs/appeals.md: once, by either party, within the appeal window after a ruling
+    _spec(A.APPEAL, {R.CONSUMER, R.MERCHANT}, RULED_STATES, {S.UNDER_APPEAL}, _STATEMENT, conditional=True),
+    _spec(A.ANSWER_APPEAL, {R.CONSUMER, R.MERCHANT}, {S.UNDER_APPEAL}, {S.UNDER_APPEAL}, _STATEMENT,
+          conditional=True),
+    _spec(A.DECIDE_APPEAL, {R.STAFF}, {S.UNDER_APPEAL}, {S.REFUNDED, S.AWAITING_RETURN, S.CLOSED},
+          Field("outcome", "choice", required=True, choices=("uphold", "overturn")),
+          Field("rationale", "text", required=True, max_length=4000), *_RULING,
+          moves_money=True, irreversible=True, conditional=True),
+    # docs/interception.md: a parcel still on its way is stopped by the courier
+    _spec(A.INTERCEPT, {R.CONSUMER, R.MERCHANT}, {S.PENDING_MERCHANT}, {S.INTERCEPTING}, conditional=True),
+    _spec(A.INTERCEPT_FAILED, {R.SYSTEM}, {S.INTERCEPTING}, {S.PENDING_MERCHANT}),
 )})
 
 # What a person may ask for by name (the API's and the pages' actions); `expire` is the system's alone.
@@ -114,6 +143,9 @@ class DeadlineSpec:
     party: str
     on_expiry: str | None  # the action the system takes; None: no state change (ruling_sla flags the case)
     expiry_payload: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    # with no expiry action: the case flag the expiry sets and the message supervisors get
+    flag: str = ""
+    flag_message: str = ""
 
 
 DEADLINES: Mapping[str, DeadlineSpec] = MappingProxyType({spec.name: spec for spec in (
@@ -127,7 +159,12 @@ DEADLINES: Mapping[str, DeadlineSpec] = MappingProxyType({spec.name: spec for sp
     DeadlineSpec(DeadlineName.MERCHANT_REPAIR, S.IN_REPAIR, "merchant", A.ESCALATE),
     DeadlineSpec(DeadlineName.CONSUMER_CONFIRM, S.REPLACEMENT_IN_TRANSIT, "consumer", A.CONFIRM_COMPLETION),
     DeadlineSpec(DeadlineName.EVIDENCE, S.IN_ARBITRATION, "staff", A.CLOSE_EVIDENCE),
-    DeadlineSpec(DeadlineName.RULING_SLA, S.AWAITING_RULING, "staff", None),
+    DeadlineSpec(DeadlineName.RULING_SLA, S.AWAITING_RULING, "staff", None, flag="overdue",
+                 flag_message="ruling_overdue"),
+    DeadlineSpec(DeadlineName.APPEAL_ANSWER, S.UNDER_APPEAL, "both", None, flag="appeal_ready",
+                 flag_message="appeal_ready"),
+    DeadlineSpec(DeadlineName.INTERCEPTION, S.INTERCEPTING, "both", A.INTERCEPT_FAILED,
+                 MappingProxyType({"expired": True})),
 )})
 DEADLINE_FOR_STATE: Mapping[str, str] = MappingProxyType({d.state: d.name for d in DEADLINES.values()})
 
@@ -136,7 +173,8 @@ NEXT_PARTY: Mapping[str, str] = MappingProxyType({
     S.PENDING_MERCHANT: "merchant", S.REJECTED: "consumer", S.AWAITING_RETURN: "consumer",
     S.RETURN_IN_TRANSIT: "merchant", S.AWAITING_REPLACEMENT: "merchant", S.IN_REPAIR: "merchant",
     S.REPLACEMENT_IN_TRANSIT: "consumer", S.IN_ARBITRATION: "both", S.AWAITING_RULING: "both",
-    S.REFUNDED: "consumer", S.COMPLETED: "both", S.CLOSED: "both",
+    S.REFUNDED: "consumer", S.COMPLETED: "both", S.CLOSED: "both", S.UNDER_APPEAL: "both",
+    S.INTERCEPTING: "both",
 })
 
 
@@ -152,7 +190,7 @@ def arrows() -> list[tuple[str, str, str, frozenset[str]]]:
     for spec in ACTIONS.values():
         for role in spec.roles:
             for source in spec.sources_for(role):
-                for target in spec.targets:
+                for target in spec.targets_from(source):
                     edges.append((source, target, spec.name, role))
     merged: dict[tuple[str, str, str], set[str]] = {}
     for source, target, name, role in edges:

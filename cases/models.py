@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -53,6 +54,22 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
     refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     refund_on_receipt = models.BooleanField(default=False)
     ruled = models.BooleanField(default=False)
+    # the last ruling: who made it and when (the appeal window counts from it; its maker may not decide the appeal)
+    ruled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    ruled_at = models.DateTimeField(null=True, blank=True)
+    # the state the last ruling left the case in; emptied by any later move (the ruling no longer stands alone)
+    ruled_state = models.CharField(max_length=24, blank=True)
+    # the appeal (docs/appeals.md): once per case; the state it left is where an upheld ruling returns
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    appeal_role = models.CharField(max_length=12, blank=True)
+    appeal_from_state = models.CharField(max_length=24, blank=True)
+    appeal_answered_at = models.DateTimeField(null=True, blank=True)
+    appeal_ready = models.BooleanField(default=False)  # answered, or the answer clock ran out
+    appeal_outcome = models.CharField(max_length=12, blank=True)
+    appeal_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+")
+    appeal_decided_at = models.DateTimeField(null=True, blank=True)
     return_carrier = models.CharField(max_length=64, blank=True)
     return_tracking = models.CharField(max_length=64, blank=True)
     replacement_carrier = models.CharField(max_length=64, blank=True)
@@ -92,6 +109,7 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
         return self.state in TERMINAL_STATES
 
     # --- transitions (lifecycle.md "States and actions") -------------------------------------
+    @transition(field=state, source=S.INTERCEPTING, target=S.REFUNDED)
     @transition(field=state, source=S.PENDING_MERCHANT, target=RETURN_VALUE(S.REFUNDED, S.AWAITING_RETURN))
     def approve(self) -> str:
         if self.kind == Kind.REFUND_ONLY:
@@ -155,7 +173,8 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
     def confirm_completion(self) -> None:
         pass
 
-    @transition(field=state, source=[s for s in NON_TERMINAL if s != S.IN_ARBITRATION], target=S.IN_ARBITRATION)
+    @transition(field=state, source=[s for s in NON_TERMINAL if s not in (S.IN_ARBITRATION, S.UNDER_APPEAL)],
+                target=S.IN_ARBITRATION)
     def intervene(self) -> None:
         self.escalated = True
 
@@ -171,6 +190,10 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
     def rule(self, *, decision: str, amount: Decimal | None = None, require_return: bool = False) -> str:
         self.ruled = True
         self.overdue = False
+        self.ruled_state = self._ruled(decision, amount, require_return)
+        return self.ruled_state
+
+    def _ruled(self, decision: str, amount: Decimal | None, require_return: bool) -> str:
         if decision == "reject":
             self.closure_reason = ClosureReason.RULED_FOR_MERCHANT
             return S.CLOSED
@@ -187,6 +210,42 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=[S.REJECTED, S.AWAITING_RETURN], target=S.CLOSED)
     def expire(self) -> None:
         self.closure_reason = ClosureReason.EXPIRED
+
+    # --- appeal (docs/appeals.md) ----------------------------------------------------------------
+    @transition(field=state, source=[S.REFUNDED, S.CLOSED, S.AWAITING_RETURN], target=S.UNDER_APPEAL)
+    def appeal(self, *, role: str, at: datetime) -> None:
+        """The ruled outcome stays visible: `closure_reason` and `refund_amount` are kept while under appeal."""
+        self.appeal_from_state = self.state
+        self.appeal_role = role
+        self.appealed_at = at
+        self.appeal_ready = False
+        self.closed_at = None  # no longer terminal; set again when the appeal is decided
+
+    @transition(field=state, source=S.UNDER_APPEAL, target=S.UNDER_APPEAL)
+    def answer_appeal(self, *, at: datetime) -> None:
+        self.appeal_answered_at = at
+        self.appeal_ready = True
+
+    @transition(field=state, source=S.UNDER_APPEAL, target=RETURN_VALUE(S.REFUNDED, S.AWAITING_RETURN, S.CLOSED))
+    def decide_appeal(self, *, outcome: str, decision: str = "", amount: Decimal | None = None,
+                      require_return: bool = False) -> str:
+        self.appeal_outcome = outcome
+        self.appeal_ready = False
+        self.overdue = False
+        if outcome == "uphold":
+            return self.appeal_from_state
+        self.closure_reason = None
+        self.refund_on_receipt = False
+        return self._ruled(decision, amount, require_return)
+
+    # --- interception (docs/interception.md) -----------------------------------------------------
+    @transition(field=state, source=S.PENDING_MERCHANT, target=S.INTERCEPTING)
+    def intercept(self) -> None:
+        pass
+
+    @transition(field=state, source=S.INTERCEPTING, target=S.PENDING_MERCHANT)
+    def intercept_failed(self) -> None:
+        pass
 
 
 class CaseEvent(models.Model):

@@ -26,6 +26,8 @@ _NEXT = {
     "refunded": gettext_noop("售后单 {number} 退款成功"),
     "completed": gettext_noop("售后单 {number} 已完成"),
     "closed": gettext_noop("售后单 {number} 已关闭"),
+    "under_appeal": gettext_noop("售后单 {number} 的裁决已被申诉，被申诉方可在 3 天内答复"),
+    "intercepting": gettext_noop("售后单 {number} 正在拦截包裹，请等待快递公司结果"),
 }
 
 MESSAGES: Mapping[str, str] = {
@@ -38,6 +40,8 @@ MESSAGES: Mapping[str, str] = {
     "refund_failed": gettext_noop("退款失败，需人工处理：{number}"),
     "fast_refund_refused": gettext_noop("售后单 {number} 已极速退款，但商家拒绝收货，请关注"),
     "platform_advance": gettext_noop("售后单 {number} 裁决支持商家，但已向消费者退款 ¥{amount}，由平台先行垫付"),
+    "appealed": gettext_noop("售后单 {number} 的裁决被申诉，待主管复核"),
+    "appeal_ready": gettext_noop("售后单 {number} 的申诉可以复核了"),
     "pickup_after_close": gettext_noop("售后单 {number} 已结束，但快递员报告包裹状态 {status}（运单 {waybill}），请跟进"),
     "pickup_failed": gettext_noop(
         "售后单 {number} 的上门取件未能完成，您可以自行寄回商品并填写运单号，或重新预约上门取件时段"),

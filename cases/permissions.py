@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from portal.models import Role, User
 
+from . import conditions
 from .choices import Action, ActorRole
 from .lifecycle import ACTIONS, PERSON_ACTIONS, may_take
-from .models import AfterSalesCase
+from .models import AfterSalesCase, Holiday
 
 # The roles that may ever take each action, and the actions a person may ask for (the lifecycle table's).
 ACTION_ROLES: dict[str, frozenset[str]] = {name: spec.roles for name, spec in ACTIONS.items()}
@@ -95,5 +98,43 @@ def available_actions(user: User | None, case: AfterSalesCase | Any) -> list[str
             cache = {}
             user._available_actions_cache = cache  # type: ignore[attr-defined]
         cache[key] = tuple(actions)
-    return actions
+    return _conditions_met(user, role, case, actions)
+
+
+def _conditions_met(user: User | None, role: str, case: Any, actions: list[str]) -> list[str]:
+    """Drop the conditional actions (the table's `conditional`) whose case data says no: the same checks the
+    services make (`cases.conditions`). A plain row lacking a field the check needs keeps the action."""
+    if not any(ACTIONS[a].conditional for a in actions):
+        return actions
+    now = timezone.now()
+    kept = []
+    for action in actions:
+        refusal = None
+        if action == Action.APPEAL and hasattr(case, "ruled_state"):
+            # the holidays matter only to a case still standing on its ruling (read once per request)
+            standing = case.ruled_state and case.ruled_state == case.state and case.appealed_at is None
+            refusal = conditions.appeal_refusal(case, now=now, holidays=_holidays(user) if standing else [])
+        elif action == Action.ANSWER_APPEAL and hasattr(case, "appeal_role"):
+            refusal = conditions.answer_refusal(case, role=role, now=now)
+        elif action == Action.DECIDE_APPEAL and hasattr(case, "ruled_by_id"):
+            refusal = conditions.decide_refusal(case, user=user)
+        elif action == Action.INTERCEPT and hasattr(case, "order_waybill"):
+            refusal = conditions.intercept_refusal(case, SimpleNamespace(
+                shipped_at=case.order_shipped_at, signed_at=case.order_signed_at, carrier=case.order_carrier,
+                waybill=case.order_waybill))
+        elif action == Action.INTERCEPT and isinstance(case, AfterSalesCase) and case.order_item_id:
+            refusal = conditions.intercept_refusal(case, case.order_item.order)
+        if refusal is None:
+            kept.append(action)
+    return kept
+
+
+def _holidays(user: User | None) -> list:
+    """The platform holidays, read once per request (memoised on the user)."""
+    cached: list | None = getattr(user, "_holidays_cache", None) if user is not None else None
+    if cached is None:
+        cached = list(Holiday.objects.all())
+        if user is not None:
+            user._holidays_cache = cached  # type: ignore[attr-defined]
+    return cached
 

@@ -57,7 +57,12 @@ DEFAULT_DEADLINE_SECONDS: dict[str, int] = {
     DeadlineName.CONSUMER_CONFIRM: 10 * DAY,
     DeadlineName.EVIDENCE: 3 * DAY,
     DeadlineName.RULING_SLA: 5 * DAY,
+    DeadlineName.APPEAL_ANSWER: 3 * DAY,
+    DeadlineName.INTERCEPTION: 48 * 3600,
 }
+# How long after a ruling it may be appealed (docs/appeals.md): not a clock row, computed from the ruling's
+# time with the holidays; `CASE_DEADLINES_SECONDS["appeal_window"]` overrides it like a clock's duration.
+APPEAL_WINDOW_SECONDS = 3 * DAY
 MERCHANT_RESPONSE_SECONDS = {"not_shipped": 24 * 3600, "refund_only": 48 * 3600, "other": 5 * DAY}
 
 # Which clock guards which state, and who must act while it runs (the lifecycle table's).
@@ -385,3 +390,13 @@ def reminder_time(started_at: datetime, due_at: datetime, seconds: int) -> datet
     if seconds <= 48 * 3600:
         return due_at - timedelta(seconds=seconds / 2)
     return due_at - timedelta(hours=24)
+
+
+def appeal_window_seconds() -> int:
+    override = settings.CASE_DEADLINES_SECONDS.get("appeal_window")
+    return int(override) if override is not None else APPEAL_WINDOW_SECONDS
+
+
+def appeal_due(ruled_at: datetime, holidays: Iterable = ()) -> datetime:
+    """When a ruling made at `ruled_at` stops being appealable: 3 days, paused over platform holidays."""
+    return due_time(ruled_at, appeal_window_seconds(), holidays)

@@ -92,13 +92,18 @@ def case_event_summaries(case_ids: list[int]) -> tuple[dict[int, dict], dict[int
 # A case list row: the case's own columns and the few related values the API shows, from one joined query.
 CASE_ROW_FIELDS = ("id", "number", "kind", "reason", "state", "closure_reason", "quantity", "amount", "order_item_id",
                    "consumer_id", "shop_id", "freight_payer", "description", "condition_intact", "created_at",
-                   "updated_at", "deadline_name", "deadline_due_at", "overdue", "escalated", "refund_amount")
+                   "updated_at", "deadline_name", "deadline_due_at", "overdue", "escalated", "refund_amount",
+                   "ruled_state", "ruled_at", "ruled_by_id", "appealed_at", "appeal_role", "appeal_from_state",
+                   "appeal_answered_at", "appeal_ready", "appeal_outcome", "appeal_decided_by_id",
+                   "appeal_decided_at", "closed_at")
 CASE_ROW_RELATED = {
     "order_number": F("order_item__order__number"), "sku": F("order_item__product__sku"),
     "product_name": F("order_item__product__name"), "shop_code": F("shop__code"),
     "consumer_username": F("consumer__username"), "refund_id": F("refund__id"),
     "refund_paid_amount": F("refund__amount"), "refund_status": F("refund__status"),
     "refund_fast": F("refund__fast"), "refund_paid_at": F("refund__paid_at"),
+    "order_shipped_at": F("order_item__order__shipped_at"), "order_signed_at": F("order_item__order__signed_at"),
+    "order_carrier": F("order_item__order__carrier"), "order_waybill": F("order_item__order__waybill"),
 }
 
 

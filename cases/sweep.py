@@ -24,10 +24,10 @@ def _fire(deadline: Deadline, now: datetime) -> bool:
     from . import services
 
     spec = DEADLINES[deadline.name]
-    if spec.on_expiry is None:  # ruling_sla: no state change, the case is flagged and supervisors alerted
-        AfterSalesCase.objects.filter(pk=deadline.case_id).update(overdue=True)
+    if spec.on_expiry is None:  # ruling_sla, appeal_answer: no state change, the case flagged, supervisors told
+        AfterSalesCase.objects.filter(pk=deadline.case_id).update(**{spec.flag: True})
         case = AfterSalesCase.objects.get(pk=deadline.case_id)
-        notify_staff(case=case, kind="ruling_overdue", supervisors_only=True)
+        notify_staff(case=case, kind=spec.flag_message, supervisors_only=True)
         return False
     services.case_act(action=spec.on_expiry, case_id=deadline.case_id, actor=None, data={}, now=now,
                       expected_state=deadline.state)

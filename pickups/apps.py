@@ -7,10 +7,13 @@ class PickupsConfig(AppConfig):
 
     def ready(self) -> None:
         from cases.choices import State
-        from cases.hooks import on_leaving
+        from cases.hooks import on_entering, on_leaving
 
         from . import courier_secrets  # noqa: F401  (registers the deploy check on courier secrets)
+        from .interception import interceptions_request_later
         from .services import pickups_cancel_for_cases
 
         # a withdrawal, expiry or ruling cancels a live pickup in the same transaction (lifecycle.md)
         on_leaving(State.AWAITING_RETURN, pickups_cancel_for_cases)
+        # a case entering `intercepting` asks the order's courier to stop the parcel (docs/interception.md)
+        on_entering(State.INTERCEPTING, interceptions_request_later)

@@ -63,6 +63,16 @@ class Tracking:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Interception:
+    """The courier's answer to "stop this parcel": `intercepted`, `intercept_failed`, or `requested` (the
+    result follows by webhook)."""
+
+    waybill: str
+    status: str
+    reason: str = ""
+
+
 class CourierGateway(Protocol):
     """The interface every courier adapter implements.
 
@@ -75,6 +85,11 @@ class CourierGateway(Protocol):
     def cancel(self, waybill: str) -> None: ...
 
     def track(self, waybill: str) -> Tracking: ...
+
+    def intercept(self, waybill: str) -> Interception:
+        """Ask the courier to stop an outbound parcel and send it back to the shop. Idempotent by waybill:
+        asking twice answers the same result."""
+        ...
 
 
 class HttpCourierClient:
@@ -118,6 +133,14 @@ class HttpCourierClient:
     def track(self, waybill: str) -> Tracking:
         data = self._call("GET", f"bookings/{waybill}/")
         return Tracking(waybill=waybill, status=str(data.get("status", "")), events=list(data.get("events", [])))
+
+
+    def intercept(self, waybill: str) -> Interception:
+        data = self._call("POST", f"interceptions/{waybill}/")
+        status = str(data.get("status") or "")
+        if status not in ("intercepted", "intercept_failed", "requested"):
+            raise CourierUnavailable("interception answered without a status")
+        return Interception(waybill=waybill, status=status, reason=str(data.get("reason") or ""))
 
 
 def gateway_for(courier: Courier) -> CourierGateway:

@@ -68,3 +68,17 @@ def sweep_pickups() -> dict[str, int]:
     from .sweep import pickups_sweep
 
     return pickups_sweep()
+
+
+@shared_task(
+    name="pickups.tasks.request_interception", acks_late=True, ignore_result=True,
+    autoretry_for=(CourierUnavailable,), retry_backoff=True, retry_backoff_max=300, retry_jitter=False,
+    max_retries=8,
+)
+def request_interception(case_id: int) -> str | None:
+    """Ask the order's courier to stop the parcel and apply its answer to the case. Idempotent: a case no
+    longer `intercepting` is left alone, and the courier answers the same waybill the same way. A courier
+    that answers `requested` reports later by webhook; if nobody answers, the `interception` clock ends it."""
+    from .interception import interception_request
+
+    return interception_request(case_id=case_id)

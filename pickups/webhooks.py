@@ -21,6 +21,7 @@ from portal.errors import DomainError
 
 from . import conf
 from .courier_secrets import is_weak, new_secret
+from .interception import RESULTS, interception_apply, interception_case_for
 from .models import Courier, CourierEvent, Pickup
 from .services import STATUS_ALIASES, PickupError, _lock_pickup, pickup_apply_status
 from .signing import verify
@@ -123,6 +124,14 @@ def courier_event_receive(*, courier_code: str, timestamp: str | None, signature
             match |= Q(idempotency_key=reference)
         pickup_id = (Pickup.objects.filter(match, courier=courier).order_by("-created_at")
                      .values_list("pk", flat=True).first())
+        if pickup_id is None and status in RESULTS:
+            case_id = interception_case_for(courier, waybill)
+            if case_id is not None:
+                event.applied = interception_apply(case_id=case_id, status=status,
+                                                   reason=_text(data, "reason", 255))
+                event.note = f"interception {status}" if event.applied else f"ignored: {status}"
+                event.save(update_fields=["note", "applied"])
+                return WebhookResult(event_id, event.applied, False, event.note, None, None)
         if pickup_id is None:
             event.note = "unknown_waybill"
             event.save(update_fields=["note"])

@@ -182,6 +182,7 @@ class Product(models.Model):
     length_cm = models.PositiveIntegerField(default=0)
     width_cm = models.PositiveIntegerField(default=0)
     height_cm = models.PositiveIntegerField(default=0)
+    on_site_service = models.BooleanField(default=False)  # a repair may be a technician's visit (上门维修)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
@@ -212,6 +213,9 @@ class Order(models.Model):
     address_line = models.CharField(max_length=255, blank=True)
     address_contact = models.CharField(max_length=100, blank=True)
     address_phone = models.CharField(max_length=32, blank=True)
+    # the outbound parcel: the courier's code and waybill (an order with both may be intercepted)
+    carrier = models.CharField(max_length=64, blank=True)
+    waybill = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["consumer", "-paid_at"]), models.Index(fields=["shop", "paid_at"])]

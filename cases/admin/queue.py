@@ -256,6 +256,8 @@ class AfterSalesCaseAdmin(ReadOnlyAdmin):
             path("shop/<slug:code>/", bind(staff_views.shop_page), name="cases_shop"),
             path("<int:case_id>/review/", bind(staff_views.case_review), name="cases_aftersalescase_review"),
             path("<int:case_id>/rule/", bind(staff_views.case_rule), name="cases_aftersalescase_rule"),
+            path("<int:case_id>/decide-appeal/", bind(staff_views.case_decide_appeal),
+                 name="cases_aftersalescase_decide_appeal"),
             path("<int:case_id>/intervene/", bind(staff_views.case_intervene),
                  name="cases_aftersalescase_intervene"),
             path("<int:case_id>/close-evidence/", bind(staff_views.case_close_evidence),

@@ -207,11 +207,13 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     case = _case_for(request, case_id)
     url = reverse("merchant:case", args=[case.pk])
     if action not in ("approve", "reject", "confirm_receipt", "refuse_receipt", "ship_replacement",
-                      "ship_repaired", "approve_refund"):
+                      "ship_repaired", "approve_refund", "appeal", "answer_appeal", "intercept"):
         raise Http404
     data: dict[str, Any] = {}
     invalid: dict[str, Any] = {}
-    if action in ("reject", "refuse_receipt"):
+    if action in ("appeal", "answer_appeal"):  # the statement is checked by the service (a 400 `required`)
+        data = {"statement": request.POST.get("statement", ""), "evidence_files": request.FILES.getlist("files")}
+    elif action in ("reject", "refuse_receipt"):
         prefix = "reject" if action == "reject" else "refuse"
         form = RejectForm(request.POST, choices=reason_choices(case.shop), prefix=prefix)
         if form.is_valid():

@@ -46,6 +46,8 @@ def snapshot(case: AfterSalesCase) -> dict[str, Any]:
 
 
 After = Callable[[AfterSalesCase, str, str], None]
+# the moves after which the last ruling still stands as the case's decision (docs/appeals.md)
+_KEEP_RULING = {Action.RULE, Action.APPEAL, Action.ANSWER_APPEAL, Action.DECIDE_APPEAL}
 
 
 @dataclass
@@ -71,6 +73,8 @@ def moves_apply(moves: list[Move], *, now: datetime) -> None:
     for move in moves:
         case = move.case
         case.updated_at = now
+        if case.state != move.from_state and move.action not in _KEEP_RULING:
+            case.ruled_state = ""  # a later move ends the ruling's standing: it is no longer appealable
         if case.is_terminal and case.closed_at is None:
             case.closed_at = now
         if case.state == State.REFUNDED and case.refund_amount is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.models import User
@@ -49,8 +50,11 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
     payout for a raised one, `amount_below_paid` below what was paid); a ruling for the merchant after the
     consumer was paid leaves the payout standing as a platform advance. Compensation once per ruling."""
     points_holder: dict[str, int] = {}
+    at = now or timezone.now()
 
     def apply(case: AfterSalesCase, role: str) -> dict:
+        case.ruled_by = actor
+        case.ruled_at = at
         if decision not in ("refund", "reject"):
             raise CaseError("required" if not decision else "invalid", _("请选择裁决结果：refund 或 reject"),
                             field="decision")
@@ -94,4 +98,4 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
             wallet_credit(user=case.consumer, key=f"compensation-{case.number}{suffix}", points=points,
                           reason=f"平台裁决补偿 {case.number}")
 
-    return _run(case_id=case_id, actor=actor, action=Action.RULE, apply=apply, now=now, after=after)
+    return _run(case_id=case_id, actor=actor, action=Action.RULE, apply=apply, now=at, after=after)

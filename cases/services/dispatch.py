@@ -19,6 +19,7 @@ from ..choices import Action
 from ..lifecycle import ACTIONS
 from ..models import AfterSalesCase
 from ..permissions import role_of
+from .appeals import case_answer_appeal, case_appeal, case_decide_appeal
 from .arbitration import case_close_evidence, case_intervene, case_rule
 from .base import CaseError
 from .flow import (
@@ -36,6 +37,7 @@ from .flow import (
     case_ship_return,
     case_withdraw,
 )
+from .interception import case_intercept, case_intercept_failed
 
 SERVICES: Mapping[str, Callable[..., AfterSalesCase]] = {
     Action.APPROVE: case_approve, Action.REJECT: case_reject, Action.REVISE: case_revise,
@@ -45,10 +47,14 @@ SERVICES: Mapping[str, Callable[..., AfterSalesCase]] = {
     Action.APPROVE_REFUND: case_approve_refund, Action.CONFIRM_COMPLETION: case_confirm_completion,
     Action.INTERVENE: case_intervene, Action.CLOSE_EVIDENCE: case_close_evidence, Action.RULE: case_rule,
     Action.EXPIRE: case_expire,
+    Action.APPEAL: case_appeal, Action.ANSWER_APPEAL: case_answer_appeal, Action.DECIDE_APPEAL: case_decide_appeal,
+    Action.INTERCEPT: case_intercept, Action.INTERCEPT_FAILED: case_intercept_failed,
 }
+# The actions that take uploaded files with them (`evidence_files`: a list of uploads).
+_WITH_FILES = {Action.APPEAL, Action.ANSWER_APPEAL}
 # The actions the system takes on a deadline: their services accept the state the clock guarded.
 _GUARDED = {Action.APPROVE, Action.EXPIRE, Action.ESCALATE, Action.CONFIRM_RECEIPT, Action.CONFIRM_COMPLETION,
-            Action.CLOSE_EVIDENCE}
+            Action.CLOSE_EVIDENCE, Action.INTERCEPT_FAILED}
 
 
 def action_inputs(action: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,6 +79,8 @@ def case_act(*, action: str, case_id: int, actor: User | None, data: Mapping[str
     kwargs: dict[str, Any] = {"case_id": case_id, **action_inputs(action, data)}
     if action != Action.EXPIRE:
         kwargs["actor"] = actor
+    if action in _WITH_FILES and data.get("evidence_files"):
+        kwargs["evidence_files"] = data.get("evidence_files")
     if now is not None:
         kwargs["now"] = now
     if expected_state is not None and action in _GUARDED:

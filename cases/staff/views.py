@@ -82,6 +82,8 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
         "actions": actions,
         "can_rule": can_rule,
         "can_intervene": Action.INTERVENE in actions,
+        "can_decide_appeal": Action.DECIDE_APPEAL in actions,
+        "appeal_events": [e for e in review.case.events.all() if e.action in (Action.APPEAL, Action.ANSWER_APPEAL)],
         "can_close_evidence": Action.CLOSE_EVIDENCE in actions,
         "can_message_parties": case.escalated,
         "can_reassign": user.has_perm("cases.reassign_case"),
@@ -127,6 +129,27 @@ def case_rule(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> Ht
         return case_review(request, model_admin, case_id, ruling_form=form, status=exc.status)
     model_admin.log_change(request, case, _("裁决：%(decision)s") % {"decision": data["decision"]})
     messages.success(request, _("已裁决，售后单现为“%(state)s”") % {"state": State(case.state).label})
+    return _back(case_id)
+
+
+@throttled(CaseActionThrottle)
+def case_decide_appeal(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
+    """A supervisor who did not rule decides the appeal (docs/appeals.md); the service checks every field."""
+    if (redirect := _post_only(request, case_id)) is not None:
+        return redirect
+    get_object_or_404(AfterSalesCase, pk=case_id)
+    post = request.POST
+    data = {name: post.get(name) for name in ("outcome", "rationale", "decision", "amount", "compensation_points")}
+    data["require_return"] = post.get("require_return") in ("on", "true", "1")
+    if data["outcome"] == "uphold":
+        data.update(decision=None, amount=None, compensation_points=None)
+    try:
+        case = services.case_act(action=Action.DECIDE_APPEAL, case_id=case_id, actor=request.user, data=data)
+    except services.CaseError as exc:
+        messages.error(request, exc.detail)
+        return _back(case_id)
+    model_admin.log_change(request, case, _("申诉复核：%(outcome)s") % {"outcome": data["outcome"]})
+    messages.success(request, _("已复核申诉，售后单现为“%(state)s”") % {"state": State(case.state).label})
     return _back(case_id)
 
 

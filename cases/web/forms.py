@@ -76,6 +76,11 @@ class EscalateForm(forms.Form):
                                 error_messages={"required": _("请说明您申请平台介入的理由")})
 
 
+class AppealForm(forms.Form):
+    statement = forms.CharField(label=_("申诉理由"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+                                error_messages={"required": _("请说明您申诉的理由")})
+
+
 class ShipReturnForm(forms.Form):
     carrier = forms.CharField(label=_("快递公司"), max_length=64)
     tracking_number = forms.CharField(label=_("运单号"), max_length=64)

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import policy, services
+from cases import conditions, policy, services
 from cases.api import evidence_file_response, messages_visible
 from cases.choices import Action, Kind, Reason, State
 from cases.evidence import evidence_add
-from cases.models import AfterSalesCase, CaseEvidence, Notification
+from cases.models import AfterSalesCase, CaseEvidence, Holiday, Notification
 from cases.permissions import available_actions, role_of
 from cases.selectors import case_detail_for, case_list_for
 from portal.api import orders_for
@@ -34,7 +34,7 @@ from portal.ratelimit import throttled
 
 from . import pickup as pickup_ui
 from . import presenters
-from .forms import EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
+from .forms import AppealForm, EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
 
 PAGE_SIZE = 10
 OPEN_FILTERS = {"open": sorted(policy.DEADLINE_FOR_STATE), "done": [State.REFUNDED, State.COMPLETED, State.CLOSED]}
@@ -119,6 +119,8 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
     defaults = {
         "revise_form": ReviseForm(kind=case.kind, initial={"amount": case.amount, "reason": case.reason}),
         "escalate_form": EscalateForm(),
+        "appeal_form": AppealForm(),
+        "answer_form": AppealForm(),
         "ship_form": ShipReturnForm(),
         "message_form": MessageForm(),
         "evidence_form": EvidenceForm(),
@@ -128,6 +130,7 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
         describe_errors(form)
     return {
         "case": case, "role": role, "actions": actions, "refund": refund, "nav": "cases",
+        "appeal_window_due": conditions.appeal_due(case, list(Holiday.objects.all())) if "appeal" in actions else None,
         "item": case.order_item, "order": case.order_item.order,
         "steps": presenters.stepper(case, events),
         "deadline": presenters.deadline_view(case, viewer_role=role),
@@ -160,6 +163,9 @@ CONSUMER_ACTIONS = {
     Action.REVISE: (ReviseForm, "revise_form"),
     Action.SHIP_RETURN: (ShipReturnForm, "ship_form"),
     Action.CONFIRM_COMPLETION: (None, "confirm_form"),
+    Action.APPEAL: (AppealForm, "appeal_form"),
+    Action.ANSWER_APPEAL: (AppealForm, "answer_form"),
+    Action.INTERCEPT: (None, "intercept_form"),
 }
 DONE_MESSAGES = {
     Action.WITHDRAW: gettext_lazy("已撤销售后申请"),
@@ -167,6 +173,9 @@ DONE_MESSAGES = {
     Action.REVISE: gettext_lazy("申请已修改并重新提交给商家"),
     Action.SHIP_RETURN: gettext_lazy("已提交退货物流信息"),
     Action.CONFIRM_COMPLETION: gettext_lazy("已确认完成"),
+    Action.APPEAL: gettext_lazy("已提交申诉，平台主管将复核裁决"),
+    Action.ANSWER_APPEAL: gettext_lazy("已提交申诉答复"),
+    Action.INTERCEPT: gettext_lazy("已申请拦截包裹，请等待快递公司结果"),
 }
 
 

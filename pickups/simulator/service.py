@@ -86,6 +86,18 @@ def simulator_book(payload: dict[str, Any]) -> tuple[SimulatedCourierBooking, bo
     return booking, False, times_out
 
 
+def simulator_intercept(waybill: str) -> tuple[str, str]:
+    """(status, reason): the simulated courier stops a parcel whose waybill ends in an even digit; an odd digit
+    fails, as a parcel already out for delivery does; a waybill not ending in a digit is `requested` (no answer
+    yet: the portal's `interception` clock, or a webhook, ends the wait) (docs/interception.md)."""
+    last = waybill[-1:] if waybill else ""
+    if not last.isdigit():
+        return "requested", ""
+    if int(last) % 2 == 0:
+        return "intercepted", ""
+    return "intercept_failed", "parcel_out_for_delivery"
+
+
 def simulator_cancel(waybill: str) -> SimulatedCourierBooking | None:
     booking = SimulatedCourierBooking.objects.filter(waybill=waybill).first()
     if booking is not None and booking.status in ("booked", "dispatched"):

@@ -10,5 +10,6 @@ urlpatterns = [
     path("bookings/", views.book, name="book"),
     path("bookings/<str:waybill>/", views.track, name="track"),
     path("bookings/<str:waybill>/cancel/", views.cancel, name="cancel"),
+    path("interceptions/<str:waybill>/", views.intercept, name="intercept"),
     path("control/", views.control, name="control"),
 ]

@@ -22,6 +22,7 @@ from .service import (
     simulated_secret,
     simulator_book,
     simulator_cancel,
+    simulator_intercept,
 )
 
 
@@ -117,3 +118,11 @@ def control(request: HttpRequest) -> JsonResponse:
         return JsonResponse(control_dict(control_set(data)))
     except (TypeError, ValueError):
         return _error("invalid", 400)
+
+
+@_signed
+@require_http_methods(["POST"])
+def intercept(request: HttpRequest, waybill: str) -> JsonResponse:
+    """Stop an outbound parcel: deterministic by waybill (an even last digit intercepts, an odd one fails)."""
+    status, reason = simulator_intercept(waybill)
+    return JsonResponse({"waybill": waybill, "status": status, "reason": reason})

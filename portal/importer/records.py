@@ -203,6 +203,7 @@ def clean_product(rec: Any, path: str) -> dict[str, Any]:
         "no_reason_returns": _bool(rec.get("no_reason_returns"), f"{path}.no_reason_returns", True),
         "warranty_days": _int(rec.get("warranty_days"), f"{path}.warranty_days", default=0),
         "weight_grams": _int(rec.get("weight_grams"), f"{path}.weight_grams", default=0),
+        "on_site_service": _bool(rec.get("on_site_service"), f"{path}.on_site_service", False),
         "length_cm": 0, "width_cm": 0, "height_cm": 0,
     }
     size = rec.get("size_cm")
@@ -213,6 +214,13 @@ def clean_product(rec: Any, path: str) -> dict[str, Any]:
             _int(v, f"{path}.size_cm[{i}]") for i, v in enumerate(size)
         )
     return out
+
+
+def _courier_known(code: str) -> bool:
+    """A courier code the portal knows (the pickups app's couriers; read by name, the importer sits below it)."""
+    from django.apps import apps
+
+    return bool(apps.get_model("pickups", "Courier").objects.filter(code=code).exists())
 
 
 def clean_order(rec: Any, path: str, regions: _Regions) -> dict[str, Any]:
@@ -229,7 +237,12 @@ def clean_order(rec: Any, path: str, regions: _Regions) -> dict[str, Any]:
         "return_shipping_insurance": _bool(rec.get("return_shipping_insurance"),
                                            f"{path}.return_shipping_insurance", False),
         "coupon_code": "", "coupon_value": None, "coupon_valid_until": None,
+        # the outbound parcel (api.md, added 2026-12-02): only an order with both can be intercepted
+        "carrier": _text(rec.get("carrier"), f"{path}.carrier", max_length=64, required=False),
+        "waybill": _text(rec.get("waybill"), f"{path}.waybill", max_length=64, required=False),
     }
+    if out["carrier"] and not _courier_known(out["carrier"]):
+        raise ImportError_(f"{path}.carrier", "is not a courier the portal knows")
     if out["signed_at"] is not None and out["shipped_at"] is None:
         raise ImportError_(f"{path}.signed_at", "an order cannot be signed for before it is shipped")
     coupon = rec.get("coupon")

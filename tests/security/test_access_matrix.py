@@ -48,6 +48,7 @@ MATRIX: dict[str, str] = {
     'simulated-courier/bookings/<str:waybill>/': '401/401 401/401 401/401 401/401 401/401 401/401 401/401',
     'simulated-courier/bookings/<str:waybill>/cancel/': '401/401 401/401 401/401 401/401 401/401 401/401 401/401',
     'simulated-courier/control/': '401/401 401/401 401/401 401/401 401/401 401/401 401/401',
+    'simulated-courier/interceptions/<str:waybill>/': '401/401 401/401 401/401 401/401 401/401 401/401 401/401',
     'merchant/': '302/405 404/405 404/405 200/405 200/405 404/405 404/405',
     'merchant/bulk/': '405/302 405/404 405/404 405/302 405/302 405/404 405/404',
     'merchant/cases/<int:case_id>/': '302/405 404/405 404/405 200/405 404/405 404/405 404/405',

@@ -151,6 +151,10 @@ ORDERS: list[OrderSpec] = [
               {"return_shipping_insurance": True}),
     OrderSpec("DEMO-5003", "ivan", "xianguo", "signed2", [("XG-DURIAN-01", 1, "299.00", "299.00")]),
     OrderSpec("DEMO-5004", "ivan", "shuma", "signed2", [("SM-CABLE-01", 3, "39.00", "117.00")]),
+    OrderSpec("DEMO-5005", "ivan", "shuma", "signed2", [("SM-MOUSE-01", 1, "149.00", "149.00")]),
+    # an outbound parcel the simulated courier holds (no digit at the end: interception stays pending)
+    OrderSpec("DEMO-4004", "heidi", "xianguo", "shipped", [("XG-GRAPE-01", 1, "89.00", "89.00")],
+              {"carrier": "simulated", "waybill": "SIM-DEMO-HOLD"}),
 ]
 
 
@@ -283,6 +287,15 @@ SCENARIOS: list[Scenario] = [
               ("case_rule", "dave", {"decision": "refund", "amount": "159.00",
                                      "rationale": "买家照片可见充电指示灯不亮，商家未举证", "compensation_points": 200})],
              opened_hours_ago=42),
+    Scenario("申诉处理中（商家对裁决提出申诉）", "DEMO-5005", 1,
+             {"kind": "refund_only", "reason": "quality_issue", "photo": True, "description": "鼠标左键失灵"},
+             [REJECT, ("case_escalate", "consumer", {"statement": "鼠标左键失灵，商家拒绝"}),
+              ("case_rule", "carol", {"decision": "refund", "amount": "149.00", "rationale": "买家视频可见按键失灵"}),
+              ("case_appeal", "merchant", {"statement": "买家视频中的鼠标序列号与我店发货记录不符"})],
+             opened_hours_ago=40),
+    Scenario("拦截中（未收到货，包裹拦截）", "DEMO-4004", 1,
+             {"kind": "refund_only", "reason": "not_received", "amount": "89.00", "description": "物流停滞，不想要了"},
+             [("case_intercept", "consumer", {})], opened_hours_ago=5),
     Scenario("已关闭（买家撤销）", "DEMO-1007", 1,
              {"kind": "return_refund", "reason": "other", "description": "买重了"},
              [("case_withdraw", "consumer", {})], opened_hours_ago=20),
