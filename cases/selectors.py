@@ -99,6 +99,10 @@ CASE_ROW_RELATED = {
     "consumer_username": F("consumer__username"), "refund_id": F("refund__id"),
     "refund_paid_amount": F("refund__amount"), "refund_status": F("refund__status"),
     "refund_fast": F("refund__fast"), "refund_paid_at": F("refund__paid_at"),
+    # the consumer's rating (api.md), joined one-to-one so a list page costs no extra query
+    "rating_stars": F("rating__stars"), "rating_tags": F("rating__tags"), "rating_comment": F("rating__comment"),
+    "rating_pickup_stars": F("rating__pickup_stars"), "rating_hidden": F("rating__comment_hidden"),
+    "rating_at": F("rating__created_at"),
 }
 
 

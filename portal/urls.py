@@ -19,6 +19,7 @@ api_v1 = [
     path("cases/<int:case_id>/messages/", case_api.CaseMessagesView.as_view(), name="api-case-messages"),
     path("evidence/<int:evidence_id>/file/", case_api.EvidenceFileView.as_view(), name="api-evidence-file"),
     path("", include("pickups.urls")),
+    path("", include("cases.quality.urls")),
 ]
 
 urlpatterns = [

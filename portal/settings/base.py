@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "portal",
     "cases",
     "cases.merchant",
+    "cases.quality",
     "pickups",
 ]
 
