@@ -249,12 +249,11 @@ def all_shop_counts(*, now: datetime | None = None) -> tuple[datetime, datetime,
     return lo, hi, counts_by_shop(None, lo, hi)
 
 
-def dispute_trend(shop: Shop, *, now: datetime | None = None, weeks: int = 4) -> list[tuple[datetime, str | None]]:
-    """The dispute rate of the 30-day windows ending now and 1, 2, … weeks ago (oldest first)."""
+def trend(shop: Shop, *, now: datetime | None = None, weeks: int = 6) -> list[tuple[datetime, Counts]]:
+    """The counts of the 30-day windows ending now and 1, 2, … weeks earlier (oldest first), for the charts."""
     now = now or timezone.now()
     points = []
     for k in range(weeks - 1, -1, -1):
         lo, hi = window(now - timedelta(days=7 * k))
-        counts = counts_by_shop([shop.pk], lo, hi).get(shop.pk, Counts())
-        points.append((hi, _s(counts.dispute_rate)))
+        points.append((hi, counts_by_shop([shop.pk], lo, hi).get(shop.pk, Counts())))
     return points

@@ -115,7 +115,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale" / area for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "quality")]
+LOCALE_PATHS = [BASE_DIR / "locale" / area
+                for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "quality")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -235,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pickups": {
         "task": "pickups.tasks.sweep_pickups",
         "schedule": 60.0,
+    },
+    "evaluate-quality": {
+        "task": "cases.quality.tasks.evaluate_quality",
+        "schedule": float(os.environ.get("QUALITY_EVALUATION_SECONDS", "3600")),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
