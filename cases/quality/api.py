@@ -40,7 +40,7 @@ RatingOut = inline_serializer("Rating", fields={
 
 
 class CaseRatingView(APIView):
-    parser_classes = [parsers.JSONParser, parsers.FormParser]
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
     throttle_classes = [CaseActionThrottle]
 
     @extend_schema(request=RatingIn, responses={201: RatingOut})
@@ -55,7 +55,7 @@ class CaseRatingView(APIView):
 class CaseRatingHideView(APIView):
     """Staff hide an abusive comment (audited on the case's timeline); the stars still count."""
 
-    parser_classes = [parsers.JSONParser, parsers.FormParser]
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
     @extend_schema(request=inline_serializer("RatingHideIn", fields={"reason": serializers.CharField()}),
                    responses={200: RatingOut})

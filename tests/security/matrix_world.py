@@ -35,7 +35,7 @@ def build_world() -> World:
     evidence = CaseEvidence.objects.get(case=case)
     ids: dict[str, Any] = {"case_id": case.pk, "item_id": item.pk, "evidence_id": evidence.pk,
                            "action": "reject", "courier": "simulated", "waybill": "NOPE", "token": "x", "key": "y",
-                           "pickup_id": 999999, "template_id": 999999, "reason_id": 999999, "job_id": 999999}
+                           "pickup_id": 999999, "code": "m-shop", "template_id": 999999, "reason_id": 999999, "job_id": 999999}
     users = {"anonymous": None, "consumer": consumer, "other_consumer": other_consumer, "merchant": merchant,
              "other_merchant": other_merchant, "agent": agent, "supervisor": supervisor}
     return World(users=users, ids=ids)
