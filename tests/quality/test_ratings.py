@@ -129,3 +129,23 @@ def test_list_rows_read_ratings_without_extra_queries(api, consumer, merchant, s
         rows = client.get("/api/v1/cases/?page_size=2").json()["results"]
     assert all(row["rating"]["stars"] == 5 for row in rows)
     assert len(six.captured_queries) == len(two.captured_queries)
+
+
+def test_pickup_stars_on_a_case_whose_parcel_a_courier_took(api, consumer, refunded):
+    from datetime import timedelta
+
+    from pickups.models import Courier, Pickup, Slot
+
+    courier = Courier.objects.get(code="simulated")
+    start = timezone.now() - timedelta(days=1)
+    slot = Slot.objects.create(courier=courier, region_code="310100", start=start, end=start + timedelta(hours=2),
+                               capacity=10, booked=1)
+    pickup = Pickup.objects.create(case=refunded, courier=courier, slot=slot, state="cancelled",
+                                   address_region="310104", weight_grams=500, fee="12.00", payer="consumer")
+    bad = api(consumer).post(url(refunded), {"stars": 5, "pickup_stars": 4}, format="json")
+    assert bad.status_code == 400 and bad.json()["field"] == "pickup_stars"  # a cancelled pickup was not used
+    Pickup.objects.filter(pk=pickup.pk).update(state="delivered")
+    assert api(consumer).post(url(refunded), {"stars": 5, "pickup_stars": 9},
+                              format="json").json()["field"] == "pickup_stars"
+    r = api(consumer).post(url(refunded), {"stars": 5, "pickup_stars": 4}, format="json")
+    assert r.status_code == 201 and r.json()["pickup_stars"] == 4
