@@ -13,11 +13,19 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.errors import DomainError
+from portal.models import User
 
 from ..admin.base import ReadOnlyAdmin, SettingsAdmin, StaffViewMixin
 from .consequences import settings_changed
 from .models import BuyerStanding, CaseRating, QualityEvent, QualitySetting, ShopStanding
 from .ratings import rating_hide_comment
+
+
+def _staff(request: HttpRequest) -> User:
+    """The signed-in staff member (the admin only lets active staff in)."""
+    assert isinstance(request.user, User)
+    return request.user
+
 
 SETTING_FIELDS = ["dispute_rate_threshold", "first_response_hours_threshold", "serial_returner_refund_rate",
                   "trusted_refund_rate"]
@@ -35,7 +43,7 @@ class QualitySettingForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in ("dispute_rate_threshold", "serial_returner_refund_rate", "trusted_refund_rate"):
             value = data.get(name)
             if value is not None and not 0 <= value <= 1:
@@ -62,7 +70,7 @@ class QualitySettingAdmin(SettingsAdmin):
     def save_model(self, request: HttpRequest, obj: QualitySetting, form: Any, change: bool) -> None:
         before = {f: getattr(QualitySetting.current(), f) for f in SETTING_FIELDS}
         super().save_model(request, obj, form, change)
-        settings_changed(actor=request.user, before=before, after={f: getattr(obj, f) for f in SETTING_FIELDS})
+        settings_changed(actor=_staff(request), before=before, after={f: getattr(obj, f) for f in SETTING_FIELDS})
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         row = QualitySetting.objects.order_by("pk").first()
@@ -91,7 +99,7 @@ class CaseRatingAdmin(StaffViewMixin, admin.ModelAdmin):
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
-        if not request.user.is_platform_staff:
+        if not getattr(request.user, "is_platform_staff", False):
             actions.pop("hide_comments", None)
         return actions
 
@@ -99,7 +107,7 @@ class CaseRatingAdmin(StaffViewMixin, admin.ModelAdmin):
     def hide_comments(self, request: HttpRequest, queryset: QuerySet[CaseRating]) -> None:
         for rating in queryset:
             try:
-                rating_hide_comment(case_id=rating.case_id, staff=request.user, reason="不当言论（后台批量隐藏）")
+                rating_hide_comment(case_id=rating.case_id, staff=_staff(request), reason="不当言论（后台批量隐藏）")
             except DomainError as exc:
                 messages.error(request, exc.detail)
         messages.success(request, _("已隐藏所选评价的内容"))
