@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -159,14 +160,15 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime) -
             ruled=Count("case_id", distinct=True, filter=Q(action=Action.RULE)),
             intervened=Count("case_id", distinct=True, filter=Q(action__in=[Action.ESCALATE, Action.INTERVENE]))):
         out[shop_id].ruled_refund, out[shop_id].intervened = ruled, intervened
-    # cases opened / became terminal (with and without the platform) in the window
+    # cases opened / became terminal (with and without the platform) in the window (two index ranges)
     in_window = Q(created_at__gte=lo, created_at__lt=hi)
     closed = Q(closed_at__gte=lo, closed_at__lt=hi)
-    for shop_id, opened, terminal, alone in shops(AfterSalesCase.objects.filter(in_window | closed), "shop_id") \
-            .order_by().values_list("shop_id").annotate(
-                opened=Count("id", filter=in_window), terminal=Count("id", filter=closed),
-                alone=Count("id", filter=closed & Q(escalated=False))):
-        out[shop_id].opened, out[shop_id].terminal, out[shop_id].self_resolved = opened, terminal, alone
+    for shop_id, opened in shops(AfterSalesCase.objects.filter(in_window), "shop_id").order_by() \
+            .values_list("shop_id").annotate(n=Count("id")):
+        out[shop_id].opened = opened
+    for shop_id, terminal, alone in shops(AfterSalesCase.objects.filter(closed), "shop_id").order_by() \
+            .values_list("shop_id").annotate(n=Count("id"), alone=Count("id", filter=Q(escalated=False))):
+        out[shop_id].terminal, out[shop_id].self_resolved = terminal, alone
     # refunds paid in the window: how many on a quality reason, and submission → paid
     for shop_id, created, paid, reason in shops(Refund.objects.filter(paid_at__gte=lo, paid_at__lt=hi),
                                                 "case__shop_id").values_list(
@@ -210,7 +212,7 @@ class Scorecard:
     hi: datetime
     counts: Counts
     category: str | None
-    category_counts: Counts
+    category_average: dict[str, Any]
 
     def as_json(self) -> dict[str, Any]:
         """api.md's scorecard (plus `category` and the raw `counts`, so every figure can be checked)."""
@@ -220,7 +222,7 @@ class Scorecard:
             **c.figures(),
             "rating": {"mean": _s(c.rating_mean), "count": c.ratings},
             "category": self.category,
-            "category_average": self.category_counts.figures(),
+            "category_average": self.category_average,
             "held_to_thresholds": c.held_to_thresholds,
             "counts": {"order_items_paid": c.items_paid, "ruled_refund": c.ruled_refund,
                        "escalated_or_intervened": c.intervened, "opened": c.opened,
@@ -230,17 +232,38 @@ class Scorecard:
         }
 
 
+CATEGORY_CACHE_SECONDS = 300
+
+
+def category_figures(category: str | None, categories: dict[int, str], lo: datetime, hi: datetime, *,
+                     cached: bool = True) -> dict[str, Any]:
+    """The pooled figures of every shop of the category; for the live window kept 5 minutes in the cache: the
+    pool is the costly part of a scorecard (docs/quality.md) and moves slowly."""
+    if category is None:
+        return Counts().figures()
+    key = f"scorecard:category:{category}"
+    if cached:
+        hit = cache.get(key)
+        if hit is not None:
+            return dict(hit)
+    pool = Counts()
+    for counts in counts_by_shop([sid for sid, cat in categories.items() if cat == category], lo, hi).values():
+        pool.add(counts)
+    figures = pool.figures()
+    if cached:
+        cache.set(key, figures, CATEGORY_CACHE_SECONDS)
+    return figures
+
+
 def shop_scorecard(shop: Shop, *, now: datetime | None = None) -> Scorecard:
+    """The scorecard over the 30 days ending `now` (default: this moment; only then is the category's pool
+    read from the 5-minute cache)."""
     lo, hi = window(now)
     own = counts_by_shop([shop.pk], lo, hi).get(shop.pk, Counts())
     categories = shop_categories()
     category = categories.get(shop.pk)
-    pool = Counts()
-    if category is not None:
-        peers = [sid for sid, cat in categories.items() if cat == category]
-        for counts in counts_by_shop(peers, lo, hi).values():
-            pool.add(counts)
-    return Scorecard(shop=shop, lo=lo, hi=hi, counts=own, category=category, category_counts=pool)
+    return Scorecard(shop=shop, lo=lo, hi=hi, counts=own, category=category,
+                     category_average=category_figures(category, categories, lo, hi, cached=now is None))
 
 
 def all_shop_counts(*, now: datetime | None = None) -> tuple[datetime, datetime, dict[int, Counts]]:
