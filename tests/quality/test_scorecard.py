@@ -99,3 +99,24 @@ def test_api_members_and_staff_only(api, world):
         assert r.status_code == 404 and r.json()["code"] == "not_found"
     assert api(world["merchant"]).get("/api/v1/shops/nope/scorecard/").status_code == 404
     assert api(None).get("/api/v1/shops/acme/scorecard/").status_code == 401
+
+
+def test_the_same_figure_on_the_api_the_merchant_page_and_the_staff_pages(api, client, world):
+    import time_machine
+
+    agent = f.make_staff("carol")
+    with time_machine.travel(dataset.NOW, tick=False):
+        card = api(world["merchant"]).get("/api/v1/shops/acme/scorecard/").json()
+        assert card["dispute_rate"] == "0.2000"
+        client.force_login(world["merchant"])
+        merchant_page = client.get("/merchant/metrics/").content.decode()
+        client.force_login(agent)
+        dashboard = client.get("/admin/cases/aftersalescase/dashboard/").content.decode()
+        shop_page = client.get("/admin/cases/aftersalescase/shop/acme/").content.decode()
+    shown = '<td class="sh-num num" data-figure="dispute_rate">20.00%</td>'
+    assert shown in merchant_page and shown in shop_page
+    assert '<td class="sh-num" data-figure="dispute_rate"><strong>20.00%</strong></td>' in dashboard
+    assert merchant_page.count("data-trend=") == 7 and merchant_page.count("<summary class=\"small\">") >= 7
+    # the average beside it is the category's pooled figure
+    assert '<td class="sh-num num" data-average="dispute_rate">20.00%</td>' in merchant_page
+    assert '<td class="sh-num num" data-figure="intervention_rate">60.00%</td>' in merchant_page
