@@ -28,7 +28,7 @@ def _staff(request: HttpRequest) -> User:
 
 
 SETTING_FIELDS = ["dispute_rate_threshold", "first_response_hours_threshold", "serial_returner_refund_rate",
-                  "trusted_refund_rate"]
+                  "trusted_refund_rate", "courier_on_time_threshold"]
 
 
 class QualitySettingForm(forms.ModelForm):
@@ -39,12 +39,14 @@ class QualitySettingForm(forms.ModelForm):
             "dispute_rate_threshold": _("近 30 天纠纷率高于此值（且付款订单商品不少于 100 件）的店铺：小额仅退款提交即退"),
             "first_response_hours_threshold": _("近 30 天平均首次响应时长高于此值的店铺在工作台收到预警"),
             "serial_returner_refund_rate": _("近 90 天订单不少于 10 笔、退款率高于此值的买家提示给客服"),
+            "courier_on_time_threshold": _("近 30 天准时取件率低于此值的快递公司（按地区）在后台概览标出"),
             "trusted_refund_rate": _("近 90 天无拒收、无败诉、订单不少于 10 笔且退款率不高于此值的买家，极速退款额度为 5 倍"),
         }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for name in ("dispute_rate_threshold", "serial_returner_refund_rate", "trusted_refund_rate"):
+        for name in ("dispute_rate_threshold", "serial_returner_refund_rate", "trusted_refund_rate",
+                     "courier_on_time_threshold"):
             value = data.get(name)
             if value is not None and not 0 <= value <= 1:
                 self.add_error(name, _("须在 0 到 1 之间"))

@@ -64,6 +64,8 @@ class QualitySetting(models.Model):
         _("高频退款买家：退款率阈值"), max_digits=5, decimal_places=4, default=Decimal("0.5000"))
     trusted_refund_rate = models.DecimalField(
         _("信用买家：退款率上限"), max_digits=5, decimal_places=4, default=Decimal("0.1000"))
+    courier_on_time_threshold = models.DecimalField(
+        _("快递准时取件率阈值"), max_digits=5, decimal_places=4, default=Decimal("0.9000"))
 
     class Meta:
         verbose_name = _("服务质量阈值")

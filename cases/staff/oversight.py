@@ -21,6 +21,7 @@ from ..choices import (
     State,
 )
 from ..models import AfterSalesCase, CaseEvent
+from ..quality.couriers import CourierQuality, courier_quality
 from ..quality.models import BuyerStanding, ShopStanding
 from ..quality.present import scorecard_rows, show
 from ..scorecard import Counts, all_shop_counts, shop_scorecard, trend
@@ -109,6 +110,7 @@ class Dashboard:
     failed_refunds: int
     consequences: list[ShopQuality] = field(default_factory=list)
     serial_returners: list[BuyerStanding] = field(default_factory=list)
+    couriers: list[CourierQuality] = field(default_factory=list)
 
 
 def dashboard(*, now: datetime | None = None) -> Dashboard:
@@ -134,6 +136,7 @@ def dashboard(*, now: datetime | None = None) -> Dashboard:
         consequences=shops_under_consequences(now=now),
         serial_returners=list(BuyerStanding.objects.filter(serial_returner=True).select_related("consumer")
                               .order_by("-flagged_at")[:20]),
+        couriers=courier_quality(now=now),
     )
 
 

@@ -179,11 +179,13 @@ def test_supervisor_edits_thresholds_audited_agents_cannot(client, supervisor, a
     client.force_login(supervisor)
     r = client.post(reverse("admin:quality_qualitysetting_add"), {
         "dispute_rate_threshold": "0.0200", "first_response_hours_threshold": "24.0",
-        "serial_returner_refund_rate": "0.5000", "trusted_refund_rate": "0.1000"})
+        "serial_returner_refund_rate": "0.5000", "trusted_refund_rate": "0.1000",
+        "courier_on_time_threshold": "0.9000"})
     assert r.status_code == 302, r.content.decode()[:2000]
     event = QualityEvent.objects.get(kind="settings_changed")
     assert event.actor == supervisor and event.payload["changed"] == {"dispute_rate_threshold": ["0.0100", "0.0200"]}
     bad = client.post(reverse("admin:quality_qualitysetting_change", args=[QualitySetting.objects.get().pk]), {
         "dispute_rate_threshold": "2", "first_response_hours_threshold": "24.0",
-        "serial_returner_refund_rate": "0.5000", "trusted_refund_rate": "0.1000"})
+        "serial_returner_refund_rate": "0.5000", "trusted_refund_rate": "0.1000",
+        "courier_on_time_threshold": "0.9000"})
     assert bad.status_code == 200 and QualitySetting.current().dispute_rate_threshold == Decimal("0.0200")
