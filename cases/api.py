@@ -23,6 +23,7 @@ from .evidence import evidence_add
 from .models import AfterSalesCase, CaseEvidence, CaseMessage, Holiday
 from .permissions import available_actions, role_of
 from .policy import PARTY_FOR_DEADLINE
+from .quality.ratings import rating_json
 from .selectors import (
     CountedRows,
     case_detail_for,
@@ -127,6 +128,9 @@ def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict] | None, 
         "refund": refund,
         "pickup": None if pickup is None else pickup_dict(
             pickup, unmasked=getattr(user, "pk", None) == row["consumer_id"]),
+        "rating": None if row.get("rating_stars") is None else rating_json(
+            stars=row["rating_stars"], tags=row["rating_tags"], comment=row["rating_comment"],
+            at=row["rating_at"], pickup_stars=row["rating_pickup_stars"], hidden=row["rating_hidden"]),
     }
     if row["refund_amount"] is not None:
         data["refund_amount"] = str(row["refund_amount"])
@@ -210,6 +214,7 @@ CaseOut = inline_serializer("Case", fields={
     "events": serializers.ListField(), "refund": serializers.JSONField(allow_null=True),
     "pickup": serializers.JSONField(allow_null=True),
     "appeal": serializers.JSONField(allow_null=True, help_text="docs/appeals.md: the window and the decision"),
+    "rating": serializers.JSONField(allow_null=True),
 })
 CaseIn = inline_serializer("CaseCreate", fields={
     "order_item": serializers.IntegerField(), "kind": serializers.CharField(), "reason": serializers.CharField(),

@@ -94,6 +94,9 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["consumer", "-created_at"], name="case_consumer_recent"),
             models.Index(fields=["state", "deadline_due_at"], name="case_state_deadline"),
             models.Index(fields=["order_item", "state"], name="case_item_state"),
+            # the scorecard's windows (cases/scorecard.py): opened / became terminal in the last 30 days
+            models.Index(fields=["shop", "created_at"], name="case_shop_created"),
+            models.Index(fields=["shop", "closed_at"], name="case_shop_closed"),
         ]
         permissions = [
             ("rule_case", "Can rule on after-sales cases"),
@@ -263,7 +266,8 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+        indexes = [models.Index(fields=["case", "at"], name="event_case_at"),
+                   models.Index(fields=["action", "at"], name="event_action_at")]  # the scorecard's rulings
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"
@@ -336,7 +340,8 @@ class Refund(models.Model):
     coupon_restored = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"], name="refund_status")]
+        indexes = [models.Index(fields=["status", "created_at"], name="refund_status"),
+                   models.Index(fields=["paid_at"], name="refund_paid_at")]  # the scorecard's refunds paid
 
     def __str__(self) -> str:
         return f"{self.case} ¥{self.amount} {self.status}"

@@ -20,6 +20,7 @@ api_v1 = [
     path("evidence/<int:evidence_id>/file/", case_api.EvidenceFileView.as_view(), name="api-evidence-file"),
     path("", include("pickups.urls")),
     path("", include("cases.assistant.api_urls")),
+    path("", include("cases.quality.urls")),
 ]
 
 urlpatterns = [

@@ -241,7 +241,6 @@ class ShopMetrics:
     refund_amount: Decimal = ZERO
     refund_rate: Decimal | None = None
     escalated: int = 0
-    dispute_rate: Decimal | None = None
     rulings: int = 0
     rulings_against: int = 0
     rulings_against_share: Decimal | None = None
@@ -297,7 +296,6 @@ def shop_metrics(shop: Shop, period: Period) -> ShopMetrics:
         .aggregate(s=Sum("amount"))["s"]
     )
     m.refund_rate = ratio(m.refund_amount, m.paid_amount)
-    m.dispute_rate = ratio(m.escalated, m.orders)
 
     rulings = CaseEvent.objects.filter(case__shop=shop, action="rule", at__gte=lo, at__lt=hi).aggregate(
         n=Count("id"), against=Count("id", filter=Q(payload__decision="refund"))

@@ -14,11 +14,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.errors import DomainError
 from portal.models import Shop
 
+from ..quality.models import ShopStanding
+from ..quality.present import scorecard_rows, show
+from ..scorecard import shop_scorecard, trend
 from . import charts, services
 from .forms import PeriodForm, RejectReasonForm, ReplyTemplateForm
 from .models import ExportJob, RejectReason, ReplyTemplate
@@ -138,8 +142,13 @@ def metrics(request: HttpRequest) -> HttpResponse:
     sections = []
     for shop in shops:
         m = shop_metrics(shop, period)
+        card = shop_scorecard(shop).as_json()
+        weekly = trend(shop)
         sections.append({
             "m": m,
+            "card": card, "card_rows": scorecard_rows(card),
+            "standing": ShopStanding.objects.filter(shop=shop).first(),
+            "trends": [(label, trend_chart(weekly, attr)) for attr, label in TREND_FIGURES],
             "cases_chart": charts.column_chart([(f"{d:%m-%d}", n) for d, n in m.cases_per_day]),
             "refunds_chart": charts.column_chart([(f"{d:%m-%d}", v) for d, v in m.refunds_per_day]),
             "kind_bars": charts.bar_list([(kind_label(k), n) for k, n in m.by_kind.items()]),
@@ -150,6 +159,24 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "shops": request.shops, "shop_code": request.GET.get("shop", ""),  # type: ignore[attr-defined]
         "period": period, "sections": sections,
     })
+
+
+TREND_FIGURES = [
+    ("dispute_rate", gettext_lazy("纠纷率（%）")), ("intervention_rate", gettext_lazy("介入率（%）")),
+    ("quality_refund_rate", gettext_lazy("品质退款率（%）")), ("refund_hours_mean", gettext_lazy("平均退款时长（小时）")),
+    ("first_response_hours", gettext_lazy("首次响应时长（小时）")), ("self_resolved_rate", gettext_lazy("自主完结率（%）")),
+    ("rating_mean", gettext_lazy("服务评价（星）")),
+]
+
+
+def trend_chart(weekly: list, figure: str) -> dict:
+    """A column chart of one scorecard figure over the weekly 30-day windows, with its rows for the text table."""
+    rows = [(f"{hi:%m-%d}", getattr(counts, figure)) for hi, counts in weekly]
+    scale = 100 if figure.endswith("_rate") else 1
+    chart = charts.column_chart([(label, (value or 0) * scale) for label, value in rows])
+    chart["rows"] = [(label, "—" if value is None else show(figure, str(value)) if figure.endswith("_rate")
+                      else str(value)) for label, value in rows]
+    return chart
 
 
 # --- exports -----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 from portal.models import User
 
 from .. import policy
-from ..choices import Action, ActorRole, ClosureReason, Kind, Reason, State
+from ..choices import Action, ActorRole, Kind, Reason, State
 from ..evidence import PHOTO_TYPES
-from ..models import AfterSalesCase, CaseEvent, PlatformSetting, Refund, RefundPayout
+from ..models import AfterSalesCase, PlatformSetting, Refund, RefundPayout
 from ..notifications import notify_staff
+from ..quality.models import QualitySetting
+from ..quality.trust import buyer_record, quota_multiplier
 from .base import CaseError, _mark_merchant_response, _parse_amount, _parse_bool, _require_text, _run
 from .money import paid_so_far, pay, refuse_below_paid
 
@@ -134,15 +136,12 @@ def case_escalate(*, case_id: int, actor: User | None, statement: Any = "", now:
 
 
 def fast_refund_quota(consumer: User, *, limit: Decimal, now: datetime) -> Decimal:
-    """What the consumer may have fast-refunded and not yet received back by merchants (lifecycle.md):
-    3 × the limit for a consumer with no return refused on receipt and no dispute lost in 90 days, else 1 ×."""
-    since = now - timedelta(days=90)
-    mine = AfterSalesCase.objects.filter(consumer=consumer)
-    blemished = (
-        CaseEvent.objects.filter(case__consumer=consumer, action=Action.REFUSE_RECEIPT, at__gte=since).exists()
-        or mine.filter(closure_reason=ClosureReason.RULED_FOR_MERCHANT, closed_at__gte=since).exists()
-    )
-    return limit * (1 if blemished else 3)
+    """What the consumer may have fast-refunded and not yet received back by merchants (lifecycle.md), from
+    their last 90 days (docs/quality.md "Buyer trust"): 5 × the limit for a clean record with ≥ 10 orders and
+    a low refund rate, 3 × for any other clean record (no return refused on receipt, no dispute lost), 1 × with
+    one of those, 0 with two or more. `good_standing` stays the staff override (checked by the caller)."""
+    record = buyer_record(consumer.pk, now=now)
+    return limit * quota_multiplier(record, trusted_refund_rate=QualitySetting.current().trusted_refund_rate)
 
 
 def fast_refund_outstanding(consumer: User) -> Decimal:

@@ -19,6 +19,7 @@ from ..deadlines import deadline_start
 from ..evidence import evidence_store, evidence_validate, photo_count
 from ..models import AfterSalesCase
 from ..notifications import notify_next_party
+from ..quality.consequences import fast_approve_on_submission
 from .base import CaseError, _case_number, _parse_amount
 
 log = logging.getLogger("cases")
@@ -97,6 +98,7 @@ def case_submit(
         evidence_store(case=case, files=files, uploaded_by=consumer, role=ActorRole.CONSUMER)
         deadline_start(case=case, now=now)
         notify_next_party(case=case, action=Action.SUBMIT)
+        fast_approve_on_submission(case, now=now)
         log.info("case %s: submitted (%s/%s)", case.number, kind, reason, extra={"case": case.number})
     return case
 

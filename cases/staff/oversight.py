@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Count,
-    F,
-    FloatField,
-    IntegerField,
-    OuterRef,
     Q,
-    QuerySet,
-    Subquery,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from portal.models import Order, Shop, User
@@ -28,6 +21,10 @@ from ..choices import (
     State,
 )
 from ..models import AfterSalesCase, CaseEvent
+from ..quality.couriers import CourierQuality, courier_quality
+from ..quality.models import BuyerStanding, ShopStanding
+from ..quality.present import scorecard_rows, show
+from ..scorecard import Counts, all_shop_counts, shop_scorecard, trend
 from .selectors import ARBITRATION_STATES, OPEN_STATES, ShopHistory, shop_history
 
 
@@ -54,30 +51,50 @@ def auto_approvals_by_day(*, days: int = 14, now: datetime | None = None) -> lis
     return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)]
 
 
-def shops_by_dispute_rate(*, limit: int = 10) -> QuerySet[Shop]:
-    """Shops whose orders most often end in a dispute (escalated cases / orders)."""
-    orders = (
-        Order.objects.filter(shop=OuterRef("pk")).order_by().values("shop")
-        .annotate(n=Count("id")).values("n")
-    )
-    disputes = (
-        AfterSalesCase.objects.filter(shop=OuterRef("pk"), escalated=True).order_by().values("shop")
-        .annotate(n=Count("id")).values("n")
-    )
-    cases = (
-        AfterSalesCase.objects.filter(shop=OuterRef("pk")).order_by().values("shop")
-        .annotate(n=Count("id")).values("n")
-    )
-    return (
-        Shop.objects.annotate(
-            order_count=Coalesce(Subquery(orders, output_field=IntegerField()), Value(0)),
-            dispute_count=Coalesce(Subquery(disputes, output_field=IntegerField()), Value(0)),
-            case_count=Coalesce(Subquery(cases, output_field=IntegerField()), Value(0)),
-        )
-        .filter(order_count__gt=0, dispute_count__gt=0)
-        .annotate(rate=Cast(F("dispute_count"), FloatField()) / Cast(F("order_count"), FloatField()))
-        .order_by("-rate", "-dispute_count", "code")[:limit]
-    )
+@dataclass
+class ShopQuality:
+    """A shop's line on the dashboard: the scorecard's counts (cases/scorecard.py, the one definition)."""
+
+    shop: Shop
+    counts: Counts
+    standing: ShopStanding | None = None
+    trend: list[tuple[datetime, str]] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.shop.code
+
+    @property
+    def dispute_rate(self) -> str:
+        return show("dispute_rate", None if self.counts.dispute_rate is None else str(self.counts.dispute_rate))
+
+    @property
+    def intervention_rate(self) -> str:
+        rate = self.counts.intervention_rate
+        return show("intervention_rate", None if rate is None else str(rate))
+
+
+def shops_by_dispute_rate(*, limit: int = 10, now: datetime | None = None) -> list[ShopQuality]:
+    """Shops with disputes or interventions in the scorecard's 30 days, by dispute rate then intervention rate."""
+    _lo, _hi, counts = all_shop_counts(now=now)
+    busy = {sid: c for sid, c in counts.items() if c.ruled_refund or c.intervened}
+    shops = Shop.objects.in_bulk(list(busy))
+    ranked = sorted(busy.items(), key=lambda kv: (-(kv[1].dispute_rate or 0), -(kv[1].intervention_rate or 0),
+                                                  shops[kv[0]].code))
+    return [ShopQuality(shop=shops[sid], counts=c) for sid, c in ranked[:limit]]
+
+
+def shops_under_consequences(*, now: datetime | None = None) -> list[ShopQuality]:
+    """Shops over the dispute threshold or warned on response time, each with its dispute-rate trend."""
+    standings = ShopStanding.objects.filter(Q(over_dispute_threshold=True) | Q(response_warned=True)) \
+        .select_related("shop").order_by("shop__code")
+    rows = []
+    for standing in standings:
+        weekly = trend(standing.shop, now=now, weeks=4)
+        rows.append(ShopQuality(shop=standing.shop, counts=weekly[-1][1], standing=standing,
+                                trend=[(hi, show("dispute_rate", None if c.dispute_rate is None else str(c.dispute_rate)))
+                                       for hi, c in weekly]))
+    return rows
 
 
 @dataclass
@@ -89,8 +106,11 @@ class Dashboard:
     unassigned: int
     auto_approvals: list[tuple[date, int]]
     auto_approvals_max: int
-    top_shops: list[Shop]
+    top_shops: list[ShopQuality]
     failed_refunds: int
+    consequences: list[ShopQuality] = field(default_factory=list)
+    serial_returners: list[BuyerStanding] = field(default_factory=list)
+    couriers: list[CourierQuality] = field(default_factory=list)
 
 
 def dashboard(*, now: datetime | None = None) -> Dashboard:
@@ -111,8 +131,12 @@ def dashboard(*, now: datetime | None = None) -> Dashboard:
         unassigned=queue["unassigned"],
         auto_approvals=auto,
         auto_approvals_max=max([n for _d, n in auto] + [1]),
-        top_shops=list(shops_by_dispute_rate()),
+        top_shops=shops_by_dispute_rate(now=now),
         failed_refunds=Refund.objects.filter(status=RefundStatus.FAILED).count(),
+        consequences=shops_under_consequences(now=now),
+        serial_returners=list(BuyerStanding.objects.filter(serial_returner=True).select_related("consumer")
+                              .order_by("-flagged_at")[:20]),
+        couriers=courier_quality(now=now),
     )
 
 
@@ -126,10 +150,8 @@ class ShopOverview:
     by_state: list[tuple[str, str, int]]
     history: ShopHistory
     members: list[User]
-
-    @property
-    def dispute_rate(self) -> float | None:
-        return self.disputes / self.orders if self.orders else None
+    card: dict = field(default_factory=dict)
+    card_rows: list = field(default_factory=list)
 
 
 def shop_overview(shop: Shop, *, now: datetime | None = None) -> ShopOverview:
@@ -147,4 +169,6 @@ def shop_overview(shop: Shop, *, now: datetime | None = None) -> ShopOverview:
         by_state=[(s, State(s).label, counts.get(s, 0)) for s in State.values if counts.get(s)],
         history=shop_history(shop, now=now),
         members=list(shop.members.order_by("username")),
+        card=(card := shop_scorecard(shop, now=now).as_json()),
+        card_rows=scorecard_rows(card),
     )

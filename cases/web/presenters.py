@@ -182,7 +182,8 @@ def deadline_view(case: AfterSalesCase, *, viewer_role: str | None, now: datetim
 
 # --- timeline ---------------------------------------------------------------------------------------
 
-EXTRA_ACTION_LABELS = {"fast_refund": gettext_lazy("极速退款已发放")}
+EXTRA_ACTION_LABELS = {"fast_refund": gettext_lazy("极速退款已发放"), "rate": gettext_lazy("买家评价了售后服务"),
+                       "hide_rating_comment": gettext_lazy("平台隐藏了评价内容")}
 
 
 # Choices' `.values` builds a new list on every access: the timeline asks hundreds of times per page.

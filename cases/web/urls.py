@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/", views.cases, name="cases"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/actions/<str:action>/", views.case_action, name="case_action"),
+    path("cases/<int:case_id>/rating/", views.case_rate, name="case_rate"),
     path("cases/<int:case_id>/messages/", views.case_message, name="case_message"),
     path("cases/<int:case_id>/evidence/", views.case_evidence, name="case_evidence"),
     path("cases/<int:case_id>/evidence/<int:evidence_id>/file/", views.evidence_file, name="evidence_file"),

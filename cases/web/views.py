@@ -25,6 +25,8 @@ from cases.choices import Action, Kind, Reason, State
 from cases.evidence import evidence_add
 from cases.models import AfterSalesCase, CaseEvidence, Holiday, Notification
 from cases.permissions import available_actions, role_of
+from cases.quality.ratings import case_used_pickup, rating_submit
+from cases.quality.web import RatingForm, rating_context
 from cases.selectors import case_detail_for, case_list_for
 from portal.api import orders_for
 from portal.api_support import CaseActionThrottle, MessageThrottle, UploadThrottle
@@ -125,6 +127,7 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
         "message_form": MessageForm(),
         "evidence_form": EvidenceForm(),
     }
+    rating_form = forms.pop("rating_form", None)
     defaults.update(forms)
     for form in defaults.values():
         describe_errors(form)
@@ -146,6 +149,7 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
         "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal
         and case.state != State.AWAITING_RULING,
         "pickup": pickup_ui.panel(request, case),
+        **rating_context(case, role, rating_form),
         **defaults,
     }
 
@@ -288,3 +292,27 @@ def notifications(request: HttpRequest) -> HttpResponse:
     if unread_ids:
         Notification.objects.filter(pk__in=unread_ids, user=request.user).update(read_at=timezone.now())
     return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications"})
+
+
+@login_required
+@require_POST
+def case_rate(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _load_case(request, case_id)
+    form = RatingForm(request.POST, with_pickup=case_used_pickup(case))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            rating_submit(case_id=case.pk, consumer=request.user, stars=data["stars"], tags=data["tags"],
+                          comment=data["comment"], pickup_stars=data.get("pickup_stars"))
+        except DomainError as exc:
+            if exc.status == 404:
+                raise Http404 from exc
+            if exc.field and exc.field in form.fields:
+                form.add_error(exc.field, exc.detail)
+            else:
+                messages.error(request, exc.detail)
+                return redirect(reverse("web:case", args=[case.pk]) + "#rating")
+        else:
+            messages.success(request, _("感谢您的评价"))
+            return redirect(reverse("web:case", args=[case.pk]) + "#rating")
+    return render(request, "web/case.html", case_context(request, case, rating_form=form), status=400)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "cases",
     "cases.merchant",
     "cases.assistant",
+    "cases.quality",
     "pickups",
 ]
 
@@ -161,7 +162,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale" / area
                 for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "trust", "assistant",
-                              "libraries", "appeals")]
+                              "libraries", "appeals", "quality")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -281,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pickups": {
         "task": "pickups.tasks.sweep_pickups",
         "schedule": 60.0,
+    },
+    "evaluate-quality": {
+        "task": "cases.quality.tasks.evaluate_quality",
+        "schedule": float(os.environ.get("QUALITY_EVALUATION_SECONDS", "3600")),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

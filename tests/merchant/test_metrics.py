@@ -93,7 +93,7 @@ def test_shop_metrics_match_hand_computed_values(dataset):
     assert m.auto_approved == 1 and m.auto_approved_share == Decimal("0.2500")
     assert m.orders == 3 and m.paid_amount == Decimal("200.00")
     assert m.refund_amount == Decimal("90.00") and m.refund_rate == Decimal("0.4500")
-    assert m.escalated == 2 and m.dispute_rate == Decimal("0.6667")
+    assert m.escalated == 2  # 纠纷率 itself is the scorecard's (cases/scorecard.py), one definition
     assert m.rulings == 2 and m.rulings_against == 1 and m.rulings_against_share == Decimal("0.5000")
     assert m.cases_per_day == [(date(2026, 3, 1), 2), (date(2026, 3, 2), 2)]
     assert m.refunds_per_day == [(date(2026, 3, 1), Decimal("40.00")), (date(2026, 3, 2), Decimal("150.00"))]
@@ -102,7 +102,7 @@ def test_shop_metrics_match_hand_computed_values(dataset):
 def test_empty_period_has_no_rates(dataset):
     m = shop_metrics(dataset, Period(date(2025, 1, 1), date(2025, 1, 3)))
     assert m.cases == 0 and m.response_median_s is None and m.response_p90_s is None
-    assert m.refund_rate is None and m.dispute_rate is None and m.rulings_against_share is None
+    assert m.refund_rate is None and m.rulings_against_share is None
     assert [n for _d, n in m.cases_per_day] == [0, 0, 0]
 
 
@@ -112,7 +112,7 @@ def test_metrics_page_numbers_and_svg(merchant_client, dataset):
     html = response.content.decode()
     assert 'data-kpi="cases">4<' in html
     assert 'data-kpi="refund-rate">45.0%<' in html
-    assert 'data-kpi="dispute">66.7%<' in html
+    assert 'data-kpi="escalated">2<' in html and 'data-testid="scorecard"' in html
     assert 'data-kpi="against">50.0%<' in html
     assert 'data-kpi="median">2 小时 0 分<' in html
     assert 'data-kpi="p90">10 小时 0 分<' in html

@@ -47,3 +47,18 @@ def test_seed_demo_twice_builds_every_state_once():
     assert Order.objects.filter(shipped_at__isnull=False, signed_at__isnull=True).exists()
     assert Order.objects.exclude(coupon_code="").exists() and Order.objects.filter(points_used__gt=0).exists()
     assert Order.objects.filter(return_shipping_insurance=True).exists()
+    # service quality (issue #18): one shop over the dispute threshold, one flagged buyer, ratings, figures
+    from cases.quality.models import BuyerStanding, CaseRating, QualityEvent, ShopStanding
+    from cases.scorecard import shop_scorecard
+    from portal.models import Shop
+
+    assert list(ShopStanding.objects.filter(over_dispute_threshold=True).values_list("shop__code", flat=True)) == [
+        "xianguo"]
+    assert list(BuyerStanding.objects.filter(serial_returner=True).values_list("consumer__username", flat=True)) == [
+        "judy"]
+    assert QualityEvent.objects.filter(kind="dispute_consequence_on").count() == 1
+    assert CaseRating.objects.count() == 4
+    card = shop_scorecard(Shop.objects.get(code="xianguo")).as_json()
+    assert card["held_to_thresholds"] and card["dispute_rate"] is not None and card["rating"]["count"] == 3
+    assert card["first_response_hours"] is not None and card["intervention_rate"] is not None
+    # (refund_hours fills once the workers have paid the refunds: payouts run after commit)

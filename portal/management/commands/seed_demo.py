@@ -35,6 +35,7 @@ USERS: list[dict[str, Any]] = [
     {"username": "grace", "role": "consumer", "email": "grace@example.com"},
     {"username": "heidi", "role": "consumer", "email": "heidi@example.com"},  # lives in Ürümqi (remote)
     {"username": "ivan", "role": "consumer", "email": "ivan@example.com", "good_standing": False},
+    {"username": "judy", "role": "consumer", "email": "judy@example.com"},  # refunds most orders (issue #18)
     {"username": "bob", "role": "merchant", "email": "bob@example.com", "shops": ["youyi", "shuma"]},
     {"username": "frank", "role": "merchant", "email": "frank@example.com", "shops": ["xianguo"]},
     {"username": "carol", "role": "staff", "email": "carol@example.com"},
@@ -47,6 +48,7 @@ ADDRESSES = {
     "grace": {"region": "440305", "line": "南山区科技园南区 8 栋", "contact": "陈格蕾", "phone": "13800000003"},
     "heidi": {"region": "650102", "line": "天山区解放北路 66 号", "contact": "海迪", "phone": "13800000004"},
     "ivan": {"region": "110105", "line": "朝阳区建国路 1 号", "contact": "伊万", "phone": "13800000005"},
+    "judy": {"region": "320106", "line": "鼓楼区中山北路 30 号", "contact": "朱迪", "phone": "13800000006"},
 }
 SHOPS = [
     {"code": "youyi", "name": "优衣服饰旗舰店", "return_address":
@@ -156,6 +158,14 @@ ORDERS: list[OrderSpec] = [
     OrderSpec("DEMO-4004", "heidi", "xianguo", "shipped", [("XG-GRAPE-01", 1, "89.00", "89.00")],
               {"carrier": "simulated", "waybill": "SIM-DEMO-HOLD"}),
 ]
+
+
+# Service-quality history (issue #18, docs/quality.md): 鲜果园 sells 120 more items in the scorecard's window,
+# two of its disputes are ruled for the buyer (dispute rate > 1 %), and judy refunds 6 of her 10 orders.
+ORDERS += [OrderSpec(f"DEMO-Q{n:02d}", "erin", "xianguo", "signed2", [("XG-ORANGE-01", 1, "59.00", "59.00")] * 10)
+           for n in range(1, 13)]
+ORDERS += [OrderSpec(f"DEMO-J{n:02d}", "judy", "youyi", "signed10", [("YY-TEE-01", 1, "79.00", "79.00")])
+           for n in range(1, 11)]
 
 
 def marketplace_document(anchor: datetime) -> dict[str, Any]:
@@ -311,6 +321,45 @@ SCENARIOS: list[Scenario] = [
 ]
 
 
+SCENARIOS += [
+    Scenario(f"退款成功（鲜果园纠纷，裁决退款 {n}）", f"DEMO-Q{n:02d}", 1,
+             {"kind": "refund_only", "reason": "quality_issue", "amount": "59.00", "photo": True,
+              "description": "橙子大面积霉变"},
+             [REJECT, ("case_escalate", "consumer", {"statement": "商家拒绝处理霉变水果"}),
+              ("case_rule", "dave", {"decision": "refund", "amount": "59.00", "rationale": "照片可见霉变，商家未举证"})],
+             opened_hours_ago=40 - n)
+    for n in (1, 2)
+] + [
+    Scenario(f"退款成功（高频退款买家 {n}）", f"DEMO-J{n:02d}", 1,
+             {"kind": "refund_only", "reason": "other", "amount": "79.00", "description": "不想要了"},
+             [APPROVE], opened_hours_ago=200 - 10 * n)
+    for n in range(1, 7)
+]
+# (order, stars, tags, comment) of the ratings the demo buyers gave
+RATINGS = [
+    ("DEMO-Q01", 1, ["slow_response", "unhelpful"], "商家拒绝处理，最后靠平台才退款"),
+    ("DEMO-Q02", 2, ["slow_response"], ""),
+    ("DEMO-1005", 5, ["fast_response", "polite"], "处理很快，态度很好"),
+    ("DEMO-J01", 4, ["fast_response"], ""),
+]
+
+
+def seed_quality(anchor: datetime) -> None:
+    """Ratings on the demo's finished cases, then the consequences' evaluation (docs/quality.md)."""
+    from cases.models import AfterSalesCase
+    from cases.quality.consequences import quality_evaluate
+    from cases.quality.models import CaseRating
+    from cases.quality.ratings import rating_submit
+
+    for number, stars, tags, comment in RATINGS:
+        case = AfterSalesCase.objects.filter(order_item__order__number=number).order_by("pk").first()
+        if case is None or not case.is_terminal or CaseRating.objects.filter(case=case).exists():
+            continue
+        rating_submit(case_id=case.pk, consumer=case.consumer, stars=stars, tags=tags, comment=comment,
+                      now=max(anchor, case.closed_at or anchor))
+    quality_evaluate()
+
+
 def run_scenario(scenario: Scenario, users: dict[str, User], anchor: datetime) -> Any:
     """Open the scenario's case (unless its item already has one) and take its steps, a few minutes apart."""
     from cases import services
@@ -388,6 +437,7 @@ class Command(BaseCommand):
                 run_scenario(scenario, users, anchor)
             except DomainError as exc:
                 raise CommandError(f"scenario {scenario.label!r} failed: {exc.code} {exc.detail}") from exc
+        seed_quality(anchor)
         created = AfterSalesCase.objects.count() - before
         self.stdout.write(
             f"Marketplace: {counts['created']['orders']} orders created, {counts['updated']['orders']} updated; "
@@ -411,6 +461,7 @@ class Command(BaseCommand):
             ("grace", "买家 (深圳)", "/"),
             ("heidi", "买家 (乌鲁木齐, 偏远地区)", "/"),
             ("ivan", "买家 (信用不良 good_standing=false)", "/"),
+            ("judy", "买家 (高频退款，已提示客服)", "/"),
         ]
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {PASSWORD})")

@@ -1,0 +1,87 @@
+"""HTTP for service quality (api.md "Ratings, scorecards and the assistant")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import parsers, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api_support import CaseActionThrottle
+from portal.errors import DomainError
+from portal.models import Shop, User
+
+from ..permissions import shop_ids_of
+from ..scorecard import shop_scorecard
+from .ratings import rating_dict, rating_hide_comment, rating_submit
+
+
+def _user(request: Request) -> User:
+    """The authenticated user (DRF answers 401 before a view runs for anyone else)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise DomainError("not_authenticated", "Authentication credentials were not provided.", status=401)
+    return user
+
+
+def _data(request: Request) -> Any:
+    if not hasattr(request.data, "get"):
+        raise DomainError("invalid", "The body must be a JSON object.")
+    return request.data
+
+
+RatingIn = inline_serializer("RatingIn", fields={
+    "stars": serializers.IntegerField(min_value=1, max_value=5),
+    "tags": serializers.ListField(child=serializers.CharField(), required=False),
+    "comment": serializers.CharField(required=False, max_length=500),
+    "pickup_stars": serializers.IntegerField(min_value=1, max_value=5, required=False),
+})
+RatingOut = inline_serializer("Rating", fields={
+    "stars": serializers.IntegerField(), "tags": serializers.ListField(child=serializers.CharField()),
+    "comment": serializers.CharField(allow_null=True), "comment_hidden": serializers.BooleanField(),
+    "pickup_stars": serializers.IntegerField(allow_null=True), "at": serializers.DateTimeField(),
+})
+
+
+class CaseRatingView(APIView):
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
+    throttle_classes = [CaseActionThrottle]
+
+    @extend_schema(request=RatingIn, responses={201: RatingOut})
+    def post(self, request: Request, case_id: int) -> Response:
+        data = _data(request)
+        tags = data.getlist("tags") if hasattr(data, "getlist") and not isinstance(data, dict) else data.get("tags")
+        rating = rating_submit(case_id=case_id, consumer=_user(request), stars=data.get("stars"), tags=tags,
+                               comment=data.get("comment"), pickup_stars=data.get("pickup_stars"))
+        return Response(rating_dict(rating), status=201)
+
+
+class CaseRatingHideView(APIView):
+    """Staff hide an abusive comment (audited on the case's timeline); the stars still count."""
+
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
+
+    @extend_schema(request=inline_serializer("RatingHideIn", fields={"reason": serializers.CharField()}),
+                   responses={200: RatingOut})
+    def post(self, request: Request, case_id: int) -> Response:
+        rating = rating_hide_comment(case_id=case_id, staff=_user(request), reason=_data(request).get("reason"))
+        return Response(rating_dict(rating))
+
+
+class ShopScorecardView(APIView):
+    """The shop's members and staff; anyone else (another shop's merchant included) → 404."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, code: str) -> Response:
+        shop = Shop.objects.filter(code=code).first()
+        user = _user(request)
+        allowed = shop is not None and (
+            getattr(user, "is_platform_staff", False)
+            or (getattr(user, "role", None) == "merchant" and shop.pk in shop_ids_of(user)))
+        if not allowed or shop is None:
+            raise DomainError("not_found", "Not found.", status=404)
+        return Response(shop_scorecard(shop).as_json())
