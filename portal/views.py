@@ -3,8 +3,9 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 
 LOGIN_FAILURES_ALLOWED = 10
@@ -61,3 +62,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == "merchant":
         return redirect("merchant:queue")
     return redirect("web:orders")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static icon."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

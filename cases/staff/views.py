@@ -44,7 +44,10 @@ def _back(case_id: int) -> HttpResponseRedirect:
     return HttpResponseRedirect(_review_url(case_id))
 
 
-def _pickups_admin_url() -> str | None:
+def _pickups_admin_url(request: HttpRequest) -> str | None:
+    """The pickups section of the admin, for those who may see it (the admin answers 404 to the others)."""
+    if not request.user.has_module_perms("pickups"):
+        return None
     try:
         return reverse("admin:app_list", kwargs={"app_label": "pickups"})
     except NoReverseMatch:
@@ -202,7 +205,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
         "title": _("平台售后概览"),
         "d": numbers,
         "counts": selectors.team_counts(request.user),
-        "pickups_admin_url": _pickups_admin_url(),
+        "pickups_admin_url": _pickups_admin_url(request),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/cases/dashboard.html", context)

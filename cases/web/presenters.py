@@ -324,11 +324,19 @@ def _notification_patterns() -> list[tuple[re.Pattern[str], str]]:
 
     templates = [t for _party, t in NEXT_PARTY_TEXT.values()]
     templates += ["售后单 {n} 有新进展", "售后单 {n} 有新消息", "售后单 {n} 申请平台介入"]
+    templates += [str(t) for t in PICKUP_NOTIFICATION_TEXTS]
     patterns = []
     for template in templates:
-        regex = re.escape(template).replace(re.escape("{n}"), r"(?P<n>\S+)")
+        regex = re.escape(template).replace(re.escape("{n}"), r"(?P<n>\S+)").replace(re.escape("{r}"), r"(?P<r>.*)")
         patterns.append((re.compile(f"^{regex}$"), template))
     return patterns
+
+
+# The pickups app stores these (with %(number)s / %(reason)s); the same sentences with {n} / {r}.
+PICKUP_NOTIFICATION_TEXTS = [
+    "售后单 {n} 上门取件验货未通过：{r}。请核对商品后自行寄回或联系客服",
+    "售后单 {n} 的上门取件未能完成，您可以自行寄回商品并填写运单号，或重新预约上门取件时段",
+]
 
 
 # Marked for translation here: the stored notification texts are Chinese; we show them in the viewer's language.
@@ -348,6 +356,8 @@ NOTIFICATION_TEXTS = [
     gettext_lazy("售后单 {n} 有新进展"),
     gettext_lazy("售后单 {n} 有新消息"),
     gettext_lazy("售后单 {n} 申请平台介入"),
+    gettext_lazy("售后单 {n} 上门取件验货未通过：{r}。请核对商品后自行寄回或联系客服"),
+    gettext_lazy("售后单 {n} 的上门取件未能完成，您可以自行寄回商品并填写运单号，或重新预约上门取件时段"),
 ]
 
 
@@ -356,7 +366,12 @@ def notification_text(text: str) -> str:
     for pattern, template in _notification_patterns():
         match = pattern.match(text)
         if match:
-            return _(template).replace("{n}", match.group("n"))
+            text = _(template).replace("{n}", match.group("n"))
+            if "r" in match.groupdict():
+                from cases.web.pickup import failure_text
+
+                text = text.replace("{r}", failure_text(match.group("r")))
+            return text
     return text
 
 

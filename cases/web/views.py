@@ -92,7 +92,7 @@ def cases(request: HttpRequest) -> HttpResponse:
     qs = case_list_for(request.user, state=states or None)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/cases.html", {
-        "page": page, "status": status, "nav": "cases",
+        "page": page, "status": status, "nav": "cases", "units": presenters.duration_units(),
         "rows": [{"case": c, "tone": presenters.state_tone(c.state),
                   "deadline": presenters.deadline_view(c, viewer_role=role_of(request.user, c))} for c in page],
     })
@@ -130,7 +130,7 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
         "steps": presenters.stepper(case, events),
         "deadline": presenters.deadline_view(case, viewer_role=role),
         "units": presenters.duration_units(),
-        "timeline": presenters.timeline(events),
+        "timeline": sorted(presenters.timeline(events) + pickup_ui.pickup_timeline(case), key=lambda e: e.at),
         "evidence": list(case.evidence.all()),
         "conversation": messages_visible(case, request.user),
         "tone": presenters.state_tone(case.state),
@@ -279,7 +279,19 @@ def notifications(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     items = list(page)
     unread_ids = [n.pk for n in items if n.read_at is None]
-    rows = [{"n": n, "text": presenters.notification_text(n.text), "unread": n.pk in unread_ids} for n in items]
+    rows = [{"n": n, "text": presenters.notification_text(n.text), "unread": n.pk in unread_ids,
+             "url": case_url_for(request.user, n.case_id) if n.case_id else ""} for n in items]
     if unread_ids:
         Notification.objects.filter(pk__in=unread_ids, user=request.user).update(read_at=timezone.now())
-    return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications"})
+    layout = "merchant/_layout.html" if request.user.role == Role.MERCHANT else "base.html"
+    return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications",
+                                                      "layout": layout})
+
+
+def case_url_for(user: Any, case_id: int) -> str:
+    """Where a reader of a notification works on the case: the desk, the staff review or the shopper's page."""
+    if user.role == Role.MERCHANT:
+        return reverse("merchant:case", args=[case_id])
+    if getattr(user, "is_platform_staff", False):
+        return reverse("admin:cases_aftersalescase_review", args=[case_id])
+    return reverse("web:case", args=[case_id])

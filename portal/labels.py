@@ -1,0 +1,45 @@
+"""Readable names for codes a person reads: regions ("上海市 徐汇区" rather than 310104), product categories."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.utils.translation import gettext_lazy as _
+
+# The import format's category codes (api.md): shown by name wherever a person reads them.
+CATEGORY_LABELS = {
+    "apparel": _("服装"), "underwear": _("内衣"), "shoes": _("鞋靴"), "electronics": _("数码电器"),
+    "phones": _("手机"), "appliances": _("家用电器"), "food": _("食品"), "fresh": _("生鲜"),
+    "beauty": _("美妆个护"), "books": _("图书"), "toys": _("玩具"), "furniture": _("家具"),
+    "jewelry": _("珠宝首饰"), "custom_made": _("定制商品"), "virtual": _("虚拟商品"),
+    "periodical": _("报刊订阅"), "general": _("日用百货"), "home": _("家居"), "sports": _("运动户外"),
+    "baby": _("母婴"), "health": _("医药保健"), "pets": _("宠物用品"), "accessories": _("配饰"),
+    "kitchen": _("厨具"), "snacks": _("零食"),
+}
+
+
+def category_label(code: str) -> str:
+    return str(CATEGORY_LABELS.get(code, code))
+
+
+@lru_cache(maxsize=4096)
+def _region_path(code: str) -> tuple[str, ...]:
+    from portal.models import Region
+
+    names: list[str] = []
+    region = Region.objects.filter(pk=code).select_related("parent__parent").first()
+    while region is not None:
+        names.append(region.name)
+        region = region.parent
+    return tuple(reversed(names))
+
+
+def region_label(code: str) -> str:
+    """`上海市 徐汇区` for 310104 (the city is left out when it repeats the province); the code when unknown."""
+    if not code:
+        return ""
+    path = _region_path(code)
+    if not path:
+        return code
+    names = [name for i, name in enumerate(path) if i == 0 or name != path[i - 1]]
+    return " ".join(names)
