@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from cases.models import Notification
 from pickups import services as pickup_services
-from tests.pickups.conftest import case, courier, regions  # noqa: F401 — fixtures
 from tests.pickups.test_booking import book, first_slot
 
 pytestmark = pytest.mark.django_db
