@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -23,11 +24,13 @@ EXCLUDED_NO_REASON_CATEGORIES = frozenset({"custom_made", "fresh", "virtual", "p
 
 
 class User(AbstractUser):
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONSUMER)
-    good_standing = models.BooleanField(default=True)
-    phone = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONSUMER, verbose_name=_("角色"))
+    good_standing = models.BooleanField(default=True, verbose_name=_("信用良好"))
+    phone = models.CharField(max_length=32, blank=True, verbose_name=_("手机号"))
 
     class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
         db_table = "portal_user"
 
     def __str__(self) -> str:
@@ -65,14 +68,16 @@ class Region(models.Model):
         CITY = 2, _("市")
         DISTRICT = 3, _("区县")
 
-    code = models.CharField(max_length=6, primary_key=True)
-    name = models.CharField(max_length=64)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
-    covered = models.BooleanField(default=True, help_text=_("在上门取件服务范围内"))
-    remote = models.BooleanField(default=False, help_text=_("偏远地区"))
+    code = models.CharField(max_length=6, primary_key=True, verbose_name=_("地区编码"))
+    name = models.CharField(max_length=64, verbose_name=_("名称"))
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", verbose_name=_("上级地区"))
+    level = models.PositiveSmallIntegerField(choices=Level.choices, verbose_name=_("级别"))
+    covered = models.BooleanField(default=True, help_text=_("在上门取件服务范围内"), verbose_name=_("上门取件覆盖"))
+    remote = models.BooleanField(default=False, help_text=_("偏远地区"), verbose_name=_("偏远地区"))
 
     class Meta:
+        verbose_name = _("地区")
+        verbose_name_plural = pgettext_lazy("plural", "地区")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -117,15 +122,17 @@ class Region(models.Model):
 
 
 class Shop(models.Model):
-    code = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="shops", blank=True)
-    return_region = models.CharField(max_length=6, blank=True)
-    return_line = models.CharField(max_length=255, blank=True)
-    return_contact = models.CharField(max_length=100, blank=True)
-    return_phone = models.CharField(max_length=32, blank=True)
+    code = models.SlugField(max_length=64, unique=True, verbose_name=_("店铺编码"))
+    name = models.CharField(max_length=200, verbose_name=_("店铺名称"))
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="shops", blank=True, verbose_name=_("成员"))
+    return_region = models.CharField(max_length=6, blank=True, verbose_name=_("退货地区"))
+    return_line = models.CharField(max_length=255, blank=True, verbose_name=_("退货地址"))
+    return_contact = models.CharField(max_length=100, blank=True, verbose_name=_("退货联系人"))
+    return_phone = models.CharField(max_length=32, blank=True, verbose_name=_("退货电话"))
 
     class Meta:
+        verbose_name = _("店铺")
+        verbose_name_plural = pgettext_lazy("plural", "店铺")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -133,16 +140,20 @@ class Shop(models.Model):
 
 
 class Product(models.Model):
-    sku = models.CharField(max_length=64, unique=True)
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
-    name = models.CharField(max_length=255)
-    category = models.CharField(max_length=64, default="general")
-    no_reason_returns = models.BooleanField(default=True)
-    warranty_days = models.PositiveIntegerField(default=0)
-    weight_grams = models.PositiveIntegerField(default=0)
-    length_cm = models.PositiveIntegerField(default=0)
-    width_cm = models.PositiveIntegerField(default=0)
-    height_cm = models.PositiveIntegerField(default=0)
+    sku = models.CharField(max_length=64, unique=True, verbose_name=_("商品编码"))
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products", verbose_name=_("店铺"))
+    name = models.CharField(max_length=255, verbose_name=_("商品名称"))
+    category = models.CharField(max_length=64, default="general", verbose_name=_("类目"))
+    no_reason_returns = models.BooleanField(default=True, verbose_name=_("支持七天无理由"))
+    warranty_days = models.PositiveIntegerField(default=0, verbose_name=_("保修天数"))
+    weight_grams = models.PositiveIntegerField(default=0, verbose_name=_("重量（克）"))
+    length_cm = models.PositiveIntegerField(default=0, verbose_name=_("长（厘米）"))
+    width_cm = models.PositiveIntegerField(default=0, verbose_name=_("宽（厘米）"))
+    height_cm = models.PositiveIntegerField(default=0, verbose_name=_("高（厘米）"))
+
+    class Meta:
+        verbose_name = _("商品")
+        verbose_name_plural = pgettext_lazy("plural", "商品")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
@@ -157,24 +168,26 @@ class Product(models.Model):
 
 
 class Order(models.Model):
-    number = models.CharField(max_length=64, unique=True)
-    consumer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
-    paid_at = models.DateTimeField()
-    shipped_at = models.DateTimeField(null=True, blank=True)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    points_used = models.PositiveIntegerField(default=0)
-    return_shipping_insurance = models.BooleanField(default=False)
-    coupon_code = models.CharField(max_length=64, blank=True)
-    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    coupon_valid_until = models.DateTimeField(null=True, blank=True)
-    address_region = models.CharField(max_length=6)
-    address_line = models.CharField(max_length=255, blank=True)
-    address_contact = models.CharField(max_length=100, blank=True)
-    address_phone = models.CharField(max_length=32, blank=True)
+    number = models.CharField(max_length=64, unique=True, verbose_name=_("订单号"))
+    consumer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("买家"))
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders", verbose_name=_("店铺"))
+    paid_at = models.DateTimeField(verbose_name=_("付款时间"))
+    shipped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("发货时间"))
+    signed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("签收时间"))
+    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"), verbose_name=_("运费"))
+    points_used = models.PositiveIntegerField(default=0, verbose_name=_("使用积分"))
+    return_shipping_insurance = models.BooleanField(default=False, verbose_name=_("退货运费险"))
+    coupon_code = models.CharField(max_length=64, blank=True, verbose_name=_("优惠券码"))
+    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("优惠券面额"))
+    coupon_valid_until = models.DateTimeField(null=True, blank=True, verbose_name=_("优惠券有效期至"))
+    address_region = models.CharField(max_length=6, verbose_name=_("收货地区"))
+    address_line = models.CharField(max_length=255, blank=True, verbose_name=_("收货地址"))
+    address_contact = models.CharField(max_length=100, blank=True, verbose_name=_("收货人"))
+    address_phone = models.CharField(max_length=32, blank=True, verbose_name=_("收货电话"))
 
     class Meta:
+        verbose_name = _("订单")
+        verbose_name_plural = pgettext_lazy("plural", "订单")
         indexes = [models.Index(fields=["consumer", "-paid_at"]), models.Index(fields=["shop", "paid_at"])]
 
     def __str__(self) -> str:
@@ -186,14 +199,16 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveIntegerField()
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
-    quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    paid = models.DecimalField(max_digits=12, decimal_places=2)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("订单"))
+    position = models.PositiveIntegerField(verbose_name=_("序号"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items", verbose_name=_("商品"))
+    quantity = models.PositiveIntegerField(verbose_name=_("数量"))
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("单价"))
+    paid = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("实付金额"))
 
     class Meta:
+        verbose_name = _("订单商品")
+        verbose_name_plural = pgettext_lazy("plural", "订单商品")
         ordering = ["order_id", "position"]
         constraints = [models.UniqueConstraint(fields=["order", "position"], name="orderitem_unique_position")]
 
@@ -204,8 +219,12 @@ class OrderItem(models.Model):
 class Wallet(models.Model):
     """A consumer's points balance and returned coupons (refunds restore them)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
-    points = models.IntegerField(default=0)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet", verbose_name=_("用户"))
+    points = models.IntegerField(default=0, verbose_name=_("积分"))
+
+    class Meta:
+        verbose_name = _("钱包")
+        verbose_name_plural = pgettext_lazy("plural", "钱包")
 
     def __str__(self) -> str:
         return f"{self.user} · {self.points}"
@@ -214,16 +233,18 @@ class Wallet(models.Model):
 class WalletEntry(models.Model):
     """A ledger line; `key` makes every credit happen at most once."""
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="entries")
-    key = models.CharField(max_length=128, unique=True)
-    points = models.IntegerField(default=0)
-    coupon_code = models.CharField(max_length=64, blank=True)
-    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    coupon_valid_until = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=255)
-    created_at = models.DateTimeField(default=timezone.now)
+    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="entries", verbose_name=_("钱包"))
+    key = models.CharField(max_length=128, unique=True, verbose_name=_("幂等键"))
+    points = models.IntegerField(default=0, verbose_name=_("积分"))
+    coupon_code = models.CharField(max_length=64, blank=True, verbose_name=_("优惠券码"))
+    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("优惠券面额"))
+    coupon_valid_until = models.DateTimeField(null=True, blank=True, verbose_name=_("优惠券有效期至"))
+    reason = models.CharField(max_length=255, verbose_name=_("原因"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("创建时间"))
 
     class Meta:
+        verbose_name = _("钱包流水")
+        verbose_name_plural = pgettext_lazy("plural", "钱包流水")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -233,11 +254,15 @@ class WalletEntry(models.Model):
 class ApiToken(models.Model):
     """A bearer token; a user may hold many at once (several clients). Only the hash is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户"))
+    key_hash = models.CharField(max_length=64, unique=True, verbose_name=_("令牌摘要"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("创建时间"))
+    expires_at = models.DateTimeField(verbose_name=_("过期时间"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("最近使用时间"))
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = pgettext_lazy("plural", "接口令牌")
 
     def __str__(self) -> str:
         return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d}"

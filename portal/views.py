@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 LOGIN_FAILURES_ALLOWED = 10
 LOGIN_FAILURE_WINDOW = 15 * 60
@@ -64,6 +65,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("web:orders")
 
 
+@require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says: send them to the static icon."""
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))

@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.labels import category_label, region_label
 from portal.models import Shop
 
 from .. import services
@@ -26,6 +27,7 @@ from ..choices import Action, State
 from ..deadlines import running_deadline
 from ..models import AfterSalesCase
 from ..permissions import available_actions
+from ..web.presenters import event_detail
 from . import oversight, selectors
 from .forms import AssignForm, MessageForm, NoteForm, RulingForm
 from .services import case_assign
@@ -62,6 +64,8 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
     if review is None:
         raise Http404
     case = review.case
+    for event in review.events:  # what the payload says, as sentences (no `reason_code: goods_used`)
+        event.detail = event_detail(event)
     user = request.user
     actions = available_actions(user, case)
     can_rule = Action.RULE in actions
@@ -78,6 +82,8 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
         "case": case,
         "order": case.order_item.order,
         "item": case.order_item,
+        "category": category_label(case.order_item.product.category),
+        "region": region_label(case.order_item.order.address_region),
         "deadline": running_deadline(case),
         "actions": actions,
         "can_rule": can_rule,
@@ -220,6 +226,7 @@ def shop_page(request: HttpRequest, model_admin: ModelAdmin, code: str) -> HttpR
         "opts": model_admin.model._meta,
         "title": _("店铺售后：%(name)s") % {"name": shop.name},
         "o": overview,
+        "return_region": region_label(shop.return_region),
         "outcome_labels": selectors.OUTCOME_LABELS,
     }
     request.current_app = model_admin.admin_site.name
