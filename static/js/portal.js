@@ -25,8 +25,9 @@
     var total = Math.max(Math.floor(seconds), 0);
     var d = Math.floor(total / 86400), h = Math.floor((total % 86400) / 3600);
     var m = Math.floor((total % 3600) / 60), s = total % 60;
-    var sep = el.dataset.sep || "";
-    var u = { d: el.dataset.uD, h: el.dataset.uH, m: el.dataset.uM, s: el.dataset.uS };
+    var b = document.body.dataset;  // the page's units, unless the element brings its own
+    var sep = el.dataset.sep !== undefined ? el.dataset.sep : (b.sep || "");
+    var u = { d: el.dataset.uD || b.uD, h: el.dataset.uH || b.uH, m: el.dataset.uM || b.uM, s: el.dataset.uS || b.uS };
     var parts = d ? [[d, "d"], [h, "h"]] : h ? [[h, "h"], [m, "m"]] : [[m, "m"], [s, "s"]];
     return parts.map(function (p) { return p[0] + sep + u[p[1]]; }).join(sep);
   }
@@ -36,7 +37,7 @@
       var due = Date.parse(el.dataset.due);
       if (isNaN(due)) { return; }
       var left = (due - now) / 1000;
-      var text = left <= 0 ? (el.dataset.expired || "0") : formatRemaining(left, el);
+      var text = left <= 0 ? (el.dataset.expired || document.body.dataset.expired || "0") : formatRemaining(left, el);
       if (el.textContent !== text) { el.textContent = text; }
     });
   }
