@@ -150,6 +150,8 @@ class Product(models.Model):
     length_cm = models.PositiveIntegerField(default=0, verbose_name=_("长（厘米）"))
     width_cm = models.PositiveIntegerField(default=0, verbose_name=_("宽（厘米）"))
     height_cm = models.PositiveIntegerField(default=0, verbose_name=_("高（厘米）"))
+    image = models.CharField(max_length=500, blank=True, verbose_name=_("商品图片"),
+                             help_text=_("图片地址（http(s):// 或本站 / 开头的路径）"))
 
     class Meta:
         verbose_name = _("商品")

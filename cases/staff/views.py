@@ -27,6 +27,7 @@ from ..choices import Action, State
 from ..deadlines import running_deadline
 from ..models import AfterSalesCase
 from ..permissions import available_actions
+from ..web.live import case_version, unchanged
 from ..web.presenters import event_detail
 from . import oversight, selectors
 from .forms import AssignForm, MessageForm, NoteForm, RulingForm
@@ -60,6 +61,9 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
                 ruling_form: RulingForm | None = None, status: int = 200) -> HttpResponse:
     """Both sides' statements and evidence side by side, the order, the timeline, and the tools."""
     _require_staff(request)
+    version = case_version(case_id)
+    if ruling_form is None and (same := unchanged(request, version)) is not None:
+        return same
     review = selectors.review_case(case_id)
     if review is None:
         raise Http404
@@ -99,6 +103,7 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
         "outcome_labels": selectors.OUTCOME_LABELS,
         "in_arbitration": case.state in selectors.ARBITRATION_STATES,
         "now": timezone.now(),
+        "live_version": version,
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/cases/aftersalescase/review.html", context, status=status)

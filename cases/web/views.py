@@ -30,12 +30,26 @@ from portal.api import orders_for
 from portal.errors import DomainError
 from portal.models import Role
 
+from . import live, presenters
 from . import pickup as pickup_ui
-from . import presenters
 from .forms import EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
 
 PAGE_SIZE = 10
 OPEN_FILTERS = {"open": sorted(policy.DEADLINE_FOR_STATE), "done": [State.REFUNDED, State.COMPLETED, State.CLOSED]}
+
+
+def error_summary(*forms: Any) -> list[dict[str, str]]:
+    """Every error of the bound forms, in order, each pointing at its input (the page's summary lists them)."""
+    rows = []
+    for form in forms:
+        if not form.is_bound or not form.errors:
+            continue
+        for name, errors in form.errors.items():
+            field = form.fields.get(name)
+            for error in errors:
+                rows.append({"label": str(field.label) if field else "", "error": str(error),
+                             "id": form[name].auto_id if field else ""})
+    return rows
 
 
 def describe_errors(form: Any) -> None:
@@ -125,6 +139,8 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
     for form in defaults.values():
         describe_errors(form)
     return {
+        "error_summary": error_summary(*defaults.values()),
+        "canonical_url": reverse("web:case", args=[case.pk]),
         "case": case, "role": role, "actions": actions, "refund": refund, "nav": "cases",
         "item": case.order_item, "order": case.order_item.order,
         "steps": presenters.stepper(case, events),
@@ -148,7 +164,10 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
-    return render(request, "web/case.html", case_context(request, case))
+    version = live.case_version(case.pk)
+    if (same := live.unchanged(request, version)) is not None:
+        return same
+    return render(request, "web/case.html", {**case_context(request, case), "live_version": version})
 
 
 CONSUMER_ACTIONS = {
@@ -221,6 +240,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
 def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = MessageForm(request.POST)
+    sent = False
     if form.is_valid():
         try:
             services.message_post(case_id=case.pk, author=request.user, body=form.cleaned_data["body"])
@@ -230,11 +250,12 @@ def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
             form.add_error("body" if exc.field == "body" else None, exc.detail)
         else:
             if request.htmx:
-                form = MessageForm()
+                form, sent = MessageForm(), True
             else:
+                messages.success(request, _("消息已发送"))
                 return redirect(_case_url(case.pk, "conversation"))
     describe_errors(form)
-    context = {"case": case, "conversation": messages_visible(case, request.user), "message_form": form,
+    context = {"case": case, "conversation": messages_visible(case, request.user), "message_form": form, "sent": sent,
                "may_message": not case.is_terminal, "role": role_of(request.user, case)}
     status = 200 if not form.errors else 400
     if request.htmx:

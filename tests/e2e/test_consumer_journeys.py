@@ -131,6 +131,8 @@ def test_book_a_pickup_slot_and_cancel(page, live_server):
     panel.locator(".slots label.choice").first.click()
     screenshot(page, "consumer-pickup")
     panel.get_by_role("button", name="预约上门取件").click()
+    expect(page.locator("#confirm-dialog")).to_contain_text("由您承担")  # the consumer pays: asked first
+    page.locator("#confirm-dialog [data-dialog-ok]").click()
     state = page.locator("[data-pickup-state]")
     expect(state).to_have_attribute("data-pickup-state", re.compile("requested|dispatched"))
     expect(state).to_contain_text(re.compile("已预约|快递员已接单"))

@@ -119,10 +119,11 @@ def test_agent_takes_a_case_and_rules_a_partial_refund_with_compensation(page, p
     ruling.locator("#id_rationale").fill("开箱照片可见裂痕，商家质检照片无法排除运输损坏；部分退款，买家保留商品。")
     ruling.locator("#id_compensation_points").fill("500")
     ruling.locator("button[type=submit]").click()
+    page.click("#confirm-dialog [data-dialog-ok]")
     expect(page.locator(".messagelist")).to_contain_text("退款成功")
     expect(page.locator("[data-testid=case-state]")).to_have_text("退款成功")
     expect(page.locator("[data-testid=refund]")).to_contain_text("450.00")
-    expect(page.locator("[data-testid=timeline]")).to_contain_text("compensation_points")
+    expect(page.locator("[data-testid=timeline]")).to_contain_text("补偿积分 500")
     screenshot(page, "staff-ruled")
 
     refund = Refund.objects.get(case=case)
