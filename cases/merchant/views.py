@@ -27,7 +27,8 @@ from cases.models import AfterSalesCase, CaseEvidence
 from cases.permissions import available_actions
 from cases.selectors import CountedRows, case_list_for, with_details
 from cases.services import message_post
-from cases.web import live
+from cases.web import live, presenters
+from cases.web.pickup import pickup_timeline
 from cases.web.views import error_summary
 from portal.errors import DomainError
 from portal.models import Region, Shop
@@ -186,6 +187,7 @@ def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> d
     shop_region = Region.resolve(case.shop.return_region)
     ships_to_consumer = bool({"ship_replacement", "ship_repaired"} & set(actions))
     evidence = list(case.evidence.all())
+    events = list(case.events.all())
     bound = [form for form in forms.values() if form is not None]
     return {
         "error_summary": error_summary(*bound),
@@ -202,7 +204,8 @@ def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> d
         "consumer_evidence": [e for e in evidence if e.role == "consumer"],
         "merchant_evidence": [e for e in evidence if e.role != "consumer"],
         "evidence_count": len(evidence),
-        "events": list(case.events.all()),
+        "events": events,
+        "timeline": sorted(presenters.timeline(events) + pickup_timeline(case), key=lambda e: e.at),
         "conversation": messages_visible(case, request.user),
         "templates": list(ReplyTemplate.objects.filter(shop=case.shop)),
         "reject_form": forms.get("reject_form") or RejectForm(choices=choices, prefix="reject"),

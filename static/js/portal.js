@@ -224,7 +224,17 @@
     img.replaceWith(box);
   }, true);
 
+  // A box that scrolls sideways (a wide table on a phone) can be reached and scrolled with the keyboard.
+  function focusableScrollers(root) {
+    root.querySelectorAll(".table-wrap, .results, .sh-table").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+      }
+    });
+  }
+
   function bindAll(root) {
+    focusableScrollers(root);
     bindSingleSubmit(root);
     bindAutosubmit(root);
     bindPhotoInputs(root);

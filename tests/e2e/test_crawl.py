@@ -21,7 +21,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.crawl]
 
@@ -187,8 +187,10 @@ def test_crawl(browser: Any, live_server: Any, demo: dict[str, Any], role: str) 
                 report.append(result)
                 if SOAK:
                     queue.extend(p for p in _links(page, base) if p not in seen)
-                if path == first_page:
-                    screenshot(page, f"crawl-{role}-{'zh' if lang == 'zh-hans' else 'en'}-{width}")
+                if path == first_page:  # the first screen only: the journeys' tests keep the full pages
+                    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                    name = f"crawl-{role}-{'zh' if lang == 'zh-hans' else 'en'}-{width}.png"
+                    page.screenshot(path=str(SCREENSHOTS / name))
             context.close()
     problems = [r for r in report if r["status"] >= 400 or r["console"] or r["axe"] or r["overflow"] > 0
                 or r["untranslated"]]
