@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class PickupsConfig(AppConfig):
     name = "pickups"
     verbose_name = _("上门取件")
+
+    def ready(self) -> None:
+        from cases.choices import State
+        from cases.hooks import on_leaving
+
+        from . import courier_secrets  # noqa: F401  (registers the deploy check on courier secrets)
+        from .services import pickups_cancel_for_cases
+
+        # a withdrawal, expiry or ruling cancels a live pickup in the same transaction (lifecycle.md)
+        on_leaving(State.AWAITING_RETURN, pickups_cancel_for_cases)

@@ -238,7 +238,8 @@ class CourierEvent(models.Model):
     """Every status event a courier sent us, applied or not; (courier, event_id) makes replays no-ops."""
 
     courier = models.ForeignKey(Courier, on_delete=models.CASCADE, related_name="events", verbose_name=_("快递公司"))
-    event_id = models.CharField(max_length=128, verbose_name=_("事件编号"))
+    # Compared whole for replays: a longer id is refused (400), never cut to fit (cut ids would collide).
+    event_id = models.CharField(max_length=255, verbose_name=_("事件编号"))
     received_at = models.DateTimeField(default=timezone.now, verbose_name=_("接收时间"))
     waybill = models.CharField(max_length=64, blank=True, verbose_name=_("运单号"))
     status = models.CharField(max_length=32, blank=True, verbose_name=_("状态"))

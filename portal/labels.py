@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.utils.translation import gettext_lazy as _
 
 # The import format's category codes (api.md): shown by name wherever a person reads them.
@@ -22,24 +20,8 @@ def category_label(code: str) -> str:
     return str(CATEGORY_LABELS.get(code, code))
 
 
-@lru_cache(maxsize=4096)
-def _region_path(code: str) -> tuple[str, ...]:
+def region_label(code: str) -> str:
+    """`上海市 徐汇区` for 310104: the one definition, `Region.label_for` (groupings like 市辖区 left out)."""
     from portal.models import Region
 
-    names: list[str] = []
-    region = Region.objects.filter(pk=code).select_related("parent__parent").first()
-    while region is not None:
-        names.append(region.name)
-        region = region.parent
-    return tuple(reversed(names))
-
-
-def region_label(code: str) -> str:
-    """`上海市 徐汇区` for 310104 (the city is left out when it repeats the province); the code when unknown."""
-    if not code:
-        return ""
-    path = _region_path(code)
-    if not path:
-        return code
-    names = [name for i, name in enumerate(path) if i == 0 or name != path[i - 1]]
-    return " ".join(names)
+    return Region.label_for(code or "")

@@ -180,7 +180,8 @@
   // After a failed submit: the address bar shows the page (not the POST URL), and the first error is in view
   // and focused, with the summary read out first.
   function showFirstError() {
-    var canonical = document.body.dataset.canonical;
+    var meta = document.querySelector("meta[name=canonical-path]");
+    var canonical = document.body.dataset.canonical || (meta && meta.getAttribute("content"));
     if (canonical && window.history && history.replaceState && location.pathname !== canonical) {
       history.replaceState(null, "", canonical + location.hash);
     }
