@@ -87,7 +87,7 @@ def demo(live_server: Any) -> dict[str, Any]:
 def _user_data() -> list[str]:
     """What users typed or imported (names, addresses, statements): Chinese in any interface language."""
     from cases.merchant.models import RejectReason, ReplyTemplate
-    from cases.models import AfterSalesCase, CaseEvent, CaseEvidence, CaseMessage
+    from cases.models import AfterSalesCase, CaseEvent, CaseEvidence, CaseMessage, Holiday
     from portal.models import Order, Product, Region, Shop
 
     values: set[str] = set()
@@ -97,6 +97,7 @@ def _user_data() -> list[str]:
     for row in Order.objects.values_list("address_line", "address_contact"):
         values.update(row)
     values.update(Region.objects.values_list("name", flat=True))
+    values.update(Holiday.objects.values_list("name", flat=True))  # the official holiday names
     values.update(AfterSalesCase.objects.values_list("description", flat=True))
     values.update(CaseMessage.objects.values_list("body", flat=True))
     values.update(CaseEvidence.objects.values_list("note", flat=True))
