@@ -115,6 +115,7 @@ def _check(page: Any, url: str, lang: str, errors: list[str], user_data: list[st
     response = page.goto(url)
     page.wait_for_load_state("networkidle")
     status = response.status if response else 0
+    console = list(errors)  # before axe: its colour checks inject styles the pages' CSP refuses (and logs)
     page.evaluate(AXE)
     axe = page.evaluate("""async () => {
       const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
@@ -131,7 +132,7 @@ def _check(page: Any, url: str, lang: str, errors: list[str], user_data: list[st
                     text = text.replace(value, "")
             if CJK.search(text):
                 untranslated.append(text)
-    return {"url": url, "status": status, "console": list(errors), "axe": axe, "overflow": overflow,
+    return {"url": url, "status": status, "console": console, "axe": axe, "overflow": overflow,
             "untranslated": untranslated[:10]}
 
 
