@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -37,23 +38,23 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
     Transitions only move state and set the fields that belong to the move; services do the rest.
     """
 
-    number = models.CharField(max_length=32, unique=True)
-    order_item = models.ForeignKey("portal.OrderItem", on_delete=models.PROTECT, related_name="cases")
-    consumer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases")
-    shop = models.ForeignKey("portal.Shop", on_delete=models.PROTECT, related_name="cases")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    reason = models.CharField(max_length=24, choices=Reason.choices)
-    quantity = models.PositiveIntegerField(default=1)
-    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    description = models.TextField(blank=True)
-    condition_intact = models.BooleanField(default=False)
-    freight_payer = models.CharField(max_length=12, choices=FreightPayer.choices, null=True, blank=True)
-    state = FSMField(max_length=24, choices=State.choices, default=S.PENDING_MERCHANT, protected=True)
-    closure_reason = models.CharField(max_length=24, choices=ClosureReason.choices, null=True, blank=True)
+    number = models.CharField(max_length=32, unique=True, verbose_name=_("售后单号"))
+    order_item = models.ForeignKey("portal.OrderItem", on_delete=models.PROTECT, related_name="cases", verbose_name=_("订单商品"))
+    consumer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases", verbose_name=_("买家"))
+    shop = models.ForeignKey("portal.Shop", on_delete=models.PROTECT, related_name="cases", verbose_name=_("店铺"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("售后类型"))
+    reason = models.CharField(max_length=24, choices=Reason.choices, verbose_name=_("售后原因"))
+    quantity = models.PositiveIntegerField(default=1, verbose_name=_("数量"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"), verbose_name=_("申请金额"))
+    description = models.TextField(blank=True, verbose_name=_("问题描述"))
+    condition_intact = models.BooleanField(default=False, verbose_name=_("商品完好"))
+    freight_payer = models.CharField(max_length=12, choices=FreightPayer.choices, null=True, blank=True, verbose_name=_("退货运费承担方"))
+    state = FSMField(max_length=24, choices=State.choices, default=S.PENDING_MERCHANT, protected=True, verbose_name=_("状态"))
+    closure_reason = models.CharField(max_length=24, choices=ClosureReason.choices, null=True, blank=True, verbose_name=_("关闭原因"))
     # Money decided for this case (by approval or ruling) and whether receipt of the return pays it.
-    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    refund_on_receipt = models.BooleanField(default=False)
-    ruled = models.BooleanField(default=False)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("应退金额"))
+    refund_on_receipt = models.BooleanField(default=False, verbose_name=_("收货后退款"))
+    ruled = models.BooleanField(default=False, verbose_name=_("已裁决"))
     # the last ruling: who made it and when (the appeal window counts from it; its maker may not decide the appeal)
     ruled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")
@@ -70,25 +71,27 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
     appeal_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                           on_delete=models.PROTECT, related_name="+")
     appeal_decided_at = models.DateTimeField(null=True, blank=True)
-    return_carrier = models.CharField(max_length=64, blank=True)
-    return_tracking = models.CharField(max_length=64, blank=True)
-    replacement_carrier = models.CharField(max_length=64, blank=True)
-    replacement_tracking = models.CharField(max_length=64, blank=True)
+    return_carrier = models.CharField(max_length=64, blank=True, verbose_name=_("退货快递公司"))
+    return_tracking = models.CharField(max_length=64, blank=True, verbose_name=_("退货运单号"))
+    replacement_carrier = models.CharField(max_length=64, blank=True, verbose_name=_("寄回快递公司"))
+    replacement_tracking = models.CharField(max_length=64, blank=True, verbose_name=_("寄回运单号"))
     # Denormalised current clock, for the deadline-ordered queues.
-    deadline_name = models.CharField(max_length=32, choices=DeadlineName.choices, blank=True)
-    deadline_due_at = models.DateTimeField(null=True, blank=True)
-    overdue = models.BooleanField(default=False)
-    auto_approved = models.BooleanField(default=False)
-    escalated = models.BooleanField(default=False)
-    first_response_at = models.DateTimeField(null=True, blank=True)
+    deadline_name = models.CharField(max_length=32, choices=DeadlineName.choices, blank=True, verbose_name=_("当前时限"))
+    deadline_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("时限到期时间"))
+    overdue = models.BooleanField(default=False, verbose_name=_("已超时"))
+    auto_approved = models.BooleanField(default=False, verbose_name=_("系统自动同意"))
+    escalated = models.BooleanField(default=False, verbose_name=_("平台介入"))
+    first_response_at = models.DateTimeField(null=True, blank=True, verbose_name=_("商家首次响应时间"))
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    , verbose_name=_("处理人"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("申请时间"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("更新时间"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("结束时间"))
 
     class Meta:
+        verbose_name = _("售后单")
+        verbose_name_plural = pgettext_lazy("plural", "售后单")
         indexes = [
             models.Index(fields=["shop", "state", "deadline_due_at"], name="case_shop_queue"),
             models.Index(fields=["consumer", "-created_at"], name="case_consumer_recent"),
@@ -254,17 +257,19 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
 class CaseEvent(models.Model):
     """The audit trail: append-only, written in the transaction of the change it records."""
 
-    case = models.ForeignKey(AfterSalesCase, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    actor_username = models.CharField(max_length=150, null=True, blank=True)
-    role = models.CharField(max_length=12, choices=ActorRole.choices)
-    action = models.CharField(max_length=32)
-    from_state = models.CharField(max_length=24, null=True, blank=True)
-    to_state = models.CharField(max_length=24)
-    payload = models.JSONField(default=dict, blank=True)
+    case = models.ForeignKey(AfterSalesCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("售后单"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("时间"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("操作人"))
+    actor_username = models.CharField(max_length=150, null=True, blank=True, verbose_name=_("操作人用户名"))
+    role = models.CharField(max_length=12, choices=ActorRole.choices, verbose_name=_("角色"))
+    action = models.CharField(max_length=32, verbose_name=_("操作"))
+    from_state = models.CharField(max_length=24, null=True, blank=True, verbose_name=_("原状态"))
+    to_state = models.CharField(max_length=24, verbose_name=_("新状态"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("详情"))
 
     class Meta:
+        verbose_name = _("处理记录")
+        verbose_name_plural = pgettext_lazy("plural", "处理记录")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="event_case_at"),
                    models.Index(fields=["action", "at"], name="event_action_at")]  # the scorecard's rulings
@@ -284,18 +289,20 @@ class CaseEvent(models.Model):
 class Deadline(models.Model):
     """A running clock. The row is the truth: a periodic sweep fires it, at most once."""
 
-    case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="deadlines")
-    name = models.CharField(max_length=32, choices=DeadlineName.choices)
-    state = models.CharField(max_length=24, choices=State.choices, help_text=_("the state it guards"))
-    started_at = models.DateTimeField()
-    duration_seconds = models.PositiveIntegerField()
-    due_at = models.DateTimeField()
-    remind_at = models.DateTimeField(null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    fired_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="deadlines", verbose_name=_("售后单"))
+    name = models.CharField(max_length=32, choices=DeadlineName.choices, verbose_name=_("时限"))
+    state = models.CharField(max_length=24, choices=State.choices, help_text=_("该时限所对应的售后状态"), verbose_name=_("对应状态"))
+    started_at = models.DateTimeField(verbose_name=_("开始时间"))
+    duration_seconds = models.PositiveIntegerField(verbose_name=_("时长（秒）"))
+    due_at = models.DateTimeField(verbose_name=_("到期时间"))
+    remind_at = models.DateTimeField(null=True, blank=True, verbose_name=_("提醒时间"))
+    reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("已提醒时间"))
+    fired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("触发时间"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("取消时间"))
 
     class Meta:
+        verbose_name = _("时限")
+        verbose_name_plural = pgettext_lazy("plural", "时限")
         ordering = ["due_at"]
         indexes = [
             models.Index(fields=["due_at"], name="deadline_due_open",
@@ -325,21 +332,23 @@ class Refund(models.Model):
     of the difference (`RefundPayout`); each payout carries its own idempotency key to the provider.
     """
 
-    case = models.OneToOneField(AfterSalesCase, on_delete=models.PROTECT, related_name="refund")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
-    fast = models.BooleanField(default=False)
-    idempotency_key = models.CharField(max_length=64, unique=True)
-    attempts = models.PositiveIntegerField(default=0)
-    provider_reference = models.CharField(max_length=128, blank=True)
-    last_error = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    points_restored = models.IntegerField(default=0)
-    coupon_restored = models.BooleanField(default=False)
+    case = models.OneToOneField(AfterSalesCase, on_delete=models.PROTECT, related_name="refund", verbose_name=_("售后单"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("退款金额"))
+    status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING, verbose_name=_("退款状态"))
+    fast = models.BooleanField(default=False, verbose_name=_("极速退款"))
+    idempotency_key = models.CharField(max_length=64, unique=True, verbose_name=_("幂等键"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("尝试次数"))
+    provider_reference = models.CharField(max_length=128, blank=True, verbose_name=_("支付渠道流水号"))
+    last_error = models.CharField(max_length=255, blank=True, verbose_name=_("最近错误"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("创建时间"))
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("到账时间"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("最近尝试时间"))
+    points_restored = models.IntegerField(default=0, verbose_name=_("退回积分"))
+    coupon_restored = models.BooleanField(default=False, verbose_name=_("退回优惠券"))
 
     class Meta:
+        verbose_name = _("退款")
+        verbose_name_plural = pgettext_lazy("plural", "退款")
         indexes = [models.Index(fields=["status", "created_at"], name="refund_status"),
                    models.Index(fields=["paid_at"], name="refund_paid_at")]  # the scorecard's refunds paid
 
@@ -362,7 +371,7 @@ class RefundPayout(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("退款打款")
-        verbose_name_plural = _("退款打款")
+        verbose_name_plural = pgettext_lazy("plural", "退款打款")
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} ¥{self.amount} {self.status}"
@@ -381,7 +390,7 @@ class PlatformAdvance(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("平台先行垫付")
-        verbose_name_plural = _("平台先行垫付")
+        verbose_name_plural = pgettext_lazy("plural", "平台先行垫付")
 
     def __str__(self) -> str:
         return f"{self.case} ¥{self.amount}"
@@ -398,17 +407,19 @@ def evidence_upload_to(instance: CaseEvidence, filename: str) -> str:
 
 
 class CaseEvidence(models.Model):
-    case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="evidence")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    role = models.CharField(max_length=12, choices=ActorRole.choices)
-    file = models.FileField(upload_to=evidence_upload_to)
-    original_name = models.CharField(max_length=255, blank=True)
-    content_type = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
-    note = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("售后单"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("上传人"))
+    role = models.CharField(max_length=12, choices=ActorRole.choices, verbose_name=_("角色"))
+    file = models.FileField(upload_to=evidence_upload_to, verbose_name=_("文件"))
+    original_name = models.CharField(max_length=255, blank=True, verbose_name=_("原文件名"))
+    content_type = models.CharField(max_length=64, verbose_name=_("文件类型"))
+    size = models.PositiveIntegerField(verbose_name=_("大小（字节）"))
+    note = models.CharField(max_length=500, blank=True, verbose_name=_("说明"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("上传时间"))
 
     class Meta:
+        verbose_name = _("凭证")
+        verbose_name_plural = pgettext_lazy("plural", "凭证")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -422,14 +433,16 @@ class CaseEvidence(models.Model):
 class CaseMessage(models.Model):
     """The case conversation. Internal notes are for staff only. Messages are not events."""
 
-    case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    role = models.CharField(max_length=12, choices=ActorRole.choices)
-    body = models.TextField()
-    internal = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="messages", verbose_name=_("售后单"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("发送人"))
+    role = models.CharField(max_length=12, choices=ActorRole.choices, verbose_name=_("角色"))
+    body = models.TextField(verbose_name=_("内容"))
+    internal = models.BooleanField(default=False, verbose_name=_("内部备注"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("发送时间"))
 
     class Meta:
+        verbose_name = _("会话消息")
+        verbose_name_plural = pgettext_lazy("plural", "会话消息")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -437,20 +450,22 @@ class CaseMessage(models.Model):
 
 
 class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    case = models.ForeignKey(AfterSalesCase, null=True, blank=True, on_delete=models.CASCADE)
-    kind = models.CharField(max_length=32)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户"))
+    case = models.ForeignKey(AfterSalesCase, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("售后单"))
+    kind = models.CharField(max_length=32, verbose_name=_("类型"))
     # what it says: a message key of `cases.notices` and its parameters, rendered in the reader's language;
     # `text` is only for rows written before keys existed
-    message = models.CharField(max_length=48, blank=True, default="")
-    params = models.JSONField(default=dict, blank=True)
-    text = models.CharField(max_length=500, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=48, blank=True, default="", verbose_name=_("消息键"))
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("参数"))
+    text = models.CharField(max_length=500, blank=True, default="", verbose_name=_("内容"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("创建时间"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("阅读时间"))
     # set when the email copy went out (the email task skips these: running it twice sends once)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("邮件发送时间"))
 
     class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = pgettext_lazy("plural", "通知")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
 
@@ -465,12 +480,14 @@ class Notification(models.Model):
 class Holiday(models.Model):
     """A platform holiday (Asia/Shanghai dates, inclusive): every running clock pauses over it."""
 
-    name = models.CharField(max_length=100)
-    start_date = models.DateField()
-    end_date = models.DateField()
+    name = models.CharField(max_length=100, verbose_name=_("名称"))
+    start_date = models.DateField(verbose_name=_("开始日期"))
+    end_date = models.DateField(verbose_name=_("结束日期"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("节假日")
+        verbose_name_plural = pgettext_lazy("plural", "节假日")
         ordering = ["start_date"]
 
     def __str__(self) -> str:
@@ -480,15 +497,16 @@ class Holiday(models.Model):
 class DeadlinePolicy(models.Model):
     """A deadline duration as policy data; the newest effective row wins for clocks started after it."""
 
-    name = models.CharField(max_length=32, choices=DeadlineName.choices)
-    variant = models.CharField(max_length=32, blank=True, help_text=_("e.g. not_shipped / refund_only / other"))
-    seconds = models.PositiveIntegerField()
-    effective_from = models.DateTimeField(default=timezone.now)
+    name = models.CharField(max_length=32, choices=DeadlineName.choices, verbose_name=_("时限"))
+    variant = models.CharField(max_length=32, blank=True, help_text=_("例如 not_shipped（未发货）/ refund_only（仅退款）/ other（其他）"), verbose_name=_("适用情形"))
+    seconds = models.PositiveIntegerField(verbose_name=_("时长（秒）"))
+    effective_from = models.DateTimeField(default=timezone.now, verbose_name=_("生效时间"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("时限策略")
+        verbose_name_plural = pgettext_lazy("plural", "时限策略")
         ordering = ["name", "variant", "-effective_from"]
-        verbose_name_plural = "deadline policies"
 
     def __str__(self) -> str:
         return f"{self.name}/{self.variant or '*'} = {self.seconds}s from {self.effective_from:%Y-%m-%d}"
@@ -497,8 +515,12 @@ class DeadlinePolicy(models.Model):
 class PlatformSetting(models.Model):
     """Staff-editable settings, one row."""
 
-    fast_refund_limit = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("500.00"))
+    fast_refund_limit = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("500.00"), verbose_name=_("极速退款额度"))
     history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("平台设置")
+        verbose_name_plural = pgettext_lazy("plural", "平台设置")
 
     def __str__(self) -> str:
         return f"fast refund ≤ {self.fast_refund_limit}"

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PickupsConfig(AppConfig):
     name = "pickups"
-    verbose_name = "上门取件 Pickup"
+    verbose_name = _("上门取件")
 
     def ready(self) -> None:
         from cases.choices import State

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -54,21 +55,23 @@ def _new_key() -> str:
 class Courier(models.Model):
     """A courier company the portal books pickups with: its limits, coverage, price table and API."""
 
-    code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=100)
-    secret = models.CharField(max_length=128, help_text=_("签名密钥（HMAC-SHA256），用于 Webhook 与接口调用"))
-    base_url = models.URLField(max_length=255, help_text=_("快递公司接口地址"))
-    max_weight_grams = models.PositiveIntegerField(default=30000)
-    max_side_cm = models.PositiveIntegerField(default=150)
-    capacity_per_slot = models.PositiveIntegerField(default=10)
-    first_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("12.00"))
-    extra_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("2.00"))
-    covers_remote = models.BooleanField(default=False, help_text=_("是否覆盖偏远地区"))
-    is_default = models.BooleanField(default=False)
-    active = models.BooleanField(default=True)
+    code = models.SlugField(max_length=32, unique=True, verbose_name=_("编码"))
+    name = models.CharField(max_length=100, verbose_name=_("名称"))
+    secret = models.CharField(max_length=128, help_text=_("签名密钥（HMAC-SHA256），用于 Webhook 与接口调用"), verbose_name=_("签名密钥"))
+    base_url = models.URLField(max_length=255, help_text=_("快递公司接口地址"), verbose_name=_("接口地址"))
+    max_weight_grams = models.PositiveIntegerField(default=30000, verbose_name=_("重量上限（克）"))
+    max_side_cm = models.PositiveIntegerField(default=150, verbose_name=_("最长边上限（厘米）"))
+    capacity_per_slot = models.PositiveIntegerField(default=10, verbose_name=_("每时段名额"))
+    first_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("12.00"), verbose_name=_("首重运费"))
+    extra_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("2.00"), verbose_name=_("续重运费"))
+    covers_remote = models.BooleanField(default=False, help_text=_("是否覆盖偏远地区"), verbose_name=_("覆盖偏远地区"))
+    is_default = models.BooleanField(default=False, verbose_name=_("默认快递"))
+    active = models.BooleanField(default=True, verbose_name=_("启用"))
     history = HistoricalRecords(excluded_fields=["secret"])  # who changed the terms; never a copy of the key
 
     class Meta:
+        verbose_name = _("快递公司")
+        verbose_name_plural = pgettext_lazy("plural", "快递公司")
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_courier"),
@@ -81,13 +84,15 @@ class Courier(models.Model):
 class CourierRegionRule(models.Model):
     """A per-region exception to a courier's coverage or price table (province, city or district)."""
 
-    courier = models.ForeignKey(Courier, on_delete=models.CASCADE, related_name="region_rules")
-    region = models.ForeignKey("portal.Region", on_delete=models.CASCADE, related_name="+")
-    excluded = models.BooleanField(default=False, help_text=_("不在该地区提供上门取件"))
-    first_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    extra_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    courier = models.ForeignKey(Courier, on_delete=models.CASCADE, related_name="region_rules", verbose_name=_("快递公司"))
+    region = models.ForeignKey("portal.Region", on_delete=models.CASCADE, related_name="+", verbose_name=_("地区"))
+    excluded = models.BooleanField(default=False, help_text=_("不在该地区提供上门取件"), verbose_name=_("不提供上门取件"))
+    first_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, verbose_name=_("首重运费"))
+    extra_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, verbose_name=_("续重运费"))
 
     class Meta:
+        verbose_name = _("快递地区规则")
+        verbose_name_plural = pgettext_lazy("plural", "快递地区规则")
         constraints = [models.UniqueConstraint(fields=["courier", "region"], name="courier_region_rule_unique")]
 
     def __str__(self) -> str:
@@ -97,14 +102,16 @@ class CourierRegionRule(models.Model):
 class Slot(models.Model):
     """A 2-hour pickup window for one city; rows are created lazily when someone asks for options."""
 
-    courier = models.ForeignKey(Courier, on_delete=models.PROTECT, related_name="slots")
-    region_code = models.CharField(max_length=6, help_text=_("城市级地区编码"))
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    capacity = models.PositiveIntegerField()
-    booked = models.PositiveIntegerField(default=0)
+    courier = models.ForeignKey(Courier, on_delete=models.PROTECT, related_name="slots", verbose_name=_("快递公司"))
+    region_code = models.CharField(max_length=6, help_text=_("城市级地区编码"), verbose_name=_("地区"))
+    start = models.DateTimeField(verbose_name=_("开始时间"))
+    end = models.DateTimeField(verbose_name=_("结束时间"))
+    capacity = models.PositiveIntegerField(verbose_name=_("名额"))
+    booked = models.PositiveIntegerField(default=0, verbose_name=_("已预约"))
 
     class Meta:
+        verbose_name = _("取件时段")
+        verbose_name_plural = pgettext_lazy("plural", "取件时段")
         ordering = ["start", "region_code"]
         constraints = [
             models.UniqueConstraint(fields=["courier", "region_code", "start"], name="slot_unique_window"),
@@ -125,34 +132,36 @@ class Pickup(ConcurrentTransitionMixin, models.Model):  # includes FSMModelMixin
     Transitions only move state and set the fields that belong to the move; pickups.services does the rest.
     """
 
-    case = models.ForeignKey("cases.AfterSalesCase", on_delete=models.PROTECT, related_name="pickups")
-    courier = models.ForeignKey(Courier, on_delete=models.PROTECT, related_name="pickups")
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="pickups")
-    state = FSMField(max_length=20, choices=PickupState.choices, default=PS.REQUESTED, protected=True)
-    address_region = models.CharField(max_length=6)
-    address_line = models.CharField(max_length=255, blank=True)
-    address_contact = models.CharField(max_length=100, blank=True)
-    address_phone = models.CharField(max_length=32, blank=True)
-    weight_grams = models.PositiveIntegerField()
-    longest_side_cm = models.PositiveIntegerField(default=0)
-    fee = models.DecimalField(max_digits=10, decimal_places=2)
-    payer = models.CharField(max_length=12, choices=Payer.choices)
-    waybill = models.CharField(max_length=64, blank=True, db_index=True)
-    idempotency_key = models.CharField(max_length=64, unique=True, default=_new_key)
-    dispatch_attempts = models.PositiveIntegerField(default=0)
-    failure_reason = models.CharField(max_length=255, blank=True)
+    case = models.ForeignKey("cases.AfterSalesCase", on_delete=models.PROTECT, related_name="pickups", verbose_name=_("售后单"))
+    courier = models.ForeignKey(Courier, on_delete=models.PROTECT, related_name="pickups", verbose_name=_("快递公司"))
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="pickups", verbose_name=_("取件时段"))
+    state = FSMField(max_length=20, choices=PickupState.choices, default=PS.REQUESTED, protected=True, verbose_name=_("状态"))
+    address_region = models.CharField(max_length=6, verbose_name=_("取件地区"))
+    address_line = models.CharField(max_length=255, blank=True, verbose_name=_("取件地址"))
+    address_contact = models.CharField(max_length=100, blank=True, verbose_name=_("联系人"))
+    address_phone = models.CharField(max_length=32, blank=True, verbose_name=_("联系电话"))
+    weight_grams = models.PositiveIntegerField(verbose_name=_("重量（克）"))
+    longest_side_cm = models.PositiveIntegerField(default=0, verbose_name=_("最长边（厘米）"))
+    fee = models.DecimalField(max_digits=10, decimal_places=2, verbose_name=_("运费"))
+    payer = models.CharField(max_length=12, choices=Payer.choices, verbose_name=_("运费承担方"))
+    waybill = models.CharField(max_length=64, blank=True, db_index=True, verbose_name=_("运单号"))
+    idempotency_key = models.CharField(max_length=64, unique=True, default=_new_key, verbose_name=_("幂等键"))
+    dispatch_attempts = models.PositiveIntegerField(default=0, verbose_name=_("派单次数"))
+    failure_reason = models.CharField(max_length=255, blank=True, verbose_name=_("失败原因"))
     original_due_at = models.DateTimeField(null=True, blank=True,
-                                           help_text=_("预约前 consumer_ship 的到期时间"))
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    picked_up_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    courier_cancelled_at = models.DateTimeField(null=True, blank=True,
+                                           help_text=_("预约前 consumer_ship 的到期时间"), verbose_name=_("原寄回期限"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("预约时间"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("更新时间"))
+    dispatched_at = models.DateTimeField(null=True, blank=True, verbose_name=_("接单时间"))
+    picked_up_at = models.DateTimeField(null=True, blank=True, verbose_name=_("取件时间"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("送达时间"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("结束时间"))
+    courier_cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("快递取消确认时间"),
                                                 help_text=_("快递公司确认取消预约的时间；为空时由重发任务再次通知"))
 
     class Meta:
+        verbose_name = _("上门取件")
+        verbose_name_plural = pgettext_lazy("plural", "上门取件")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["case"], condition=Q(state__in=ACTIVE_STATES),
@@ -212,15 +221,17 @@ class Pickup(ConcurrentTransitionMixin, models.Model):  # includes FSMModelMixin
 class PickupEvent(models.Model):
     """Append-only audit of a pickup's changes (who: the system, the courier or the consumer)."""
 
-    pickup = models.ForeignKey(Pickup, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=32)
-    from_state = models.CharField(max_length=20, null=True, blank=True)
-    to_state = models.CharField(max_length=20)
-    payload = models.JSONField(default=dict, blank=True)
-    source = models.CharField(max_length=10, choices=EventSource.choices)
+    pickup = models.ForeignKey(Pickup, on_delete=models.PROTECT, related_name="events", verbose_name=_("上门取件"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("时间"))
+    action = models.CharField(max_length=32, verbose_name=_("操作"))
+    from_state = models.CharField(max_length=20, null=True, blank=True, verbose_name=_("原状态"))
+    to_state = models.CharField(max_length=20, verbose_name=_("新状态"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("详情"))
+    source = models.CharField(max_length=10, choices=EventSource.choices, verbose_name=_("来源"))
 
     class Meta:
+        verbose_name = _("取件记录")
+        verbose_name_plural = pgettext_lazy("plural", "取件记录")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -238,18 +249,20 @@ class PickupEvent(models.Model):
 class CourierEvent(models.Model):
     """Every status event a courier sent us, applied or not; (courier, event_id) makes replays no-ops."""
 
-    courier = models.ForeignKey(Courier, on_delete=models.CASCADE, related_name="events")
+    courier = models.ForeignKey(Courier, on_delete=models.CASCADE, related_name="events", verbose_name=_("快递公司"))
     # Compared whole for replays: a longer id is refused (400), never cut to fit (cut ids would collide).
-    event_id = models.CharField(max_length=255)
-    received_at = models.DateTimeField(default=timezone.now)
-    waybill = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=32, blank=True)
-    raw_body = models.TextField()
-    pickup = models.ForeignKey(Pickup, null=True, blank=True, on_delete=models.SET_NULL, related_name="courier_events")
-    applied = models.BooleanField(default=False)
-    note = models.CharField(max_length=255, blank=True)
+    event_id = models.CharField(max_length=255, verbose_name=_("事件编号"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("接收时间"))
+    waybill = models.CharField(max_length=64, blank=True, verbose_name=_("运单号"))
+    status = models.CharField(max_length=32, blank=True, verbose_name=_("状态"))
+    raw_body = models.TextField(verbose_name=_("原始内容"))
+    pickup = models.ForeignKey(Pickup, null=True, blank=True, on_delete=models.SET_NULL, related_name="courier_events", verbose_name=_("上门取件"))
+    applied = models.BooleanField(default=False, verbose_name=_("已应用"))
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("备注"))
 
     class Meta:
+        verbose_name = _("快递回调")
+        verbose_name_plural = pgettext_lazy("plural", "快递回调")
         ordering = ["-received_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["courier", "event_id"], name="courier_event_once")]
 
@@ -268,24 +281,26 @@ class SimulatedBehaviour(models.TextChoices):
 class SimulatedCourierBooking(models.Model):
     """A booking as the simulated courier stores it; the idempotency key makes a retried booking a replay."""
 
-    idempotency_key = models.CharField(max_length=64, unique=True)
-    waybill = models.CharField(max_length=64, unique=True)
-    reference = models.CharField(max_length=64, blank=True)
-    region = models.CharField(max_length=6, blank=True)
-    address_line = models.CharField(max_length=255, blank=True)
-    contact = models.CharField(max_length=100, blank=True)
-    phone = models.CharField(max_length=32, blank=True)
-    weight_grams = models.PositiveIntegerField(default=0)
-    slot_start = models.DateTimeField(null=True, blank=True)
-    slot_end = models.DateTimeField(null=True, blank=True)
-    callback_url = models.URLField(max_length=500, blank=True)
-    behaviour = models.CharField(max_length=24, choices=SimulatedBehaviour.choices, default=SimulatedBehaviour.NORMAL)
-    status = models.CharField(max_length=24, default="booked")
-    steps_sent = models.PositiveIntegerField(default=0)
-    next_step_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(default=timezone.now)
+    idempotency_key = models.CharField(max_length=64, unique=True, verbose_name=_("幂等键"))
+    waybill = models.CharField(max_length=64, unique=True, verbose_name=_("运单号"))
+    reference = models.CharField(max_length=64, blank=True, verbose_name=_("参考号"))
+    region = models.CharField(max_length=6, blank=True, verbose_name=_("地区"))
+    address_line = models.CharField(max_length=255, blank=True, verbose_name=_("地址"))
+    contact = models.CharField(max_length=100, blank=True, verbose_name=_("联系人"))
+    phone = models.CharField(max_length=32, blank=True, verbose_name=_("电话"))
+    weight_grams = models.PositiveIntegerField(default=0, verbose_name=_("重量（克）"))
+    slot_start = models.DateTimeField(null=True, blank=True, verbose_name=_("时段开始"))
+    slot_end = models.DateTimeField(null=True, blank=True, verbose_name=_("时段结束"))
+    callback_url = models.URLField(max_length=500, blank=True, verbose_name=_("回调地址"))
+    behaviour = models.CharField(max_length=24, choices=SimulatedBehaviour.choices, default=SimulatedBehaviour.NORMAL, verbose_name=_("行为"))
+    status = models.CharField(max_length=24, default="booked", verbose_name=_("状态"))
+    steps_sent = models.PositiveIntegerField(default=0, verbose_name=_("已发送步骤"))
+    next_step_at = models.DateTimeField(default=timezone.now, verbose_name=_("下一步时间"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("创建时间"))
 
     class Meta:
+        verbose_name = _("模拟快递预约")
+        verbose_name_plural = pgettext_lazy("plural", "模拟快递预约")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -295,10 +310,14 @@ class SimulatedCourierBooking(models.Model):
 class SimulatedCourierControl(models.Model):
     """The simulator's script (one row): fail or time out the next N bookings, or misbehave at pickup."""
 
-    fail_next = models.PositiveIntegerField(default=0, help_text=_("接下来 N 次下单返回 503"))
-    timeout_next = models.PositiveIntegerField(default=0, help_text=_("接下来 N 次下单超时（已下单但不应答）"))
-    behaviour = models.CharField(max_length=24, choices=SimulatedBehaviour.choices, default=SimulatedBehaviour.NORMAL)
-    book_calls = models.PositiveIntegerField(default=0)
+    fail_next = models.PositiveIntegerField(default=0, help_text=_("接下来 N 次下单返回 503"), verbose_name=_("下次失败"))
+    timeout_next = models.PositiveIntegerField(default=0, help_text=_("接下来 N 次下单超时（已下单但不应答）"), verbose_name=_("下次超时"))
+    behaviour = models.CharField(max_length=24, choices=SimulatedBehaviour.choices, default=SimulatedBehaviour.NORMAL, verbose_name=_("行为"))
+    book_calls = models.PositiveIntegerField(default=0, verbose_name=_("预约调用次数"))
+
+    class Meta:
+        verbose_name = _("模拟快递控制")
+        verbose_name_plural = pgettext_lazy("plural", "模拟快递控制")
 
     def __str__(self) -> str:
         return f"fail_next={self.fail_next} timeout_next={self.timeout_next} {self.behaviour}"

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .labels import category_label, region_label
 from .models import (
     ApiToken,
     Order,
@@ -97,7 +98,7 @@ class UserAdmin(StaffViewMixin, SimpleHistoryAdmin, DjangoUserAdmin):
 
 @admin.register(Shop)
 class ShopAdmin(StaffViewMixin, admin.ModelAdmin):
-    list_display = ["code", "name", "member_names", "return_region", "return_contact"]
+    list_display = ["code", "name", "member_names", "return_region_name", "return_contact"]
     search_fields = ["code", "name"]
     filter_horizontal = ["members"]
 
@@ -108,14 +109,36 @@ class ShopAdmin(StaffViewMixin, admin.ModelAdmin):
     def member_names(self, obj: Shop) -> str:
         return ", ".join(m.username for m in obj.members.all())
 
+    @admin.display(description=_("退货地区"), ordering="return_region")
+    def return_region_name(self, obj: Shop) -> str:
+        return region_label(obj.return_region)
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    """Categories by name (the import's codes are for machines)."""
+
+    title = _("类目")
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = Product.objects.order_by().values_list("category", flat=True).distinct()
+        return sorted(((code, category_label(code)) for code in codes), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(category=self.value()) if self.value() else queryset
+
 
 @admin.register(Product)
 class ProductAdmin(StaffViewMixin, admin.ModelAdmin):
-    list_display = ["sku", "name", "shop", "category", "no_reason_returns", "warranty_days", "weight_grams"]
-    list_filter = ["category", "no_reason_returns", ("shop", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["sku", "name", "shop", "category_name", "no_reason_returns", "warranty_days", "weight_grams"]
+    list_filter = [CategoryFilter, "no_reason_returns", ("shop", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["sku", "name"]
     list_select_related = ["shop"]
     autocomplete_fields = ["shop"]
+
+    @admin.display(description=_("类目"), ordering="category")
+    def category_name(self, obj: Product) -> str:
+        return category_label(obj.category)
 
 
 class OrderItemInline(admin.TabularInline):

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
     name = "portal"
-    verbose_name = "Marketplace"
+    verbose_name = _("商城数据")
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI auth extensions)

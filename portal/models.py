@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -25,13 +26,15 @@ EXCLUDED_NO_REASON_CATEGORIES = frozenset({"custom_made", "fresh", "virtual", "p
 
 
 class User(AbstractUser):
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONSUMER)
-    good_standing = models.BooleanField(default=True)
-    phone = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONSUMER, verbose_name=_("角色"))
+    good_standing = models.BooleanField(default=True, verbose_name=_("信用良好"))
+    phone = models.CharField(max_length=32, blank=True, verbose_name=_("手机号"))
     # Who changed a trust flag (good_standing, role, staff, active) from what to what; never a password hash.
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
         db_table = "portal_user"
 
     def __str__(self) -> str:
@@ -84,19 +87,21 @@ class Region(models.Model):
         CITY = 2, _("市")
         DISTRICT = 3, _("区县")
 
-    code = models.CharField(max_length=6, primary_key=True)
-    name = models.CharField(max_length=64)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
-    covered = models.BooleanField(default=True, help_text=_("在上门取件服务范围内"))
-    remote = models.BooleanField(default=False, help_text=_("偏远地区"))
+    code = models.CharField(max_length=6, primary_key=True, verbose_name=_("地区编码"))
+    name = models.CharField(max_length=64, verbose_name=_("名称"))
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", verbose_name=_("上级地区"))
+    level = models.PositiveSmallIntegerField(choices=Level.choices, verbose_name=_("级别"))
+    covered = models.BooleanField(default=True, help_text=_("在上门取件服务范围内"), verbose_name=_("上门取件覆盖"))
+    remote = models.BooleanField(default=False, help_text=_("偏远地区"), verbose_name=_("偏远地区"))
     # Reference data (docs/reference-data.md): a code the official list no longer has stays for the orders
     # that carry it, marked retired, with the division that took it over when the source says which.
-    retired = models.BooleanField(default=False, help_text=_("已撤销的区划代码（仍可解析历史订单地址）"))
+    retired = models.BooleanField(default=False, help_text=_("已撤销的区划代码（仍可解析历史订单地址）"), verbose_name=_("已撤销"))
     successor = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                  help_text=_("承接该区划的现行区划"))
+                                  help_text=_("承接该区划的现行区划"), verbose_name=_("承接区划"))
 
     class Meta:
+        verbose_name = _("地区")
+        verbose_name_plural = pgettext_lazy("plural", "地区")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -156,15 +161,17 @@ class Region(models.Model):
 
 
 class Shop(models.Model):
-    code = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="shops", blank=True)
-    return_region = models.CharField(max_length=6, blank=True)
-    return_line = models.CharField(max_length=255, blank=True)
-    return_contact = models.CharField(max_length=100, blank=True)
-    return_phone = models.CharField(max_length=32, blank=True)
+    code = models.SlugField(max_length=64, unique=True, verbose_name=_("店铺编码"))
+    name = models.CharField(max_length=200, verbose_name=_("店铺名称"))
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="shops", blank=True, verbose_name=_("成员"))
+    return_region = models.CharField(max_length=6, blank=True, verbose_name=_("退货地区"))
+    return_line = models.CharField(max_length=255, blank=True, verbose_name=_("退货地址"))
+    return_contact = models.CharField(max_length=100, blank=True, verbose_name=_("退货联系人"))
+    return_phone = models.CharField(max_length=32, blank=True, verbose_name=_("退货电话"))
 
     class Meta:
+        verbose_name = _("店铺")
+        verbose_name_plural = pgettext_lazy("plural", "店铺")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -172,17 +179,24 @@ class Shop(models.Model):
 
 
 class Product(models.Model):
-    sku = models.CharField(max_length=64, unique=True)
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
-    name = models.CharField(max_length=255)
-    category = models.CharField(max_length=64, default="general")
-    no_reason_returns = models.BooleanField(default=True)
-    warranty_days = models.PositiveIntegerField(default=0)
-    weight_grams = models.PositiveIntegerField(default=0)
-    length_cm = models.PositiveIntegerField(default=0)
-    width_cm = models.PositiveIntegerField(default=0)
-    height_cm = models.PositiveIntegerField(default=0)
-    on_site_service = models.BooleanField(default=False)  # a repair may be a technician's visit (上门维修)
+    sku = models.CharField(max_length=64, unique=True, verbose_name=_("商品编码"))
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products", verbose_name=_("店铺"))
+    name = models.CharField(max_length=255, verbose_name=_("商品名称"))
+    category = models.CharField(max_length=64, default="general", verbose_name=_("类目"))
+    no_reason_returns = models.BooleanField(default=True, verbose_name=_("支持七天无理由"))
+    warranty_days = models.PositiveIntegerField(default=0, verbose_name=_("保修天数"))
+    weight_grams = models.PositiveIntegerField(default=0, verbose_name=_("重量（克）"))
+    length_cm = models.PositiveIntegerField(default=0, verbose_name=_("长（厘米）"))
+    width_cm = models.PositiveIntegerField(default=0, verbose_name=_("宽（厘米）"))
+    height_cm = models.PositiveIntegerField(default=0, verbose_name=_("高（厘米）"))
+    image = models.CharField(max_length=500, blank=True, verbose_name=_("商品图片"),
+                             help_text=_("图片地址（http(s):// 或本站 / 开头的路径）"))
+    # a repair may be a technician's visit (上门维修)
+    on_site_service = models.BooleanField(default=False, verbose_name=_("支持上门维修"))
+
+    class Meta:
+        verbose_name = _("商品")
+        verbose_name_plural = pgettext_lazy("plural", "商品")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
@@ -197,27 +211,29 @@ class Product(models.Model):
 
 
 class Order(models.Model):
-    number = models.CharField(max_length=64, unique=True)
-    consumer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
-    paid_at = models.DateTimeField()
-    shipped_at = models.DateTimeField(null=True, blank=True)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    points_used = models.PositiveIntegerField(default=0)
-    return_shipping_insurance = models.BooleanField(default=False)
-    coupon_code = models.CharField(max_length=64, blank=True)
-    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    coupon_valid_until = models.DateTimeField(null=True, blank=True)
-    address_region = models.CharField(max_length=6)
-    address_line = models.CharField(max_length=255, blank=True)
-    address_contact = models.CharField(max_length=100, blank=True)
-    address_phone = models.CharField(max_length=32, blank=True)
+    number = models.CharField(max_length=64, unique=True, verbose_name=_("订单号"))
+    consumer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("买家"))
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders", verbose_name=_("店铺"))
+    paid_at = models.DateTimeField(verbose_name=_("付款时间"))
+    shipped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("发货时间"))
+    signed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("签收时间"))
+    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"), verbose_name=_("运费"))
+    points_used = models.PositiveIntegerField(default=0, verbose_name=_("使用积分"))
+    return_shipping_insurance = models.BooleanField(default=False, verbose_name=_("退货运费险"))
+    coupon_code = models.CharField(max_length=64, blank=True, verbose_name=_("优惠券码"))
+    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("优惠券面额"))
+    coupon_valid_until = models.DateTimeField(null=True, blank=True, verbose_name=_("优惠券有效期至"))
+    address_region = models.CharField(max_length=6, verbose_name=_("收货地区"))
+    address_line = models.CharField(max_length=255, blank=True, verbose_name=_("收货地址"))
+    address_contact = models.CharField(max_length=100, blank=True, verbose_name=_("收货人"))
+    address_phone = models.CharField(max_length=32, blank=True, verbose_name=_("收货电话"))
     # the outbound parcel: the courier's code and waybill (an order with both may be intercepted)
-    carrier = models.CharField(max_length=64, blank=True)
-    waybill = models.CharField(max_length=64, blank=True)
+    carrier = models.CharField(max_length=64, blank=True, verbose_name=_("发货快递公司"))
+    waybill = models.CharField(max_length=64, blank=True, verbose_name=_("发货运单号"))
 
     class Meta:
+        verbose_name = _("订单")
+        verbose_name_plural = pgettext_lazy("plural", "订单")
         indexes = [models.Index(fields=["consumer", "-paid_at"]), models.Index(fields=["shop", "paid_at"])]
 
     def __str__(self) -> str:
@@ -229,14 +245,16 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveIntegerField()
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
-    quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    paid = models.DecimalField(max_digits=12, decimal_places=2)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("订单"))
+    position = models.PositiveIntegerField(verbose_name=_("序号"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items", verbose_name=_("商品"))
+    quantity = models.PositiveIntegerField(verbose_name=_("数量"))
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("单价"))
+    paid = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("实付金额"))
 
     class Meta:
+        verbose_name = _("订单商品")
+        verbose_name_plural = pgettext_lazy("plural", "订单商品")
         ordering = ["order_id", "position"]
         constraints = [models.UniqueConstraint(fields=["order", "position"], name="orderitem_unique_position")]
 
@@ -247,8 +265,12 @@ class OrderItem(models.Model):
 class Wallet(models.Model):
     """A consumer's points balance and returned coupons (refunds restore them)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
-    points = models.IntegerField(default=0)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet", verbose_name=_("用户"))
+    points = models.IntegerField(default=0, verbose_name=_("积分"))
+
+    class Meta:
+        verbose_name = _("钱包")
+        verbose_name_plural = pgettext_lazy("plural", "钱包")
 
     def __str__(self) -> str:
         return f"{self.user} · {self.points}"
@@ -257,16 +279,18 @@ class Wallet(models.Model):
 class WalletEntry(models.Model):
     """A ledger line; `key` makes every credit happen at most once."""
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="entries")
-    key = models.CharField(max_length=128, unique=True)
-    points = models.IntegerField(default=0)
-    coupon_code = models.CharField(max_length=64, blank=True)
-    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    coupon_valid_until = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=255)
-    created_at = models.DateTimeField(default=timezone.now)
+    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="entries", verbose_name=_("钱包"))
+    key = models.CharField(max_length=128, unique=True, verbose_name=_("幂等键"))
+    points = models.IntegerField(default=0, verbose_name=_("积分"))
+    coupon_code = models.CharField(max_length=64, blank=True, verbose_name=_("优惠券码"))
+    coupon_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("优惠券面额"))
+    coupon_valid_until = models.DateTimeField(null=True, blank=True, verbose_name=_("优惠券有效期至"))
+    reason = models.CharField(max_length=255, verbose_name=_("原因"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("创建时间"))
 
     class Meta:
+        verbose_name = _("钱包流水")
+        verbose_name_plural = pgettext_lazy("plural", "钱包流水")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -276,11 +300,15 @@ class WalletEntry(models.Model):
 class ApiToken(models.Model):
     """A bearer token; a user may hold many at once (several clients). Only the hash is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户"))
+    key_hash = models.CharField(max_length=64, unique=True, verbose_name=_("令牌摘要"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("创建时间"))
+    expires_at = models.DateTimeField(verbose_name=_("过期时间"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("最近使用时间"))
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = pgettext_lazy("plural", "接口令牌")
 
     def __str__(self) -> str:
         return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d}"
@@ -319,7 +347,7 @@ class ReferenceRelease(models.Model):
     class Meta:
         ordering = ["kind", "-applied_at", "-pk"]
         verbose_name = _("参考数据版本")
-        verbose_name_plural = _("参考数据版本")
+        verbose_name_plural = pgettext_lazy("plural", "参考数据版本")
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.package} {self.version} ({self.data_year})"

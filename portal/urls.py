@@ -24,6 +24,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", views.favicon),
     path("healthz", health.healthz, name="healthz"),
     path("healthz/", health.healthz),
     path("readyz", health.readyz, name="readyz"),

@@ -2,8 +2,10 @@
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.views.decorators.http import require_GET
 
 
 class LoginView(auth_views.LoginView):
@@ -19,3 +21,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == "merchant":
         return redirect("merchant:queue")
     return redirect("web:orders")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static icon."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

@@ -119,7 +119,7 @@ class AssigneeFilter(SimpleListFilter):
 
 
 class OverdueFilter(SimpleListFilter):
-    title = _("裁决超时（ruling_sla）")
+    title = _("裁决超时")
     parameter_name = "overdue"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import policy
+from ..choices import Action
 from ..models import (
     CaseEvent,
     CaseEvidence,
@@ -24,16 +25,45 @@ from ..models import (
     Refund,
     RefundPayout,
 )
+from ..web.presenters import EXTRA_ACTION_LABELS, action_label, event_detail, state_label
 from .base import ReadOnlyAdmin
+
+
+class EventActionFilter(SimpleListFilter):
+    title = _("操作")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, action_label(value)) for value in [*Action.values, *EXTRA_ACTION_LABELS]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
-    list_display = ["case", "at", "actor_username", "role", "action", "from_state", "to_state"]
-    list_filter = ["action", "role"]
+    list_display = ["case", "at", "actor_username", "role", "action_name", "from_name", "to_name"]
+    list_filter = [EventActionFilter, "role"]
     search_fields = ["case__number", "actor_username"]
     list_select_related = ["case"]
-    readonly_fields = [f.name for f in CaseEvent._meta.fields]
+    fields = ["case", "at", "actor_username", "role", "action_name", "from_name", "to_name", "details"]
+    readonly_fields = fields
+
+    @admin.display(description=_("操作"), ordering="action")
+    def action_name(self, obj: CaseEvent) -> str:
+        return action_label(obj.action)
+
+    @admin.display(description=_("原状态"))
+    def from_name(self, obj: CaseEvent) -> str:
+        return state_label(obj.from_state) if obj.from_state else "—"
+
+    @admin.display(description=_("新状态"))
+    def to_name(self, obj: CaseEvent) -> str:
+        return state_label(obj.to_state)
+
+    @admin.display(description=_("详情"))
+    def details(self, obj: CaseEvent) -> str:
+        return event_detail(obj) or "—"
 
 
 class RefundPayoutInline(admin.TabularInline):

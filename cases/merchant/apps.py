@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MerchantDeskConfig(AppConfig):
@@ -6,4 +7,4 @@ class MerchantDeskConfig(AppConfig):
 
     name = "cases.merchant"
     label = "merchant_desk"
-    verbose_name = "商家工作台 Merchant desk"
+    verbose_name = _("商家工作台")

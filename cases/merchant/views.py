@@ -27,6 +27,9 @@ from cases.models import AfterSalesCase, CaseEvidence
 from cases.permissions import available_actions
 from cases.selectors import CountedRows, case_list_for, with_details
 from cases.services import case_act, message_post
+from cases.web import live, presenters
+from cases.web.pickup import pickup_timeline
+from cases.web.views import error_summary
 from portal.api_support import CaseActionThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 from portal.models import Region, Shop
@@ -89,6 +92,9 @@ def _case_for(request: HttpRequest, case_id: int, *, details: bool = False) -> A
 def queue(request: HttpRequest) -> HttpResponse:
     shops = _chosen_shops(request)
     shop_ids = [s.pk for s in shops]
+    version = live.queue_version(shop_ids)
+    if (same := live.unchanged(request, version)) is not None:
+        return same
     filters = QueueFilters.from_params(request.GET)
     now = timezone.now()
     counts = queue_state_counts(shop_ids, filters, now=now)
@@ -118,6 +124,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "export_qs": urlencode(base),
         "bulk_actions": services.BULK_ACTIONS,
     }
+    context["live_version"] = version
+    context["live_url"] = request.path + "?" + urlencode([(k, v) for k, v in request.GET.items() if k != "live"])
     template = "merchant/_queue_table.html" if request.htmx and request.htmx.target == "queue-table" else \
         "merchant/queue.html"
     return render(request, template, context)
@@ -164,8 +172,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
 @require_GET
 @merchant_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id)
+    version = live.case_version(case.pk)
+    if (same := live.unchanged(request, version)) is not None:
+        return same
     case = _case_for(request, case_id, details=True)
-    return render(request, "merchant/case.html", _case_context(request, case))
+    return render(request, "merchant/case.html", {**_case_context(request, case), "live_version": version})
 
 
 def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> dict[str, Any]:
@@ -177,7 +189,11 @@ def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> d
     shop_region = Region.resolve(case.shop.return_region)
     ships_to_consumer = bool({"ship_replacement", "ship_repaired"} & set(actions))
     evidence = list(case.evidence.all())
+    events = list(case.events.all())
+    bound = [form for form in forms.values() if form is not None]
     return {
+        "error_summary": error_summary(*bound),
+        "canonical_url": reverse("merchant:case", args=[case.pk]),
         "case": case,
         "order": order,
         "item": case.order_item,
@@ -190,7 +206,8 @@ def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> d
         "consumer_evidence": [e for e in evidence if e.role == "consumer"],
         "merchant_evidence": [e for e in evidence if e.role != "consumer"],
         "evidence_count": len(evidence),
-        "events": list(case.events.all()),
+        "events": events,
+        "timeline": sorted(presenters.timeline(events) + pickup_timeline(case), key=lambda e: e.at),
         "conversation": messages_visible(case, request.user),
         "templates": list(ReplyTemplate.objects.filter(shop=case.shop)),
         "reject_form": forms.get("reject_form") or RejectForm(choices=choices, prefix="reject"),

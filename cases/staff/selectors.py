@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from portal.models import Order, Shop, User
 
@@ -282,11 +282,11 @@ def outcome_of(case: AfterSalesCase) -> str:
 
 
 OUTCOME_LABELS = {
-    "open": _l("进行中"),
-    "for_consumer": _l("裁决支持消费者"),
-    "for_merchant": _l("裁决支持商家"),
-    "settled": _l("双方和解/已完成"),
-    "closed": _l("已关闭（撤销或超时）"),
+    "open": gettext_lazy("进行中"),
+    "for_consumer": gettext_lazy("裁决支持消费者"),
+    "for_merchant": gettext_lazy("裁决支持商家"),
+    "settled": gettext_lazy("双方和解/已完成"),
+    "closed": gettext_lazy("已关闭（撤销或超时）"),
 }
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.api_support import CaseActionThrottle, MessageThrottle
+from portal.labels import category_label, region_label
 from portal.models import Shop
 from portal.ratelimit import throttled
 from portal.refdata.status import holidays_unsynced_year
@@ -29,6 +30,8 @@ from ..choices import Action, State
 from ..deadlines import running_deadline
 from ..models import AfterSalesCase
 from ..permissions import available_actions
+from ..web.live import case_version, unchanged
+from ..web.presenters import event_detail
 from . import oversight, selectors
 from .forms import AssignForm, MessageForm, NoteForm, RulingForm
 from .services import case_assign
@@ -47,7 +50,10 @@ def _back(case_id: int) -> HttpResponseRedirect:
     return HttpResponseRedirect(_review_url(case_id))
 
 
-def _pickups_admin_url() -> str | None:
+def _pickups_admin_url(request: HttpRequest) -> str | None:
+    """The pickups section of the admin, for those who may see it (the admin answers 404 to the others)."""
+    if not request.user.has_module_perms("pickups"):
+        return None
     try:
         return reverse("admin:app_list", kwargs={"app_label": "pickups"})
     except NoReverseMatch:
@@ -58,10 +64,15 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
                 ruling_form: RulingForm | None = None, status: int = 200) -> HttpResponse:
     """Both sides' statements and evidence side by side, the order, the timeline, and the tools."""
     _require_staff(request)
+    version = case_version(case_id)
+    if ruling_form is None and (same := unchanged(request, version)) is not None:
+        return same
     review = selectors.review_case(case_id)
     if review is None:
         raise Http404
     case = review.case
+    for event in review.events:  # what the payload says, as sentences (no `reason_code: goods_used`)
+        event.detail = event_detail(event)
     user = request.user
     actions = available_actions(user, case)
     can_rule = Action.RULE in actions
@@ -78,6 +89,8 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
         "case": case,
         "order": case.order_item.order,
         "item": case.order_item,
+        "category": category_label(case.order_item.product.category),
+        "region": region_label(case.order_item.order.address_region),
         "deadline": running_deadline(case),
         "actions": actions,
         "can_rule": can_rule,
@@ -95,6 +108,8 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
         "outcome_labels": selectors.OUTCOME_LABELS,
         "in_arbitration": case.state in selectors.ARBITRATION_STATES,
         "now": timezone.now(),
+        "live_version": version,
+        "canonical_url": _review_url(case_id),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/cases/aftersalescase/review.html", context, status=status)
@@ -231,7 +246,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
         "title": _("平台售后概览"),
         "d": numbers,
         "counts": selectors.team_counts(request.user),
-        "pickups_admin_url": _pickups_admin_url(),
+        "pickups_admin_url": _pickups_admin_url(request),
         "holidays_unsynced_year": holidays_unsynced_year(timezone.localdate()),
     }
     request.current_app = model_admin.admin_site.name
@@ -247,6 +262,7 @@ def shop_page(request: HttpRequest, model_admin: ModelAdmin, code: str) -> HttpR
         "opts": model_admin.model._meta,
         "title": _("店铺售后：%(name)s") % {"name": shop.name},
         "o": overview,
+        "return_region": region_label(shop.return_region),
         "outcome_labels": selectors.OUTCOME_LABELS,
     }
     request.current_app = model_admin.admin_site.name

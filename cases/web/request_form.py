@@ -27,7 +27,7 @@ from portal.ratelimit import throttled
 
 from . import presenters, stash
 from .forms import CaseRequestForm
-from .views import describe_errors, item_view
+from .views import describe_errors, error_summary, item_view
 
 # Refusals without a field of their own belong to the choice that caused them.
 FIELD_FOR_CODE = {
@@ -140,6 +140,8 @@ def case_new(request: HttpRequest, item_id: int) -> HttpResponse:
         "no_reason_open": Reason.NO_REASON in open_codes,
         "freight_now": next((r["freight"] for r in reasons if r["code"] == selected_reason), ""),
         "photo_reasons": " ".join(r for r in open_codes if r in MERCHANT_FAULT_REASONS),
+        "error_summary": error_summary(form),
+        "canonical_url": f"{request.path}?kind={kind}",
     })
     return render(request, "web/case_form.html", context, status=status)
 

@@ -34,12 +34,26 @@ from portal.errors import DomainError
 from portal.models import Role
 from portal.ratelimit import throttled
 
+from . import live, presenters
 from . import pickup as pickup_ui
-from . import presenters
 from .forms import AppealForm, EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
 
 PAGE_SIZE = 10
 OPEN_FILTERS = {"open": sorted(policy.DEADLINE_FOR_STATE), "done": [State.REFUNDED, State.COMPLETED, State.CLOSED]}
+
+
+def error_summary(*forms: Any) -> list[dict[str, str]]:
+    """Every error of the bound forms, in order, each pointing at its input (the page's summary lists them)."""
+    rows = []
+    for form in forms:
+        if not form.is_bound or not form.errors:
+            continue
+        for name, errors in form.errors.items():
+            field = form.fields.get(name)
+            for error in errors:
+                rows.append({"label": str(field.label) if field else "", "error": str(error),
+                             "id": form[name].auto_id if field else ""})
+    return rows
 
 
 def describe_errors(form: Any) -> None:
@@ -96,7 +110,7 @@ def cases(request: HttpRequest) -> HttpResponse:
     qs = case_list_for(request.user, state=states or None)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/cases.html", {
-        "page": page, "status": status, "nav": "cases",
+        "page": page, "status": status, "nav": "cases", "units": presenters.duration_units(),
         "rows": [{"case": c, "tone": presenters.state_tone(c.state),
                   "deadline": presenters.deadline_view(c, viewer_role=role_of(request.user, c))} for c in page],
     })
@@ -132,13 +146,15 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
     for form in defaults.values():
         describe_errors(form)
     return {
+        "error_summary": error_summary(*defaults.values()),
+        "canonical_url": reverse("web:case", args=[case.pk]),
         "case": case, "role": role, "actions": actions, "refund": refund, "nav": "cases",
         "appeal_window_due": conditions.appeal_due(case, list(Holiday.objects.all())) if "appeal" in actions else None,
         "item": case.order_item, "order": case.order_item.order,
         "steps": presenters.stepper(case, events),
         "deadline": presenters.deadline_view(case, viewer_role=role),
         "units": presenters.duration_units(),
-        "timeline": presenters.timeline(events),
+        "timeline": sorted(presenters.timeline(events) + pickup_ui.pickup_timeline(case), key=lambda e: e.at),
         "evidence": list(case.evidence.all()),
         "conversation": messages_visible(case, request.user),
         "tone": presenters.state_tone(case.state),
@@ -158,7 +174,10 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
-    return render(request, "web/case.html", case_context(request, case))
+    version = live.case_version(case.pk)
+    if (same := live.unchanged(request, version)) is not None:
+        return same
+    return render(request, "web/case.html", {**case_context(request, case), "live_version": version})
 
 
 CONSUMER_ACTIONS = {
@@ -229,6 +248,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
 def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = MessageForm(request.POST)
+    sent = False
     if form.is_valid():
         try:
             services.message_post(case_id=case.pk, author=request.user, body=form.cleaned_data["body"])
@@ -238,11 +258,12 @@ def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
             form.add_error("body" if exc.field == "body" else None, exc.detail)
         else:
             if request.htmx:
-                form = MessageForm()
+                form, sent = MessageForm(), True
             else:
+                messages.success(request, _("消息已发送"))
                 return redirect(_case_url(case.pk, "conversation"))
     describe_errors(form)
-    context = {"case": case, "conversation": messages_visible(case, request.user), "message_form": form,
+    context = {"case": case, "conversation": messages_visible(case, request.user), "message_form": form, "sent": sent,
                "may_message": not case.is_terminal, "role": role_of(request.user, case)}
     status = 200 if not form.errors else 400
     if request.htmx:
@@ -288,10 +309,22 @@ def notifications(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     items = list(page)
     unread_ids = [n.pk for n in items if n.read_at is None]
-    rows = [{"n": n, "text": n.display(), "unread": n.pk in unread_ids} for n in items]
+    rows = [{"n": n, "text": n.display(), "unread": n.pk in unread_ids,
+             "url": case_url_for(request.user, n.case_id) if n.case_id else ""} for n in items]
     if unread_ids:
         Notification.objects.filter(pk__in=unread_ids, user=request.user).update(read_at=timezone.now())
-    return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications"})
+    layout = "merchant/_layout.html" if request.user.role == Role.MERCHANT else "base.html"
+    return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications",
+                                                      "layout": layout})
+
+
+def case_url_for(user: Any, case_id: int) -> str:
+    """Where a reader of a notification works on the case: the desk, the staff review or the shopper's page."""
+    if user.role == Role.MERCHANT:
+        return reverse("merchant:case", args=[case_id])
+    if getattr(user, "is_platform_staff", False):
+        return reverse("admin:cases_aftersalescase_review", args=[case_id])
+    return reverse("web:case", args=[case_id])
 
 
 @login_required

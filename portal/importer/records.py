@@ -193,6 +193,16 @@ def clean_user(rec: Any, path: str) -> dict[str, Any]:
     return out
 
 
+def _image_url(value: Any, path: str) -> str:
+    """Optional product picture: an http(s) URL, or a path on this site (the demo's static images)."""
+    url = _text(value, path, max_length=500, required=False)
+    if url and not (url.startswith(("https://", "http://")) or (url.startswith("/") and not url.startswith("//"))):
+        raise ImportError_(path, "must be an http(s) URL or a path starting with /")
+    if any(ch in url for ch in '"<> \\'):
+        raise ImportError_(path, "must be a URL without spaces, quotes or angle brackets")
+    return url
+
+
 def clean_product(rec: Any, path: str) -> dict[str, Any]:
     rec = _object(rec, path)
     out: dict[str, Any] = {
@@ -205,6 +215,7 @@ def clean_product(rec: Any, path: str) -> dict[str, Any]:
         "weight_grams": _int(rec.get("weight_grams"), f"{path}.weight_grams", default=0),
         "on_site_service": _bool(rec.get("on_site_service"), f"{path}.on_site_service", False),
         "length_cm": 0, "width_cm": 0, "height_cm": 0,
+        "image": _image_url(rec.get("image"), f"{path}.image"),
     }
     size = rec.get("size_cm")
     if size is not None:

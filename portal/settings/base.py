@@ -161,7 +161,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale" / area
-                for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "trust", "assistant",
+                for area in ("faces", "core", "web", "merchant", "admin", "pickups", "refdata", "trust", "assistant",
                               "libraries", "appeals", "quality")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cases import services
+from cases.models import AfterSalesCase
 from tests import factories as f
 from tests.e2e.conftest import login, screenshot
 
@@ -131,6 +132,8 @@ def test_book_a_pickup_slot_and_cancel(page, live_server):
     panel.locator(".slots label.choice").first.click()
     screenshot(page, "consumer-pickup")
     panel.get_by_role("button", name="预约上门取件").click()
+    expect(page.locator("#confirm-dialog")).to_contain_text("由您承担")  # the consumer pays: asked first
+    page.locator("#confirm-dialog [data-dialog-ok]").click()
     state = page.locator("[data-pickup-state]")
     expect(state).to_have_attribute("data-pickup-state", re.compile("requested|dispatched"))
     expect(state).to_contain_text(re.compile("已预约|快递员已接单"))
@@ -200,3 +203,38 @@ def test_english_and_phone_layout(mobile_page):
     page.keyboard.press("Tab")
     focused = page.evaluate("() => getComputedStyle(document.activeElement).boxShadow")
     assert focused and focused != "none"  # visible focus ring on the first stop (skip link)
+
+
+def test_file_with_a_photo_and_book_a_pickup_on_a_phone(mobile_page, live_server):  # type: ignore[no-untyped-def]
+    """At 375 px: a quality complaint with a photo, the merchant approves, the shopper books a courier."""
+    from pickups.courier_secrets import new_secret
+    from pickups.models import Courier
+
+    _pickup_regions()
+    Courier.objects.update_or_create(code="simulated", defaults={
+        "name": "模拟快递", "secret": new_secret(), "base_url": f"{live_server.url}/simulated-courier/",
+        "max_weight_grams": 30000, "max_side_cm": 150, "capacity_per_slot": 10, "first_kg_fee": "12.00",
+        "extra_kg_fee": "2.00", "covers_remote": False, "is_default": True, "active": True})
+    alice, bob, item = _alice_with_item()
+    page = mobile_page
+    login(page, "alice")
+    page.goto(page.base_url + f"/orders/items/{item.pk}/after-sales/new/?kind=return_refund")
+    page.get_by_label("质量问题").check()
+    page.locator("#id_evidence").set_input_files([{"name": "seam.jpg", "mimeType": "image/jpeg",
+                                                   "buffer": f.jpeg_bytes()}])
+    page.get_by_label("问题描述").fill("领口开线")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_text("售后申请已提交")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    case = AfterSalesCase.objects.get(order_item=item)
+    services.case_approve(case_id=case.pk, actor=bob)
+    page.reload()
+    panel = page.locator("#pickup")
+    expect(panel).to_contain_text("取件地址")
+    panel.locator(".slots label.choice").first.click()
+    panel.get_by_role("button", name="预约上门取件").click()
+    expect(page.locator("[data-pickup-state]")).to_have_attribute("data-pickup-state",
+                                                                 re.compile("requested|dispatched"))
+    expect(page.locator(".timeline")).to_contain_text("预约上门取件")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "consumer-pickup-375")

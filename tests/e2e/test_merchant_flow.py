@@ -162,6 +162,8 @@ def test_merchant_works_the_queue(page, desk):  # type: ignore[no-untyped-def]
     page.select_option("#id_reject-reason_code", "insufficient_evidence")
     page.fill("#id_reject-reason", "照片未显示裂纹位置，请补充后重新提交")
     page.click("[data-testid=reject]")
+    expect(page.locator("#confirm-dialog")).to_contain_text("确定拒绝")
+    page.click("#confirm-dialog [data-dialog-ok]")
     expect(page.locator("[data-testid=case-state]")).to_have_text("商家已拒绝")
     expect(page.locator(".timeline")).to_contain_text("照片未显示裂纹位置")
 
@@ -169,6 +171,8 @@ def test_merchant_works_the_queue(page, desk):  # type: ignore[no-untyped-def]
     page.goto(page.base_url + f"/merchant/cases/{desk['receipt'].pk}/")
     expect(page.locator("#actions")).to_contain_text("SF1234567890")
     page.click("[data-testid=confirm-receipt]")
+    expect(page.locator("#confirm-dialog")).to_contain_text("立即退款")
+    page.click("#confirm-dialog [data-dialog-ok]")
     expect(page.locator("[data-testid=case-state]")).to_have_text("退款成功")
     desk["receipt"].refresh_from_db()
     assert desk["receipt"].state == "refunded"

@@ -128,6 +128,9 @@ BAD = [
     ({"orders.1.items": []}, "orders[1].items"),
     ({"products.2.shop": "nowhere"}, "products[2].shop"),
     ({"products.1.size_cm": [1, 2]}, "products[1].size_cm"),
+    ({"products.1.image": "javascript:alert(1)"}, "products[1].image"),
+    ({"products.1.image": "//evil.example/x.png"}, "products[1].image"),
+    ({"products.1.image": 'https://cdn.example/a.png" onerror="x'}, "products[1].image"),
     ({"users.1.shops": ["imp-acme", "nowhere"]}, "users[1].shops[1]"),
     ({"users.4.good_standing": "yes"}, "users[4].good_standing"),
     ({"users.0.username": DELETE}, "users[0].username"),
@@ -237,3 +240,10 @@ def test_streamed_sections_in_any_order_with_tiny_chunks(tmp_path):
     assert counts["created"]["orders"] == 3 and counts["created"]["users"] == 5
     assert Shop.objects.get(code="imp-acme").return_line == "文三路 1 号"
     assert Product.objects.get(sku="IMP-APPLE").name == "苹果"
+
+
+def test_a_product_may_bring_its_picture():
+    import_document(doc(**{"products.1.image": "https://cdn.example.com/tee.png"}))
+    product = Product.objects.get(sku=doc()["products"][1]["sku"])
+    assert product.image == "https://cdn.example.com/tee.png"
+    assert Product.objects.exclude(pk=product.pk).filter(image="").exists()  # optional: absent is empty

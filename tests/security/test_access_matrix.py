@@ -21,6 +21,7 @@ ROLES = ["anonymous", "consumer", "other_consumer", "merchant", "other_merchant"
 ADMIN_ENTRY_POINTS = ["admin/", "admin/cases/aftersalescase/", "admin/cases/aftersalescase/dashboard/"]
 
 MATRIX: dict[str, str] = {
+    'favicon.ico': '301/405 301/405 301/405 301/405 301/405 301/405 301/405',
     'healthz': '200/200 200/200 200/200 200/200 200/200 200/200 200/200',
     'healthz/': '200/200 200/200 200/200 200/200 200/200 200/200 200/200',
     'readyz': '200/200 200/200 200/200 200/200 200/200 200/200 200/200',

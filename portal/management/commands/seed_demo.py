@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
@@ -198,7 +199,8 @@ def marketplace_document(anchor: datetime) -> dict[str, Any]:
         "shops": SHOPS,
         "products": [
             {"sku": sku, "shop": shop, "name": name, "category": category, "no_reason_returns": no_reason,
-             "warranty_days": warranty, "weight_grams": grams, "size_cm": size}
+             "warranty_days": warranty, "weight_grams": grams, "size_cm": size,
+             "image": f"{settings.STATIC_URL}img/products/{sku.lower()}.png"}
             for sku, shop, name, category, no_reason, warranty, grams, size in PRODUCTS
         ],
         "orders": orders,

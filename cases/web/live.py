@@ -1,0 +1,55 @@
+"""Live pages: a page polls its own URL with `?live=<version>`; 204 while nothing changed, else the page.
+
+The version is one row read: the case's state and clock, its newest event, pickup event, message and evidence,
+and its refund's status. htmx then swaps the page's live regions out of band (`hx-select-oob`) and leaves a
+form someone is filling in alone (portal.js).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse
+
+from cases.models import AfterSalesCase, CaseEvent, CaseEvidence, CaseMessage
+
+POLL_SECONDS = 4
+
+
+def _newest(model: Any, **filters: Any) -> Subquery:
+    return Subquery(model.objects.filter(**filters).order_by("-id").values("id")[:1])
+
+
+def _digest(values: Iterable[Any]) -> str:
+    return hashlib.sha1("|".join(str(v) for v in values).encode()).hexdigest()[:16]
+
+
+def case_version(case_id: int) -> str:
+    """Changes whenever the case, its pickup, its refund, its talk or its evidence changes."""
+    from pickups.models import PickupEvent
+
+    row = AfterSalesCase.objects.filter(pk=case_id).annotate(
+        last_event=_newest(CaseEvent, case=OuterRef("pk")),
+        last_pickup_event=_newest(PickupEvent, pickup__case=OuterRef("pk")),
+        last_message=_newest(CaseMessage, case=OuterRef("pk")),
+        last_evidence=_newest(CaseEvidence, case=OuterRef("pk")),
+    ).values_list("state", "deadline_due_at", "last_event", "last_pickup_event", "last_message", "last_evidence",
+                  "refund__status", "refund__paid_at", "assignee_id").first()
+    return _digest(row or ())
+
+
+def queue_version(shop_ids: list[int]) -> str:
+    """Changes when a shop gets a case or one of its cases moves (every move saves the case row)."""
+    row = AfterSalesCase.objects.filter(shop_id__in=shop_ids).order_by().aggregate(
+        n=Count("id"), last=Max("updated_at"), due=Max("deadline_due_at"))
+    return _digest(row.values())
+
+
+def unchanged(request: HttpRequest, version: str) -> HttpResponse | None:
+    """204 when the poller already shows this version; None when the page should be rendered."""
+    if request.headers.get("HX-Request") and request.GET.get("live") == version:
+        return HttpResponse(status=204)
+    return None
