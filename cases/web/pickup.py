@@ -26,6 +26,7 @@ from cases.models import AfterSalesCase
 from portal.api_support import CaseActionThrottle
 from portal.errors import DomainError
 from portal.labels import region_label
+from portal.masking import mask_phone
 from portal.ratelimit import throttled
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,6 @@ def _slots_by_day(slots: list[Any]) -> list[dict[str, Any]]:
 
 
 def address_view(region: str, line: str, contact: str, phone: str) -> dict[str, str]:
-    from pickups.policy import mask_phone
-
     return {"region": region_label(region), "line": line, "contact": contact, "phone": mask_phone(phone or "")}
 
 
