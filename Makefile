@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python manage.py bench
 
 soak: $(STAMP)
-	SOAK=1 $(BIN)/python -m pytest -m "race or worker" tests
+	SOAK=1 $(BIN)/python -m pytest -m "race or worker or model" tests
 
 graph: $(STAMP)
 	$(BIN)/python manage.py graph_transitions
