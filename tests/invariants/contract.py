@@ -142,7 +142,7 @@ def payouts_of(cases: list[Any]) -> dict[int, Paid]:
     return result
 
 
-PAYOUT_EVENT_ACTIONS = ("fast_refund", "payout", "refund_payout", "refund_paid", "additional_payout")
+PAYOUT_EVENT_ACTIONS = ("fast_refund", "further_payout", "payout")
 
 
 def event_payout_total(events: list[Any]) -> Decimal:
