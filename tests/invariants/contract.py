@@ -187,6 +187,14 @@ def check_invariants(case_ids: list[int], *, now: Any, after_sweep: bool = False
     items: dict[int, Any] = {}
 
     paid_by_case = payouts_of(cases)
+    advances: dict[int, Decimal] = defaultdict(Decimal)
+    try:
+        from cases.models import PlatformAdvance
+    except ImportError:  # before the platform advance existed
+        PlatformAdvance = None  # noqa: N806
+    if PlatformAdvance is not None:
+        for case_id, amount in PlatformAdvance.objects.filter(case_id__in=case_ids).values_list("case_id", "amount"):
+            advances[case_id] += amount
     for case in cases:
         tag = f"case {case.number} ({case.kind}/{case.reason}, {case.state})"
         events = events_by_case[case.pk]
@@ -210,6 +218,12 @@ def check_invariants(case_ids: list[int], *, now: Any, after_sweep: bool = False
             if case.refund_amount is not None and case.refund_amount != paid.recorded:
                 problems.append(f"{tag}: case refund_amount {case.refund_amount} != Refund.amount {paid.recorded} "
                                 f"(paid {paid.sent})")
+        if case.closure_reason == "ruled_for_merchant" and paid.sent > 0:
+            # lifecycle.md: decided for the merchant after the consumer was paid: the platform bears it
+            borne = advances.get(case.pk, Decimal("0.00"))
+            if borne != paid.sent:
+                problems.append(f"{tag}: ruled for the merchant after {paid.sent} was paid; "
+                                f"platform advance recorded {borne}")
         said = event_payout_total(events)
         if said > paid.sent and paid.settled:
             problems.append(f"{tag}: events record payouts of {said}, provider sent {paid.sent}")

@@ -41,7 +41,6 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -125,6 +124,12 @@ ITEM_SPECS = st.lists(st.tuples(
     st.sampled_from(["consumer", "consumer", "bad_consumer"]),
     st.sampled_from([500, 500, 40000]),  # weight (40 kg: over the courier's limit)
 ), min_size=1, max_size=4)
+
+
+# What a step does, by weight (sampled_from shrinks towards the first: acting as the contract allows).
+STEP_MENU = (["act_as_the_contract_allows"] * 9 + ["act_as_anyone"] * 2 + ["submit_plausible"] * 2
+             + ["submit", "time_passes", "just_past_a_deadline", "edit_holidays", "upload_evidence"]
+             + ["book_pickup"] * 2 + ["consumer_changes_pickup", "courier_accepts", "courier_reports"])
 
 
 class CaseModel(RuleBasedStateMachine):
@@ -236,7 +241,6 @@ class CaseModel(RuleBasedStateMachine):
 
     # --- rules: the consumer opens cases -----------------------------------------------------------------
 
-    @rule(data=st.data())
     def submit(self, data: st.DataObject) -> None:
         from cases import services
 
@@ -269,7 +273,6 @@ class CaseModel(RuleBasedStateMachine):
             if data.draw(st.sampled_from([True, True, True, False]), label="open a case"):
                 self.submit_plausible_for(data, item)
 
-    @rule(data=st.data())
     def submit_plausible(self, data: st.DataObject) -> None:
         self.submit_plausible_for(data, self.pick(data, self.items, "item"))
 
@@ -301,7 +304,9 @@ class CaseModel(RuleBasedStateMachine):
 
     # --- rules: every action, by anyone ------------------------------------------------------------------
 
-    def fields_for(self, data: st.DataObject, action: str, case: Any) -> dict[str, Any]:
+    def fields_for(self, data: st.DataObject, action: str, case: Any, *, plausible: bool = False) -> dict[str, Any]:
+        if plausible and data.draw(st.sampled_from([True, True, True, False]), label="plausible fields"):
+            return self.plausible_fields(data, action, case)
         text = data.draw(st.sampled_from(["理由", "理由", "", "  "]), label="text")
         if action in ("reject", "refuse_receipt"):
             return {"reason": text}
@@ -324,6 +329,25 @@ class CaseModel(RuleBasedStateMachine):
                     "compensation_points": data.draw(st.sampled_from([None, 0, 50, 300, -1, "x"]), label="points")}
         return {}
 
+    def plausible_fields(self, data: st.DataObject, action: str, case: Any) -> dict[str, Any]:
+        """What a careful user sends: every required field, an amount up to what the item was paid."""
+        paid = case.order_item.paid
+        if action in ("reject", "refuse_receipt"):
+            return {"reason": "不符合"}
+        if action == "revise":
+            share = data.draw(st.sampled_from([1, 5, 10]), label="revise tenths")
+            return {"amount": str(_money(paid * share / 10)) if case.kind in ("refund_only", "return_refund") else None,
+                    "description": "补充说明"}
+        if action in ("ship_return", "ship_replacement", "ship_repaired"):
+            return {"carrier": "顺丰", "tracking_number": "SF200"}
+        if action == "rule":
+            decision = data.draw(st.sampled_from(["refund", "refund", "reject"]), label="decision")
+            share = data.draw(st.sampled_from([1, 3, 5, 10]), label="ruled tenths")
+            return {"decision": decision, "rationale": "依据双方证据", "amount": str(_money(paid * share / 10)),
+                    "require_return": data.draw(st.booleans(), label="require_return"),
+                    "compensation_points": data.draw(st.sampled_from([None, 0, 20, 300]), label="points")}
+        return {"statement": "请平台介入"} if action == "escalate" else {}
+
     def call_action(self, action: str, case_id: int, actor: Any, fields: dict[str, Any]) -> Callable[[], Any]:
         from cases import services
 
@@ -332,23 +356,17 @@ class CaseModel(RuleBasedStateMachine):
         service = getattr(services, f"case_{action}")
         return lambda: service(case_id=case_id, actor=actor, **fields)
 
-    @precondition(lambda self: self.case_ids)
     @rule(data=st.data())
+    def step(self, data: st.DataObject) -> None:
+        """One move of the world, chosen by weight (most steps are someone acting on a case)."""
+        what = data.draw(st.sampled_from(STEP_MENU if self.case_ids else ["submit_plausible", "submit"]),
+                         label="step")
+        STATS[f"step:{what}"] += 1
+        getattr(self, what)(data)
+
     def act_as_the_contract_allows(self, data: st.DataObject) -> None:
         self.act(data, fitting=True)
 
-    @precondition(lambda self: self.case_ids)
-    @rule(data=st.data())
-    def act_again_as_the_contract_allows(self, data: st.DataObject) -> None:
-        self.act(data, fitting=True)
-
-    @precondition(lambda self: self.case_ids)
-    @rule(data=st.data())
-    def act_once_more_as_the_contract_allows(self, data: st.DataObject) -> None:
-        self.act(data, fitting=True)
-
-    @precondition(lambda self: self.case_ids)
-    @rule(data=st.data())
     def act_as_anyone(self, data: st.DataObject) -> None:
         self.act(data, fitting=False)
 
@@ -375,7 +393,13 @@ class CaseModel(RuleBasedStateMachine):
         else:
             action = data.draw(st.sampled_from(ACTIONS), label="action")
             key = data.draw(st.sampled_from(ACTORS), label="actor")
-        fields = self.fields_for(data, action, case)
+        fields = self.fields_for(data, action, case, plausible=fitting)
+        if data.draw(st.sampled_from([False] * 9 + [True]), label="the payment provider flakes"):
+            from cases.payments import SimulatedGateway
+
+            flake = data.draw(st.sampled_from(["fail_next", "timeout_next"]), label="flake")
+            setattr(SimulatedGateway, flake, data.draw(st.sampled_from([1, 2, 6]), label="times"))
+            STATS["provider_flakes"] += 1
         self.attempt(f"{action} by {key} on {case.state} {fields}", self.call_action(action, case_id, self.actor(key),
                                                                                       fields))
         if not fitting and key != "system":
@@ -385,8 +409,6 @@ class CaseModel(RuleBasedStateMachine):
             if moved:
                 assert role in ACTION_ROLES[action], f"{action} by {key} moved the case: the contract forbids it"
 
-    @precondition(lambda self: self.case_ids)
-    @rule(data=st.data())
     def upload_evidence(self, data: st.DataObject) -> None:
         from cases.evidence import evidence_add
 
@@ -419,14 +441,12 @@ class CaseModel(RuleBasedStateMachine):
         self.attempt("sweep", run)
         self.swept = True
 
-    @rule(hours=st.sampled_from([1, 6, 13, 23, 25, 49, 1, 6, 24 * 3 + 1, 24 * 5 + 1, 24 * 11, 24 * 16]))
-    def time_passes(self, hours: int) -> None:
+    def time_passes(self, data: st.DataObject) -> None:
+        hours = data.draw(st.sampled_from([1, 6, 13, 23, 25, 49, 24 * 3 + 1, 24 * 5 + 1, 24 * 11, 24 * 16]), label="hours")
         self.traveller.shift(timedelta(hours=hours))
         STATS["hours_passed"] += hours
         self.sweep()
 
-    @precondition(lambda self: self.case_ids)
-    @rule(data=st.data())
     def just_past_a_deadline(self, data: st.DataObject) -> None:
         from cases.models import Deadline
 
@@ -439,45 +459,29 @@ class CaseModel(RuleBasedStateMachine):
             self.traveller.move_to(clock.due_at + timedelta(seconds=1))
         self.sweep()
 
-    @rule(start_in_days=st.integers(-2, 10), days=st.integers(1, 7))
-    def add_holiday(self, start_in_days: int, days: int) -> None:
+    def edit_holidays(self, data: st.DataObject) -> None:
+        """What HolidayAdmin.save_model / delete_model do: change the calendar, then move the running clocks."""
         from cases.deadlines import recompute_for_holidays
         from cases.models import Holiday
 
-        def run() -> None:  # what HolidayAdmin.save_model does
+        remove = self.holidays and data.draw(st.booleans(), label="remove one")
+        holiday_id = self.pick(data, self.holidays, "holiday") if remove else None
+        start_in_days = data.draw(st.integers(-2, 10), label="starts in days")
+        days = data.draw(st.integers(1, 7), label="days")
+
+        def run() -> None:
             previous = list(Holiday.objects.all())
-            today = timezone.localdate(timezone.now(), SHANGHAI)
-            start = today + timedelta(days=start_in_days)
-            holiday = Holiday.objects.create(name="假期", start_date=start, end_date=start + timedelta(days=days - 1))
-            self.holidays.append(holiday.pk)
+            if holiday_id is not None:
+                Holiday.objects.filter(pk=holiday_id).delete()
+                self.holidays.remove(holiday_id)
+            else:
+                start = timezone.localdate(timezone.now(), SHANGHAI) + timedelta(days=start_in_days)
+                holiday = Holiday.objects.create(name="假期", start_date=start,
+                                                 end_date=start + timedelta(days=days - 1))
+                self.holidays.append(holiday.pk)
             recompute_for_holidays(previous=previous)
 
-        self.attempt("holiday add", run)
-
-    @precondition(lambda self: self.holidays)
-    @rule(data=st.data())
-    def remove_holiday(self, data: st.DataObject) -> None:
-        from cases.deadlines import recompute_for_holidays
-        from cases.models import Holiday
-
-        holiday_id = self.pick(data, self.holidays, "holiday")
-        if holiday_id is None:
-            return
-
-        def run() -> None:  # what HolidayAdmin.delete_model does
-            previous = list(Holiday.objects.all())
-            Holiday.objects.filter(pk=holiday_id).delete()
-            self.holidays.remove(holiday_id)
-            recompute_for_holidays(previous=previous)
-
-        self.attempt("holiday remove", run)
-
-    @rule(fail=st.sampled_from(["fail_next", "timeout_next"]), times=st.sampled_from([1, 1, 2, 3, 6]))
-    def payment_provider_flakes(self, fail: str, times: int) -> None:
-        from cases.payments import SimulatedGateway
-
-        setattr(SimulatedGateway, fail, times)
-        STATS["provider_flakes"] += 1
+        self.attempt("holiday " + ("remove" if holiday_id is not None else "add"), run)
 
     # --- rules: pickups and the courier ------------------------------------------------------------------
 
@@ -487,8 +491,6 @@ class CaseModel(RuleBasedStateMachine):
         qs = Pickup.objects.filter(case_id__in=self.case_ids).order_by("pk")
         return list(qs.filter(state__in=states) if states else qs)
 
-    @precondition(lambda self: self.case_ids)
-    @rule(data=st.data())
     def book_pickup(self, data: st.DataObject) -> None:
         from cases.models import AfterSalesCase
         from pickups.services import pickup_book, slots_ensure
@@ -509,8 +511,6 @@ class CaseModel(RuleBasedStateMachine):
         self.attempt(f"book_pickup by {key} on {case.state}", lambda: pickup_book(case_id=case_id, actor=user,
                                                                                   slot_id=slot_id))
 
-    @precondition(lambda self: self.case_ids and self.pickups())
-    @rule(data=st.data())
     def consumer_changes_pickup(self, data: st.DataObject) -> None:
         from pickups.services import pickup_cancel, pickup_reschedule, slots_ensure
 
@@ -528,8 +528,6 @@ class CaseModel(RuleBasedStateMachine):
         self.attempt(f"pickup_reschedule by {key} ({pickup.state})", lambda: pickup_reschedule(
             pickup_id=pickup.pk, actor=user, slot_id=slot.pk if slot else ""))
 
-    @precondition(lambda self: self.case_ids and self.pickups(("requested",)))
-    @rule(data=st.data())
     def courier_accepts(self, data: st.DataObject) -> None:
         from pickups.services import pickup_record_dispatch
 
@@ -541,8 +539,6 @@ class CaseModel(RuleBasedStateMachine):
         self.attempt("courier_accepts", lambda: pickup_record_dispatch(
             pickup_id=pickup.pk, idempotency_key=pickup.idempotency_key, waybill=waybill, source="courier"))
 
-    @precondition(lambda self: self.case_ids and self.pickups())
-    @rule(data=st.data())
     def courier_reports(self, data: st.DataObject) -> None:
         from pickups.signing import sign
         from pickups.webhooks import courier_event_receive
