@@ -246,18 +246,13 @@ class CaseDetailView(APIView):
         return Response(case_json(request.user, case_id))
 
 
-def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any]) -> AfterSalesCase:
-    """Run an action by name with its fields (the one dispatcher of `cases.services`)."""
-    return services.case_act(action=action, case_id=case_id, actor=user, data=data)
-
-
 class CaseActionView(APIView):
     parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
     throttle_classes = [CaseActionThrottle]
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
     def post(self, request: Request, case_id: int, action: str) -> Response:
-        case = run_action(action, case_id=case_id, user=request.user, data=_data(request))
+        case = services.case_act(action=action, case_id=case_id, actor=request.user, data=_data(request))
         return Response(case_json(request.user, case.pk))
 
 

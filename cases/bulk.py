@@ -38,7 +38,8 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
         if spec is not None and spec.on_expiry is None and case.state == deadline.state:
             overdue.append(deadline)
             continue
-        if spec is None or case.state != deadline.state or (case.pk in paid_before and deadline.name in MAY_REFUND):
+        if spec is None or spec.on_expiry is None or case.state != deadline.state or (
+                case.pk in paid_before and deadline.name in MAY_REFUND):
             leftovers.append(deadline)
             continue
         moves.append(system_move(case, spec.on_expiry, payload=dict(spec.expiry_payload), fired=deadline))
@@ -56,7 +57,8 @@ def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
     AfterSalesCase.objects.filter(pk__in=[d.case_id for d in deadlines]).update(overdue=True)
     supervisors = staff_ids(supervisors_only=True)
     notify_many([
-        Notification(user_id=u, case=d.case, kind="ruling_overdue", text=f"售后单 {d.case.number} 裁决已超时")
+        Notification(user_id=u, case=d.case, kind="ruling_overdue", message="ruling_overdue",
+                     params={"number": d.case.number})
         for d in deadlines for u in supervisors
     ])
     for d in deadlines:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
 
 from .choices import (
     OPEN_STATES,
@@ -23,6 +24,7 @@ from .choices import (
     RefundStatus,
     State,
 )
+from .notices import render
 
 S = State
 NON_TERMINAL = sorted(OPEN_STATES)
@@ -374,7 +376,11 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(AfterSalesCase, null=True, blank=True, on_delete=models.CASCADE)
     kind = models.CharField(max_length=32)
-    text = models.CharField(max_length=500)
+    # what it says: a message key of `cases.notices` and its parameters, rendered in the reader's language;
+    # `text` is only for rows written before keys existed
+    message = models.CharField(max_length=48, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
+    text = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     # set when the email copy went out (the email task skips these: running it twice sends once)
@@ -385,7 +391,11 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
 
     def __str__(self) -> str:
-        return self.text
+        return self.display()
+
+    def display(self) -> str:
+        """What it says, in the active language."""
+        return render(self.message, self.params, fallback=self.text)
 
 
 class Holiday(models.Model):
@@ -394,6 +404,7 @@ class Holiday(models.Model):
     name = models.CharField(max_length=100)
     start_date = models.DateField()
     end_date = models.DateField()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["start_date"]
@@ -409,6 +420,7 @@ class DeadlinePolicy(models.Model):
     variant = models.CharField(max_length=32, blank=True, help_text=_("e.g. not_shipped / refund_only / other"))
     seconds = models.PositiveIntegerField()
     effective_from = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name", "variant", "-effective_from"]
@@ -422,6 +434,7 @@ class PlatformSetting(models.Model):
     """Staff-editable settings, one row."""
 
     fast_refund_limit = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("500.00"))
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return f"fast refund ≤ {self.fast_refund_limit}"
@@ -429,8 +442,6 @@ class PlatformSetting(models.Model):
     @classmethod
     def current(cls) -> PlatformSetting:
         obj = cls.objects.first()
-        if obj is None:
-            obj = cls(fast_refund_limit=settings.FAST_REFUND_LIMIT)
-        return obj
+        return obj if obj is not None else PlatformSetting(fast_refund_limit=settings.FAST_REFUND_LIMIT)
 
 from .payments import SimulatedPayout  # noqa: E402,F401  (the simulated provider keeps its ledger here)

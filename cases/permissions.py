@@ -36,10 +36,10 @@ def role_of(user: User | None, case: AfterSalesCase | None = None) -> str | None
 
 def shop_ids_of(user: User) -> set[int]:
     """The shops a merchant belongs to, read once per request."""
-    cache = getattr(user, "_shop_ids_cache", None)
+    cache: set[int] | None = getattr(user, "_shop_ids_cache", None)
     if cache is None:
         cache = set(user.shops.values_list("id", flat=True))
-        user._shop_ids_cache = cache
+        setattr(user, "_shop_ids_cache", cache)  # noqa: B010  (a per-request memo on the user object)
     return cache
 
 

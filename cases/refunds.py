@@ -60,17 +60,10 @@ def refund_settle(*, case: AfterSalesCase, amount: Decimal, fast: bool = False,
         refund.status = RefundStatus.PENDING
         refund.attempts = 0
         refund.save(update_fields=["amount", "status", "attempts"])
-    refund.payout_key = payout.idempotency_key  # type: ignore[attr-defined]  (the points ledger's key)
-    restore_points_and_coupons([refund], now=now)
+    restore_points_and_coupons([refund], now=now, points_keys={refund.pk: payout.idempotency_key})
     refund_id = refund.pk
     transaction.on_commit(lambda: _enqueue_payout(refund_id))
     return payout
-
-
-def refund_create(*, case: AfterSalesCase, amount: Decimal, fast: bool = False) -> Refund:
-    """The case's Refund for `amount` (created, or raised by a further payout). Inside the moving transaction."""
-    refund_settle(case=case, amount=amount, fast=fast)
-    return Refund.objects.get(case=case)
 
 
 def _enqueue_payouts_later(refund_ids: list[int]) -> None:
@@ -119,7 +112,8 @@ def wallets_credit(credits: list[Credit]) -> set[str]:
     Wallet.objects.bulk_create([Wallet(user_id=u) for u in user_ids], ignore_conflicts=True)
     wallets = {w.user_id: w.pk for w in Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by("pk")}
     done = set(WalletEntry.objects.filter(key__in=[c.key for c in credits]).values_list("key", flat=True))
-    entries, added = [], defaultdict(int)
+    entries: list[WalletEntry] = []
+    added: defaultdict[int, int] = defaultdict(int)
     for credit in credits:
         if credit.key in done:
             continue
@@ -142,12 +136,14 @@ def wallet_credit(*, user: User, key: str, points: int = 0, reason: str, **coupo
     return bool(wallets_credit([Credit(user_id=user.pk, key=key, reason=reason, points=points, coupon=coupon)]))
 
 
-def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = None) -> None:
+def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = None,
+                               points_keys: dict[int, str] | None = None) -> None:
     """Give back, for refunds just created in this transaction (in their order), the order's points in
     proportion to what its refunds now total, and its coupon once the whole order is refunded.
 
     Works on any number of refunds with a fixed number of queries (the sweep passes a whole batch).
-    Each refund sees the order's refunds before it, as if they had been created one at a time.
+    Each refund sees the order's refunds before it, as if they had been created one at a time. A refund just
+    raised (a further payout) credits under that payout's key (`points_keys`: refund id → key).
     """
     now = now or timezone.now()
     # only the refunds whose order used points or a coupon (one query finds them, with their orders)
@@ -179,7 +175,7 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
                 Decimal("1"), rounding=ROUND_HALF_UP)
             points = max(min(int(target), order.points_used) - points_given[order.pk], 0)
             if points:
-                key = f"points-{getattr(refund, 'payout_key', refund.idempotency_key)}"
+                key = f"points-{(points_keys or {}).get(refund.pk, refund.idempotency_key)}"
                 credits.append(Credit(user_id=case.consumer_id, key=key, points=points,
                                       reason=f"退款返还积分 {case.number}"))
                 points_for[key] = (refund, points)
@@ -247,7 +243,7 @@ def _record_failure(refund_id: int, exc: Exception) -> None:
         refund.last_error = str(exc)[:255]
         if refund.attempts >= MAX_ATTEMPTS and refund.status == RefundStatus.PENDING:
             refund.status = RefundStatus.FAILED
-            notify_staff(case=refund.case, kind="refund_failed", text=f"退款失败，需人工处理：{refund.case.number}")
+            notify_staff(case=refund.case, kind="refund_failed")
         refund.save(update_fields=["last_error", "status"])
 
 
@@ -263,3 +259,13 @@ def refunds_due_for_retry(*, now: datetime | None = None, limit: int = 500) -> l
     return list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale)
                 .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=stale))
                 .order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def refunds_resend(*, now: datetime) -> int:
+    """Outbox: queue the payout again for refunds whose payout task went missing (refunds_due_for_retry)."""
+    from .tasks import execute_refund
+
+    ids = refunds_due_for_retry(now=now)
+    for refund_id in ids:
+        execute_refund.delay(refund_id)
+    return len(ids)

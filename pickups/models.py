@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
 
 
 class PickupState(models.TextChoices):
@@ -65,6 +66,7 @@ class Courier(models.Model):
     covers_remote = models.BooleanField(default=False, help_text=_("是否覆盖偏远地区"))
     is_default = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
+    history = HistoricalRecords(excluded_fields=["secret"])  # who changed the terms; never a copy of the key
 
     class Meta:
         ordering = ["code"]
@@ -147,6 +149,8 @@ class Pickup(ConcurrentTransitionMixin, models.Model):  # includes FSMModelMixin
     picked_up_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    courier_cancelled_at = models.DateTimeField(null=True, blank=True,
+                                                help_text=_("快递公司确认取消预约的时间；为空时由重发任务再次通知"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -208,7 +212,7 @@ class Pickup(ConcurrentTransitionMixin, models.Model):  # includes FSMModelMixin
 class PickupEvent(models.Model):
     """Append-only audit of a pickup's changes (who: the system, the courier or the consumer)."""
 
-    pickup = models.ForeignKey(Pickup, on_delete=models.CASCADE, related_name="events")
+    pickup = models.ForeignKey(Pickup, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32)
     from_state = models.CharField(max_length=20, null=True, blank=True)
@@ -222,12 +226,21 @@ class PickupEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.pickup_id} {self.from_state}→{self.to_state}"
 
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if self.pk is not None:
+            raise PermissionError("Pickup events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError("Pickup events are append-only.")
+
 
 class CourierEvent(models.Model):
     """Every status event a courier sent us, applied or not; (courier, event_id) makes replays no-ops."""
 
     courier = models.ForeignKey(Courier, on_delete=models.CASCADE, related_name="events")
-    event_id = models.CharField(max_length=128)
+    # Compared whole for replays: a longer id is refused (400), never cut to fit (cut ids would collide).
+    event_id = models.CharField(max_length=255)
     received_at = models.DateTimeField(default=timezone.now)
     waybill = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=32, blank=True)

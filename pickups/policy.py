@@ -138,10 +138,3 @@ def extended_due(current_due: datetime, slot_end: datetime) -> datetime:
 def released_due(original_due: datetime, now: datetime) -> datetime:
     """consumer_ship after a cancelled or failed pickup: the later of the original due time and now + 24 h."""
     return max(original_due, now + BOOKING_GRACE)
-
-
-def mask_phone(phone: str) -> str:
-    digits = phone.strip()
-    if len(digits) >= 7:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:] if len(digits) > 7 else digits[:3] + "****"
-    return "*" * len(digits)

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from portal.masking import mask_phone
+
 from . import policy
 from .models import Pickup, PickupEvent
 
@@ -39,7 +41,7 @@ def current_pickup(case: Any) -> Pickup | None:
 
 def pickup_dict(pickup: Pickup, *, unmasked: bool = False) -> dict[str, Any]:
     """A pickup as the API shows it; the phone is masked for anyone but the consumer who booked it."""
-    phone = pickup.address_phone if unmasked else policy.mask_phone(pickup.address_phone)
+    phone = pickup.address_phone if unmasked else mask_phone(pickup.address_phone)
     return {
         "id": pickup.pk,
         "case": pickup.case_id,

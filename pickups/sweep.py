@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from cases.choices import State
@@ -13,18 +14,38 @@ from .models import CANCELLABLE_STATES, Pickup, PickupState
 from .services import pickup_cancel_orphaned, pickup_fail
 
 
-def pickups_sweep(now: datetime | None = None) -> dict[str, int]:
-    """Re-dispatch pickups whose task was lost, fail courier no-shows, cancel pickups whose case moved on
-    without them, and let the simulated courier move."""
+def dispatches_resend(*, now: datetime) -> int:
+    """Outbox: dispatch again pickups left `requested` (their task lost) while their slot is still ahead."""
     from .tasks import dispatch_pickup
 
-    now = now or timezone.now()
     stuck = list(Pickup.objects.filter(
         state=PickupState.REQUESTED, updated_at__lte=now - timedelta(seconds=conf.redispatch_after_seconds()),
         slot__end__gt=now,
     ).values_list("pk", flat=True)[:500])
     for pickup_id in stuck:
         dispatch_pickup.delay(pickup_id)  # idempotent: state re-checked, the courier dedupes by key
+    return len(stuck)
+
+
+def courier_cancellations_resend(*, now: datetime) -> int:
+    """Outbox: tell the courier again about cancelled bookings it has not acknowledged (cancelling twice is
+    harmless at the courier), for pickups cancelled within OUTBOX_RESEND_WINDOW_SECONDS."""
+    from .tasks import cancel_courier_booking
+
+    owed = list(Pickup.objects.filter(
+        state=PickupState.CANCELLED, courier_cancelled_at__isnull=True,
+        closed_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
+        closed_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
+    ).exclude(waybill="").values_list("pk", flat=True)[:500])
+    for pickup_id in owed:
+        cancel_courier_booking.delay(pickup_id)
+    return len(owed)
+
+
+def pickups_sweep(now: datetime | None = None) -> dict[str, int]:
+    """Fail courier no-shows, cancel pickups whose case moved on without them, and let the simulated courier
+    move. (Lost dispatches and cancellations are re-sent by the one outbox sweep, portal.outbox.)"""
+    now = now or timezone.now()
     no_shows = list(Pickup.objects.filter(
         state__in=[PickupState.REQUESTED, PickupState.DISPATCHED],
         slot__end__lte=now - timedelta(seconds=conf.no_show_grace_seconds()),
@@ -40,5 +61,5 @@ def pickups_sweep(now: datetime | None = None) -> dict[str, int]:
         from .simulator.service import simulator_advance
 
         moved = simulator_advance(now)
-    return {"redispatched": len(stuck), "no_shows": len(no_shows), "orphans_cancelled": len(orphaned),
+    return {"no_shows": len(no_shows), "orphans_cancelled": len(orphaned),
             "simulated_steps": moved}

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
+from django.utils import timezone
 
 from . import conf
 from .couriers import CourierError, CourierUnavailable
@@ -53,9 +54,11 @@ def cancel_courier_booking(pickup_id: int) -> bool:
     from .models import Pickup, PickupState
 
     pickup = Pickup.objects.select_related("courier").filter(pk=pickup_id).first()
-    if pickup is None or pickup.state != PickupState.CANCELLED or not pickup.waybill:
+    if (pickup is None or pickup.state != PickupState.CANCELLED or not pickup.waybill
+            or pickup.courier_cancelled_at is not None):
         return False
     gateway_for(pickup.courier).cancel(pickup.waybill)
+    Pickup.objects.filter(pk=pickup_id).update(courier_cancelled_at=timezone.now())
     return True
 
 

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     ApiToken,
@@ -33,14 +34,19 @@ admin.site.index_title = _("平台客服与仲裁")
 admin.site.enable_nav_sidebar = False
 
 
+def _platform_staff(request: HttpRequest) -> bool:
+    """Whether the requester is platform staff; a visitor who is not signed in has no role at all."""
+    return bool(getattr(request.user, "is_platform_staff", False))
+
+
 class StaffViewMixin:
     """Platform staff (agents, supervisors) may look; writes follow the model permissions."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_platform_staff or super().has_module_permission(request)  # type: ignore[misc]
+        return _platform_staff(request) or super().has_module_permission(request)  # type: ignore[misc]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_platform_staff or super().has_view_permission(request, obj)  # type: ignore[misc]
+        return _platform_staff(request) or super().has_view_permission(request, obj)  # type: ignore[misc]
 
 
 class NoWritesMixin:
@@ -61,7 +67,7 @@ class ReadOnlyMixin(NoWritesMixin, StaffViewMixin):
 
 
 @admin.register(User)
-class UserAdmin(StaffViewMixin, DjangoUserAdmin):
+class UserAdmin(StaffViewMixin, SimpleHistoryAdmin, DjangoUserAdmin):
     list_display = ["username", "role", "good_standing", "is_staff", "group_names", "email", "date_joined"]
     list_filter = ["role", "good_standing", "is_staff", "groups"]
     search_fields = ["username", "email", "phone"]
@@ -170,7 +176,7 @@ class WalletEntryInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_platform_staff or super().has_view_permission(request, obj)
+        return _platform_staff(request) or super().has_view_permission(request, obj)
 
 
 @admin.register(Wallet)
@@ -200,4 +206,4 @@ class ApiTokenAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Revoking a token is allowed to supervisors; nothing else is editable.
-        return request.user.is_supervisor
+        return getattr(request.user, "is_supervisor", False)

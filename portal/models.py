@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Role(models.TextChoices):
@@ -26,12 +28,26 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONSUMER)
     good_standing = models.BooleanField(default=True)
     phone = models.CharField(max_length=32, blank=True)
+    # Who changed a trust flag (good_standing, role, staff, active) from what to what; never a password hash.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
         db_table = "portal_user"
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A login stamp or a password change alone is not a change worth a history row."""
+        fields = kwargs.get("update_fields")
+        if fields is not None and set(fields) <= {"last_login", "password"}:
+            self.skip_history_when_saving = True
+            try:
+                super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+            return
+        super().save(*args, **kwargs)
 
     @property
     def is_consumer(self) -> bool:

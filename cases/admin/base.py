@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin import NoWritesMixin
 
@@ -24,8 +25,9 @@ class ReadOnlyAdmin(NoWritesMixin, StaffViewMixin, admin.ModelAdmin):
     """Records that only services write: no add, no change, no delete, for anyone (superusers too)."""
 
 
-class SettingsAdmin(StaffViewMixin, admin.ModelAdmin):
-    """Platform settings: every staff member reads them, supervisors (`edit_platform_settings`) edit."""
+class SettingsAdmin(StaffViewMixin, SimpleHistoryAdmin):
+    """Platform settings: every staff member reads them, supervisors (`edit_platform_settings`) edit; the
+    History page (django-simple-history) shows who changed what from which value to which."""
 
     def _may_edit(self, request: HttpRequest) -> bool:
         return request.user.is_platform_staff and request.user.has_perm("cases.edit_platform_settings")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from defusedcsv import csv  # the csv module, with cells that start a spreadsheet formula escaped
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -143,6 +146,8 @@ def reject_reason_add(*, shop: Shop, code: Any, label: Any) -> RejectReason:
 def reject_reason_delete(*, reason: RejectReason) -> None:
     reason.delete()
 
+log = logging.getLogger(__name__)
+
 
 # --- exports -------------------------------------------------------------------------------------
 
@@ -208,5 +213,26 @@ def export_job_run(*, job_id: int, progress_every: int = 1000) -> ExportJob | No
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.DONE, written=written,
                                                total=written, file=name,
                                                finished_at=timezone.now())
+    log.info("export %s written: %s rows", job.pk, written, extra={"task": "export_queue"})
     job.refresh_from_db()
     return job
+
+
+def export_jobs_resend(*, now: datetime) -> int:
+    """Outbox: queue again exports still `pending` after OUTBOX_RESEND_AFTER_SECONDS (their task never
+    reached a worker), so a page never polls a job nobody will run; one still pending past the window is
+    marked failed (the merchant asks again) rather than run a day late."""
+    from .tasks import export_queue
+
+    ExportJob.objects.filter(
+        status=ExportJob.Status.PENDING,
+        created_at__lt=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
+    ).update(status=ExportJob.Status.FAILED, error="never ran", finished_at=now)
+    ids = list(ExportJob.objects.filter(
+        status=ExportJob.Status.PENDING,
+        created_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
+        created_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
+    ).values_list("pk", flat=True)[:100])
+    for job_id in ids:
+        export_queue.delay(job_id)
+    return len(ids)

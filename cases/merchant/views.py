@@ -27,8 +27,10 @@ from cases.models import AfterSalesCase, CaseEvidence
 from cases.permissions import available_actions
 from cases.selectors import CountedRows, case_list_for, with_details
 from cases.services import case_act, message_post
+from portal.api_support import CaseActionThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 from portal.models import Region, Shop
+from portal.ratelimit import throttled
 
 from . import services
 from .forms import RejectForm, ShipForm, reason_choices
@@ -200,6 +202,7 @@ def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> d
 
 @require_POST
 @merchant_required
+@throttled(CaseActionThrottle)
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     case = _case_for(request, case_id)
     url = reverse("merchant:case", args=[case.pk])
@@ -247,6 +250,7 @@ def _action_text(action: str) -> str:
 
 @require_POST
 @merchant_required
+@throttled(MessageThrottle)
 def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     try:
@@ -260,6 +264,7 @@ def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @merchant_required
+@throttled(UploadThrottle)
 def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     from cases.evidence import evidence_add

@@ -28,7 +28,8 @@ from ..deadlines import active_holidays
 from ..hooks import cases_left
 from ..lifecycle import DEADLINE_FOR_STATE, NEXT_PARTY
 from ..models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund, RefundPayout
-from ..notifications import NEXT_TEXT, notify_many, party_user_ids, shop_members, staff_ids
+from ..notices import next_party_message
+from ..notifications import case_params, notify_many, party_user_ids, shop_members, staff_ids
 from ..refunds import _enqueue_payouts_later, restore_points_and_coupons
 from .money import pay
 
@@ -138,7 +139,7 @@ def _write_cases(moves: list[Move]) -> None:
     groups: dict[tuple, list[int]] = defaultdict(list)
     for move in moves:
         case = move.case
-        changed = []
+        changed: list[tuple[str, Any]] = []
         for name in MOVABLE_FIELDS:
             value = getattr(case, name)
             if value == move.before[name] and name not in ("updated_at",):
@@ -147,9 +148,9 @@ def _write_cases(moves: list[Move]) -> None:
                 value = "=amount"
             changed.append((name, value))
         groups[tuple(changed)].append(case.pk)
-    for changed, ids in groups.items():
+    for group, ids in groups.items():
         update = {name: (F("amount") if name == "refund_amount" and value == "=amount" else value)
-                  for name, value in changed}
+                  for name, value in group}
         if update:
             AfterSalesCase.objects.filter(pk__in=ids).update(**update)
 
@@ -161,7 +162,7 @@ def _refunds(moves: list[Move], now: datetime) -> None:
     if not into:
         return
     existing = set(Refund.objects.filter(case__in=into).values_list("case_id", flat=True))
-    fresh = [Refund(case=c, amount=Decimal(c.refund_amount), idempotency_key=f"refund-{c.number}", created_at=now)
+    fresh = [Refund(case=c, amount=_refund_amount(c), idempotency_key=f"refund-{c.number}", created_at=now)
              for c in into if c.pk not in existing]
     created = Refund.objects.bulk_create(fresh)
     if created:
@@ -172,23 +173,27 @@ def _refunds(moves: list[Move], now: datetime) -> None:
         _enqueue_payouts_later([r.pk for r in created])
     for case in into:
         if case.pk in existing:
-            pay(case, Decimal(case.refund_amount), now=now)
+            pay(case, _refund_amount(case), now=now)
+
+
+def _refund_amount(case: AfterSalesCase) -> Decimal:
+    return Decimal(case.refund_amount if case.refund_amount is not None else case.amount)
 
 
 def _notify(moves: list[Move]) -> None:
     """The party who must act next (the lifecycle table's), and staff when a case is escalated."""
     members = shop_members(m.case.shop_id for m in moves)
     staff: list[int] | None = None
-    rows = []
+    rows: list[Notification] = []
     for move in moves:
         case = move.case
         party = NEXT_PARTY.get(case.state, "both")
-        text = NEXT_TEXT.get(case.state, "售后单 {n} 有新进展").format(n=case.number)
-        rows.extend(Notification(user_id=u, case=case, kind=move.action, text=text)
-                    for u in party_user_ids(case, party, members))
+        params = case_params(case)
+        rows.extend(Notification(user_id=u, case=case, kind=move.action, message=next_party_message(case.state),
+                                 params=params) for u in party_user_ids(case, party, members))
         if move.action == Action.ESCALATE:
             staff = staff_ids() if staff is None else staff
-            rows.extend(Notification(user_id=u, case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
+            rows.extend(Notification(user_id=u, case=case, kind="escalated", message="escalated", params=params)
                         for u in staff)
     notify_many(rows)
 

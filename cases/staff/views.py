@@ -19,7 +19,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.api_support import CaseActionThrottle, MessageThrottle
 from portal.models import Shop
+from portal.ratelimit import throttled
 from portal.refdata.status import holidays_unsynced_year
 
 from .. import services
@@ -103,6 +105,7 @@ def _post_only(request: HttpRequest, case_id: int) -> HttpResponseRedirect | Non
     return None
 
 
+@throttled(CaseActionThrottle)
 def case_rule(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
@@ -127,6 +130,7 @@ def case_rule(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> Ht
     return _back(case_id)
 
 
+@throttled(CaseActionThrottle)
 def case_intervene(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
@@ -141,6 +145,7 @@ def case_intervene(request: HttpRequest, model_admin: ModelAdmin, case_id: int) 
     return _back(case_id)
 
 
+@throttled(CaseActionThrottle)
 def case_close_evidence(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
@@ -153,6 +158,7 @@ def case_close_evidence(request: HttpRequest, model_admin: ModelAdmin, case_id: 
     return _back(case_id)
 
 
+@throttled(MessageThrottle)
 def case_message(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect

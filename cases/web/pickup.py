@@ -22,7 +22,9 @@ from django.views.decorators.http import require_POST
 
 from cases.choices import State
 from cases.models import AfterSalesCase
+from portal.api_support import CaseActionThrottle
 from portal.errors import DomainError
+from portal.ratelimit import throttled
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,7 @@ def _own_pickup(request: HttpRequest, case_id: int, pickup_id: int) -> Any:
 
 @login_required
 @require_POST
+@throttled(CaseActionThrottle)
 def pickup_book(request: HttpRequest, case_id: int) -> HttpResponse:
     from pickups.services import pickup_book as book
 
@@ -150,6 +153,7 @@ def pickup_book(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttled(CaseActionThrottle)
 def pickup_cancel(request: HttpRequest, case_id: int, pickup_id: int) -> HttpResponse:
     from pickups.services import pickup_cancel as cancel
 
@@ -160,6 +164,7 @@ def pickup_cancel(request: HttpRequest, case_id: int, pickup_id: int) -> HttpRes
 
 @login_required
 @require_POST
+@throttled(CaseActionThrottle)
 def pickup_reschedule(request: HttpRequest, case_id: int, pickup_id: int) -> HttpResponse:
     from pickups.services import pickup_reschedule as reschedule
 

@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from cases import policy, services
 from cases.choices import MERCHANT_FAULT_REASONS, Kind, Reason
 from cases.evidence import CheckedFile, evidence_validate
+from portal.api_support import CaseCreateThrottle
 from portal.errors import DomainError
 from portal.models import OrderItem, Role
+from portal.ratelimit import throttled
 
 from . import presenters, stash
 from .forms import CaseRequestForm
@@ -67,6 +69,7 @@ def _validate_new_photos(request: HttpRequest) -> tuple[list[CheckedFile], Domai
 
 
 @login_required
+@throttled(CaseCreateThrottle)
 def case_new(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item_for(request, item_id)
     now = timezone.now()
@@ -124,7 +127,7 @@ def case_new(request: HttpRequest, item_id: int) -> HttpResponse:
         initial_reason = request.GET.get("reason") or (open_reasons[0][0] if len(open_reasons) == 1 else None)
         form = CaseRequestForm(kind=kind, max_quantity=units, initial={
             "kind": kind, "quantity": units, "amount": claim_by_qty[units] if refund_kind else None,
-            "reason": initial_reason,
+            "reason": initial_reason, "description": request.GET.get("description", "")[:2000],
         })
     describe_errors(form)
     selected_reason = form["reason"].value() or ""

@@ -27,8 +27,10 @@ from cases.models import AfterSalesCase, CaseEvidence, Notification
 from cases.permissions import available_actions, role_of
 from cases.selectors import case_detail_for, case_list_for
 from portal.api import orders_for
+from portal.api_support import CaseActionThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 from portal.models import Role
+from portal.ratelimit import throttled
 
 from . import pickup as pickup_ui
 from . import presenters
@@ -180,6 +182,7 @@ def _run_consumer_action(request: HttpRequest, case: AfterSalesCase, action: str
 
 @login_required
 @require_POST
+@throttled(CaseActionThrottle)
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     case = _load_case(request, case_id)
     if action not in CONSUMER_ACTIONS:
@@ -209,6 +212,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
 
 @login_required
 @require_POST
+@throttled(MessageThrottle)
 def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = MessageForm(request.POST)
@@ -235,6 +239,7 @@ def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttled(UploadThrottle)
 def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = EvidenceForm(request.POST, request.FILES)
@@ -270,7 +275,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     items = list(page)
     unread_ids = [n.pk for n in items if n.read_at is None]
-    rows = [{"n": n, "text": presenters.notification_text(n.text), "unread": n.pk in unread_ids} for n in items]
+    rows = [{"n": n, "text": n.display(), "unread": n.pk in unread_ids} for n in items]
     if unread_ids:
         Notification.objects.filter(pk__in=unread_ids, user=request.user).update(read_at=timezone.now())
     return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications"})

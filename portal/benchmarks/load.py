@@ -136,7 +136,7 @@ class Gunicorn:
 
     def __enter__(self) -> Gunicorn:
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="portal.settings.production", DJANGO_DEBUG="0",
-                   SECRET_KEY=os.environ.get("SECRET_KEY", "bench-" + "x" * 50), SECURE_COOKIES="false",
+                   SECRET_KEY=os.environ.get("SECRET_KEY", "bench-" + "x" * 50), SECURE_COOKIES="false", SECURE_SSL_REDIRECT="false",
                    DATABASE_URL=database_url(), LOG_LEVEL="WARNING")
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url

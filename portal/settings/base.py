@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from django_guid.integrations import CeleryIntegration
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -32,7 +33,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.admin_site.PortalAdminConfig",  # django.contrib.admin with the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,25 +45,32 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
+    "simple_history",
+    "django_guid",
     "portal",
     "cases",
     "cases.merchant",
+    "cases.assistant",
     "pickups",
 ]
 
 MIDDLEWARE = [
-    "portal.middleware.RequestIdMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "portal.middleware.DatabaseUnavailableMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "portal.middleware.TrailingSlashMiddleware",  # Django's CommonMiddleware, never a 500 for a missing slash
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -108,13 +116,52 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# Request ids (django-guid): X-Request-ID in (a UUID, else a new one) and out; its Celery integration carries
+# the id in each task message, so a request's refund, pickup, email and export tasks log under the same id.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
+}
+
+# History of settings and trust flags (django-simple-history): read in the admin, never reverted from there
+# (a revert would skip the services that recompute clocks when a holiday changes).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Failed logins (api.md, "Authentication"): django-axes locks the pair (username, client address) after
+# 10 failures in 15 minutes, before any password hash; the username as a whole is only slowed.
+AUTHENTICATION_BACKENDS = [
+    "portal.login_guard.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "portal.login_guard.SlowdownBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # counts shared by every process, Redis or not
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt does not extend the lock
+AXES_LOCKOUT_CALLABLE = "portal.login_guard.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.login_guard.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # failures are recorded; successful logins are not logged a second time
+AXES_VERBOSE = False
+# Behind N reverse proxies that append to X-Forwarded-For, set TRUSTED_PROXY_COUNT=N (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+LOGIN_SLOWDOWN_AFTER = int(os.environ.get("LOGIN_SLOWDOWN_AFTER", "10"))
+LOGIN_SLOWDOWN_STEP_SECONDS = float(os.environ.get("LOGIN_SLOWDOWN_STEP_SECONDS", "0.2"))
+LOGIN_SLOWDOWN_MAX_SECONDS = float(os.environ.get("LOGIN_SLOWDOWN_MAX_SECONDS", "2"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 6}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale" / area for area in ("core", "web", "merchant", "admin", "pickups", "refdata")]
+LOCALE_PATHS = [BASE_DIR / "locale" / area
+                for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "trust", "assistant",
+                              "libraries")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -227,9 +274,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.sweep_deadlines",
         "schedule": float(os.environ.get("DEADLINE_SWEEP_SECONDS", "30")),
     },
-    "retry-pending-refunds": {
-        "task": "cases.tasks.retry_pending_refunds",
-        "schedule": float(os.environ.get("REFUND_RETRY_SWEEP_SECONDS", "60")),
+    "resend-outgoing": {
+        "task": "portal.tasks.resend_outgoing",
+        "schedule": float(os.environ.get("OUTBOX_SWEEP_SECONDS") or os.environ.get("REFUND_RETRY_SWEEP_SECONDS", "60")),
     },
     "sweep-pickups": {
         "task": "pickups.tasks.sweep_pickups",
@@ -251,16 +298,39 @@ EVIDENCE_MAX_FILES = 9
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "cases.payments.SimulatedGateway")
 # A pending refund whose payout task went missing (worker killed, broker flushed) is retried after this.
 REFUND_RETRY_AFTER_SECONDS = int(os.environ.get("REFUND_RETRY_AFTER_SECONDS", "120"))
+# The one re-send sweep (portal.outbox): each outgoing effect still owed after OUTBOX_RESEND_AFTER_SECONDS is
+# queued again, if it was caused within OUTBOX_RESEND_WINDOW_SECONDS (an email a week late is worse than none).
+# Refunds have no window: money owed is always paid.
+OUTBOX_RESEND_AFTER_SECONDS = int(os.environ.get("OUTBOX_RESEND_AFTER_SECONDS", "120"))
+OUTBOX_RESEND_WINDOW_SECONDS = int(os.environ.get("OUTBOX_RESEND_WINDOW_SECONDS", str(24 * 3600)))
+OUTBOX_RESENDERS = {
+    "refunds": "cases.refunds.refunds_resend",
+    "notification_emails": "cases.notifications.notification_emails_resend",
+    "exports": "cases.merchant.services.export_jobs_resend",
+    "pickup_dispatches": "pickups.sweep.dispatches_resend",
+    "courier_cancellations": "pickups.sweep.courier_cancellations_resend",
+}
 SIMULATED_PAYMENT_DELAY_SECONDS = float(os.environ.get("SIMULATED_PAYMENT_DELAY_SECONDS", "0"))
 COURIER_WEBHOOK_TOLERANCE_SECONDS = 300
+# Refuse to serve (ImproperlyConfigured when the WSGI app loads) while a courier's webhook secret is empty or
+# a known default; on by default in production (pickups/courier_secrets.py). `check --deploy` reports it always.
+COURIER_SECRETS_REQUIRED = env_bool("COURIER_SECRETS_REQUIRED", False)
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "portal.logging.JsonFormatter"}},
+    # One JSON object per line (python-json-logger): every `extra` field is written, not a fixed few.
+    "formatters": {"json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(levelname)s %(name)s %(message)s",
+        "rename_fields": {"levelname": "level", "name": "logger", "message": "msg", "exc_info": "exc"},
+        "timestamp": "ts",
+        "json_ensure_ascii": False,
+    }},
     "filters": {"request_id": {"()": "portal.middleware.RequestIdFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "django_guid": {"level": "WARNING"}},  # one INFO line per task published and run otherwise
 }

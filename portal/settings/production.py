@@ -9,12 +9,16 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ["SECRET_KEY"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# HTTPS only. Behind a TLS-terminating proxy, the proxy sets X-Forwarded-Proto (trusted below) so requests
+# it forwarded over HTTPS are not redirected again; SECURE_SSL_REDIRECT=false only for plain-HTTP test rigs.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz$"]  # probes from inside the network speak plain HTTP
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+COURIER_SECRETS_REQUIRED = env_bool("COURIER_SECRETS_REQUIRED", True)
 WHITENOISE_MANIFEST_STRICT = False  # a file missing from the manifest is served unhashed, never a 500
 STORAGES = {
     "default": {"BACKEND": os.environ.get("DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},

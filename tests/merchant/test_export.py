@@ -86,3 +86,30 @@ def test_export_served_only_to_members_of_every_shop(client, merchant, shop, oth
     shop.members.remove(merchant)  # a former member loses access too
     client.force_login(merchant)
     assert client.get(reverse("merchant:export-download", args=[job.pk])).status_code == 404
+
+
+def test_cells_that_start_a_spreadsheet_formula_are_escaped(merchant_client, merchant, shop, make_case):
+    """A product name from the marketplace is data, never a formula, in the streamed and the job export."""
+    case = make_case()
+    product = case.order_item.product
+    product.name = '=HYPERLINK("http://evil.example","x")'
+    product.save()
+    other = make_case()
+    other.order_item.product.name = "+1-2"
+    other.order_item.product.save()
+    third = make_case()
+    third.order_item.product.name = "@SUM(A1)"
+    third.order_item.product.save()
+    fourth = make_case()
+    fourth.order_item.product.name = "-cmd"
+    fourth.order_item.product.save()
+    streamed = _csv(b"".join(merchant_client.get(EXPORT).streaming_content))
+    job = ExportJob.objects.create(requested_by=merchant)
+    job.shops.set([shop])
+    with default_storage.open(export_job_run(job_id=job.pk).file) as handle:
+        written = _csv(handle.read())
+    for rows in (streamed, written):
+        names = {r[rows[0].index("product")] for r in rows[1:]}
+        assert names == {"'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1-2", "'@SUM(A1)", "'-cmd"}
+        amounts = {r[rows[0].index("amount")] for r in rows[1:]}
+        assert amounts == {"100.00"}  # numbers stay numbers

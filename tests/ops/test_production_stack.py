@@ -35,6 +35,7 @@ def production_env(redis_url: str) -> dict[str, str]:
         "SECRET_KEY": "k7Gq2vX9pL4mN8rT1wY6zB3cF5hJ0sD-e_aQiUoPlKjHgVbNmCxZ",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_COOKIES": "false",
+        "SECURE_SSL_REDIRECT": "false",
         "REDIS_URL": redis_url,
         "DEADLINE_SWEEP_SECONDS": "1",
         "LOG_LEVEL": "INFO",

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, ProtectedError
 
 from cases.models import AfterSalesCase, Deadline, Notification
 from pickups import services
@@ -53,6 +53,13 @@ def test_case_json_embeds_the_pickup_with_a_masked_phone_for_others(api, consume
     seen_by_merchant = api(merchant).get(f"/api/v1/cases/{case.pk}/").json()["pickup"]
     assert seen_by_merchant["state"] == "requested"
     assert seen_by_merchant["address"]["phone"] == "138****5678"
+
+
+def test_a_landline_is_masked_the_same_way_in_the_api_and_on_the_merchant_page(api, consumer, merchant, case):
+    r = book(api, consumer, case, first_slot(api, consumer, case)["id"], address={"phone": "0571-88880001"})
+    assert r.status_code == 201, r.json()
+    seen_by_merchant = api(merchant).get(f"/api/v1/cases/{case.pk}/").json()["pickup"]
+    assert seen_by_merchant["address"]["phone"] == "057****0001"  # portal.masking.mask_phone, as the page does
 
 
 def test_address_override(api, consumer, case):
@@ -304,3 +311,27 @@ def test_last_place_race_repeated(postgres, courier_live, regions, merchant, sho
         fresh = Slot.objects.get(pk=slot.pk)
         assert fresh.booked == fresh.capacity
         Slot.objects.filter(pk=slot.pk).update(booked=0)
+
+
+def test_pickup_events_are_append_only(api, consumer, case):
+    book(api, consumer, case, first_slot(api, consumer, case)["id"])
+    event = PickupEvent.objects.get(pickup__case=case)
+    event.action = "tampered"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(ProtectedError):
+        Pickup.objects.filter(case=case).delete()  # a pickup's history outlives any attempt to delete it
+
+
+def test_database_refuses_pickup_event_changes_on_postgresql(api, consumer, case, postgres):
+    from django.db import DatabaseError, transaction
+
+    book(api, consumer, case, first_slot(api, consumer, case)["id"])
+    events = PickupEvent.objects.filter(pickup__case=case)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        events.update(action="tampered")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        events._raw_delete(events.db)  # below the ORM's PROTECT check: only the trigger stands in the way
+    assert list(events.values_list("action", flat=True)) == ["book"]

@@ -135,3 +135,22 @@ def test_sweep_fails_a_pickup_the_courier_never_came_for(book, settings):
 def test_simulator_api_refuses_unsigned_calls(client, courier_live):
     assert client.post("/simulated-courier/bookings/", data=b"{}", content_type="application/json").status_code == 401
     assert client.get("/simulated-courier/control/").status_code == 401
+
+
+def test_a_cancellation_the_courier_never_got_is_sent_again_by_the_outbox_sweep(book, api, consumer, courier_live):
+    from portal.outbox import resend_outgoing
+
+    pickup = book()
+    live_url = courier_live.base_url
+    type(courier_live).objects.filter(pk=courier_live.pk).update(base_url="http://127.0.0.1:9/simulated-courier/")
+    r = api(consumer).post(f"/api/v1/pickups/{pickup.pk}/cancel/")
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    assert SimulatedCourierBooking.objects.get().status != "cancelled"  # the courier never heard of it
+    assert Pickup.objects.get(pk=pickup.pk).courier_cancelled_at is None
+    type(courier_live).objects.filter(pk=courier_live.pk).update(base_url=live_url)
+    assert resend_outgoing()["courier_cancellations"] == 0  # not yet stale: its own retries may still land
+    later = timezone.now() + timedelta(minutes=5)
+    assert resend_outgoing(now=later)["courier_cancellations"] == 1
+    assert SimulatedCourierBooking.objects.get().status == "cancelled"
+    assert Pickup.objects.get(pk=pickup.pk).courier_cancelled_at is not None
+    assert resend_outgoing(now=later)["courier_cancellations"] == 0  # told once is enough

@@ -41,7 +41,9 @@ def test_healthz_ok_structure(client):
     body = response.json()
     assert response.status_code == 200, body
     assert body["status"] == "ok" and body["failing"] == []
-    assert body["checks"] == {"database": "ok", "broker": "ok", "workers": "ok"}
+    assert {"database", "broker", "workers"} <= set(body["checks"]) <= {"database", "broker", "workers", "cache",
+                                                                         "replica"}
+    assert set(body["checks"].values()) == {"ok"}
 
 
 def test_healthz_names_the_broker_when_it_is_down(client):
@@ -57,6 +59,18 @@ def test_healthz_names_the_broker_when_it_is_down(client):
     assert response.status_code == 503
     assert "broker" in body["failing"] and body["checks"]["broker"] != "ok"
     assert body["checks"]["database"] == "ok"
+
+
+def test_healthz_names_the_cache_when_it_is_down(client):
+    from django.test import override_settings
+
+    unreachable = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                               "LOCATION": "redis://127.0.0.1:1/0"}}
+    with override_settings(CACHES=unreachable):
+        response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["failing"] == ["cache"] and body["checks"]["cache"] == "unavailable"  # no error text
 
 
 def test_regions_resolve_with_remote_lineage():

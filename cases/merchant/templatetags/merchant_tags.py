@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.choices import Action, ActorRole, DeadlineName, Kind, Reason, State
+from portal.masking import mask_phone
 
 from ..selectors import urgency as _urgency
 
@@ -49,13 +50,7 @@ def urgency(due_at: datetime | None, now: datetime | None = None) -> str:
     return _urgency(due_at, now or timezone.now())
 
 
-@register.filter
-def mask_phone(phone: str | None) -> str:
-    """138****5678: enough to recognise a caller, not enough to call someone who did not ask."""
-    digits = (phone or "").strip()
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}****{digits[-4:]}"
+register.filter("mask_phone", mask_phone)  # one masking rule for the pages and the API (portal.masking)
 
 
 @register.filter
