@@ -326,12 +326,9 @@ def setup_of(write: Write) -> str:
 
 
 SETUPS = sorted({setup_of(w) for w in WRITES})
-# api.md: the import is for supervisors only and never touches staff accounts: fixed on another branch
-# of issue 15 (item 1). Remove this mark once it is merged.
-IMPORT_OPEN = pytest.mark.xfail(reason="issue 15 item 1 (import authority) not merged yet", strict=False)
 
 
-@pytest.mark.parametrize("setup", [pytest.param(s, marks=IMPORT_OPEN) if s == "import" else s for s in SETUPS])
+@pytest.mark.parametrize("setup", SETUPS)
 def test_who_may_write(setup: str) -> None:
     writes = [w for w in WRITES if setup_of(w) == setup]
     first = writes[0]
@@ -353,6 +350,7 @@ def test_who_may_write(setup: str) -> None:
 def check_one(world: World, write: Write, role: str, client: Any) -> list[str]:
     """One user sends one write, in a savepoint rolled back afterwards; what was wrong, if anything."""
     failures = []
+    client.cookies.pop("messages", None)  # a shared client: only this request's messages count
     with transaction.atomic():
         before = fingerprint(world)
         response = write.send(world, client)
