@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python manage.py assistant_eval --check
 
 soak: $(STAMP)
-	SOAK=1 $(BIN)/python -m pytest -m "race or worker or crawl" tests
+	SOAK=1 $(BIN)/python -m pytest -m "race or worker or crawl or model" tests
 
 graph: $(STAMP)
 	$(BIN)/python manage.py graph_transitions

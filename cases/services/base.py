@@ -41,7 +41,8 @@ def _parse_amount(value: Any, field: str = "amount") -> Decimal | None:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise CaseError("invalid", _("金额格式不正确"), field=field) from exc
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(policy.CENT) or amount >= Decimal("1e10"):
+    # the size first: quantize() of a huge value (1e400) raises instead of answering
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10") or amount != amount.quantize(policy.CENT):
         raise CaseError("invalid", _("金额须为不小于 0 且最多两位小数的数字"), field=field)
     return amount.quantize(policy.CENT)
 
