@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.replica.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -96,6 +97,30 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DB_PREPAR
     # parses it once per connection and can keep a generic plan (docs/benchmarks.md, "Planning").
     # Set DB_PREPARED_STATEMENTS=0 behind a transaction-mode pooler that cannot keep prepared statements.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A transaction-mode pooler (PgBouncer) hands each transaction to any server connection, so a cursor held
+    # between statements (`.iterator()` outside a transaction) could be asked for on a connection that never
+    # opened it. Off with DB_PREPARED_STATEMENTS=0 unless DB_SERVER_SIDE_CURSORS says otherwise.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = not env_bool(
+        "DB_SERVER_SIDE_CURSORS", env_bool("DB_PREPARED_STATEMENTS", True))
+# A streaming replica for the heavy reads that tolerate a second's lag (portal/db_router.py, docs/deploy.md).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL,
+                                                 conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["portal.db_router.ReplicaRouter"]
+# The replica is reported on /healthz (and skipped for reads) when it is further behind than this.
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "5"))
+# After a user's write, every read of theirs goes to the primary for this long (read-your-writes).
+READ_YOUR_WRITES_SECONDS = int(os.environ.get("READ_YOUR_WRITES_SECONDS", "15"))
+# The views whose GET reads may come from the replica (URL names); everything else reads the primary.
+DATABASE_REPLICA_VIEWS = env_list(
+    "DATABASE_REPLICA_VIEWS",
+    "api-cases,merchant:queue,merchant:metrics,admin:cases_dashboard,admin:cases_shop",
+)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -182,6 +207,7 @@ API_TOKEN_TTL = timedelta(days=int(os.environ.get("API_TOKEN_TTL_DAYS", "30")))
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+BROKER_IS_AMQP = CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://"))
 _broker_dir = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("out", "processed", "control"):
@@ -193,6 +219,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
     }
+elif BROKER_IS_AMQP:
+    # RabbitMQ: a publish returns once the broker has the message (publisher confirms).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_RESULT_BACKEND = None
@@ -216,12 +245,24 @@ CELERY_TASK_ROUTES = {
     "pickups.tasks.*": {"queue": "pickups"},
 }
 # A worker started without -Q consumes every queue the project routes tasks to.
+# Each queue has a topic exchange of its own: on RabbitMQ a countdown or a retry's back-off travels through
+# kombu's native delayed-delivery exchanges, which hand the message back by topic ("#.<queue>"); a direct
+# exchange cannot take part, and the message would sit in the worker's memory until its time instead.
+# On RabbitMQ every queue is a quorum queue (replicated, durable); the worker detects them and turns off
+# global QoS, which quorum queues do not support.
+TASK_QUEUE_NAMES = ("default", "deadlines", "payments", "pickups", "notifications")
 CELERY_TASK_QUEUES = [
-    Queue(name, Exchange(name), routing_key=name)
-    for name in ("default", "deadlines", "payments", "pickups", "notifications")
+    Queue(name, Exchange(name, type="topic", durable=True), routing_key=name, durable=True,
+          queue_arguments={"x-queue-type": "quorum"} if BROKER_IS_AMQP else None)
+    for name in TASK_QUEUE_NAMES
 ]
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
+if BROKER_IS_AMQP:
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "cases.tasks.sweep_deadlines",
