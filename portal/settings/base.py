@@ -207,7 +207,6 @@ API_TOKEN_TTL = timedelta(days=int(os.environ.get("API_TOKEN_TTL_DAYS", "30")))
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-BROKER_IS_AMQP = CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://"))
 _broker_dir = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("out", "processed", "control"):
@@ -219,11 +218,45 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
     }
-elif BROKER_IS_AMQP:
-    # RabbitMQ: a publish returns once the broker has the message (publisher confirms).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+TASK_QUEUE_NAMES = ("default", "deadlines", "payments", "pickups", "notifications")
+
+
+def celery_queue_settings(broker_url: str) -> dict[str, object]:
+    """The queues for a broker, as Celery setting names (tests switch a running app's broker with it).
+
+    A worker started without -Q consumes every queue the project routes tasks to. Each queue has a topic
+    exchange of its own: on RabbitMQ a countdown or a retry's back-off travels through kombu's native
+    delayed-delivery exchanges, which hand the message back by topic ("#.<queue>"); a direct exchange cannot
+    take part (the message would sit in a worker's memory until its time). On RabbitMQ every queue is a
+    durable quorum queue (replicated; a classic queue of the same name must be deleted first), the worker
+    detects them and turns off global QoS, which quorum queues do not support, and a publish returns once
+    the broker has confirmed the message.
+    """
+    amqp = broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
+    conf: dict[str, object] = {
+        "task_queues": [
+            Queue(name, Exchange(name, type="topic", durable=True), routing_key=name, durable=True,
+                  queue_arguments={"x-queue-type": "quorum"} if amqp else None)
+            for name in TASK_QUEUE_NAMES
+        ],
+        "task_default_exchange": "default",
+        "task_default_exchange_type": "topic",
+        "task_default_routing_key": "default",
+    }
+    if amqp:
+        conf.update({
+            "task_default_queue_type": "quorum",
+            "worker_detect_quorum_queues": True,
+            "broker_native_delayed_delivery_queue_type": "quorum",
+            "broker_transport_options": {"confirm_publish": True},
+        })
+    return conf
+
+
+for _name, _value in celery_queue_settings(CELERY_BROKER_URL).items():
+    globals()["CELERY_" + _name.upper()] = _value
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -244,25 +277,6 @@ CELERY_TASK_ROUTES = {
     "cases.tasks.send_notification_emails": {"queue": "notifications"},
     "pickups.tasks.*": {"queue": "pickups"},
 }
-# A worker started without -Q consumes every queue the project routes tasks to.
-# Each queue has a topic exchange of its own: on RabbitMQ a countdown or a retry's back-off travels through
-# kombu's native delayed-delivery exchanges, which hand the message back by topic ("#.<queue>"); a direct
-# exchange cannot take part, and the message would sit in the worker's memory until its time instead.
-# On RabbitMQ every queue is a quorum queue (replicated, durable); the worker detects them and turns off
-# global QoS, which quorum queues do not support.
-TASK_QUEUE_NAMES = ("default", "deadlines", "payments", "pickups", "notifications")
-CELERY_TASK_QUEUES = [
-    Queue(name, Exchange(name, type="topic", durable=True), routing_key=name, durable=True,
-          queue_arguments={"x-queue-type": "quorum"} if BROKER_IS_AMQP else None)
-    for name in TASK_QUEUE_NAMES
-]
-CELERY_TASK_DEFAULT_EXCHANGE = "default"
-CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
-CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
-if BROKER_IS_AMQP:
-    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
-    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
-    CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "cases.tasks.sweep_deadlines",
