@@ -226,23 +226,25 @@ TASK_QUEUE_NAMES = ("default", "deadlines", "payments", "pickups", "notification
 def celery_queue_settings(broker_url: str) -> dict[str, object]:
     """The queues for a broker, as Celery setting names (tests switch a running app's broker with it).
 
-    A worker started without -Q consumes every queue the project routes tasks to. Each queue has a topic
-    exchange of its own: on RabbitMQ a countdown or a retry's back-off travels through kombu's native
-    delayed-delivery exchanges, which hand the message back by topic ("#.<queue>"); a direct exchange cannot
-    take part (the message would sit in a worker's memory until its time). On RabbitMQ every queue is a
-    durable quorum queue (replicated; a classic queue of the same name must be deleted first), the worker
-    detects them and turns off global QoS, which quorum queues do not support, and a publish returns once
-    the broker has confirmed the message.
+    A worker started without -Q consumes every queue the project routes tasks to, each through an exchange
+    of its own. On RabbitMQ that exchange is a topic exchange: a countdown or a retry's back-off travels
+    through kombu's native delayed-delivery exchanges, which hand the message back by topic ("#.<queue>");
+    a direct exchange cannot take part (the message would sit in a worker's memory until its time). Every
+    queue there is a durable quorum queue (replicated; a classic queue of the same name must be deleted
+    first), the worker detects them and turns off global QoS, which quorum queues do not support, and a
+    publish returns once the broker has confirmed it. On Redis the exchanges stay direct (countdowns wait
+    in the worker there; kombu's emulated topic exchange lost retries in the pickup worker tests).
     """
     amqp = broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
+    exchange_type = "topic" if amqp else "direct"
     conf: dict[str, object] = {
         "task_queues": [
-            Queue(name, Exchange(name, type="topic", durable=True), routing_key=name, durable=True,
+            Queue(name, Exchange(name, type=exchange_type, durable=True), routing_key=name, durable=True,
                   queue_arguments={"x-queue-type": "quorum"} if amqp else None)
             for name in TASK_QUEUE_NAMES
         ],
         "task_default_exchange": "default",
-        "task_default_exchange_type": "topic",
+        "task_default_exchange_type": exchange_type,
         "task_default_routing_key": "default",
     }
     if amqp:

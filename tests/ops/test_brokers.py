@@ -1,5 +1,6 @@
 """The broker is chosen by CELERY_BROKER_URL: on RabbitMQ every routed queue is a quorum queue behind a topic
-exchange, so countdowns and retry back-off go through the broker's delayed delivery and come back."""
+exchange, so countdowns and retry back-off go through the broker's delayed delivery and come back; on Redis
+the queues keep their direct exchanges."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ def test_queue_settings_per_broker() -> None:
         queues = {q.name: q for q in conf["task_queues"]}  # type: ignore[attr-defined]
         assert set(queues) == set(TASK_QUEUE_NAMES)
         for name, queue in queues.items():
-            assert queue.exchange.type == "topic" and queue.routing_key == name and queue.durable
-            quorum = (queue.queue_arguments or {}).get("x-queue-type") == "quorum"
-            assert quorum == url.startswith("amqp")
+            amqp = url.startswith("amqp")
+            assert queue.exchange.type == ("topic" if amqp else "direct")
+            assert queue.routing_key == name and queue.durable
+            assert ((queue.queue_arguments or {}).get("x-queue-type") == "quorum") == amqp
     assert celery_queue_settings("amqp://h/x")["task_default_queue_type"] == "quorum"
     assert "task_default_queue_type" not in celery_queue_settings("redis://h/0")
 
