@@ -4,7 +4,9 @@ and the deadline sweep, each run in this one process against PostgreSQL through 
 
 CPU is counted on both sides: this process (`time.process_time`) and the PostgreSQL backend serving its
 connection (`/proc/<pid>/stat`, so the database must run on this machine). Core-seconds per operation =
-client CPU + server CPU; operations per core-second is its inverse. Wall time is reported beside it.
+client CPU + server CPU; operations per core-second is its inverse. Wall time is reported beside it, and the
+WAL written per operation (the cluster's WAL position before and after: run it on a cluster nothing else
+writes to, e.g. `deploy/postgres/replica.sh pair`, for that figure to be this process's alone).
 """
 
 from __future__ import annotations
@@ -34,16 +36,30 @@ def _backend_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def _wal_lsn() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        return cursor.fetchone()[0]
+
+
+def _wal_bytes_since(lsn: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint", [lsn])
+        return int(cursor.fetchone()[0])
+
+
 def measure(label: str, n: int, call: Callable[[int], Any]) -> dict[str, Any]:
     call(0)  # warm the connection and the caches
+    wal0 = _wal_lsn()
     server0, client0, wall0 = _backend_cpu(), time.process_time(), time.perf_counter()
     for i in range(1, n + 1):
         call(i)
     wall = time.perf_counter() - wall0
     client = time.process_time() - client0
     server = _backend_cpu() - server0
+    wal = _wal_bytes_since(wal0)
     per_op = (client + server) / n
-    return {"label": label, "n": n, "wall_ms_per_op": round(wall / n * 1000, 2),
+    return {"label": label, "n": n, "wall_ms_per_op": round(wall / n * 1000, 2), "wal_bytes_per_op": wal // n,
             "client_cpu_ms_per_op": round(client / n * 1000, 2), "server_cpu_ms_per_op": round(server / n * 1000, 2),
             "ops_per_core_second": round(1 / per_op, 1) if per_op else None}
 
@@ -111,6 +127,7 @@ def run(n: int = 300, sweep_n: int = 2000) -> list[dict[str, Any]]:
 
     row = measure(f"deadline sweep ({sweep_n} due, one process)", 1, sweep)
     row["n"] = fired[0]
+    row["wal_bytes_per_op"] = row["wal_bytes_per_op"] // max(fired[0], 1)
     for key in ("wall_ms_per_op", "client_cpu_ms_per_op", "server_cpu_ms_per_op"):
         row[key] = round(row[key] / max(fired[0], 1), 3)
     row["ops_per_core_second"] = round(fired[0] / ((row["client_cpu_ms_per_op"] + row["server_cpu_ms_per_op"])
