@@ -47,7 +47,6 @@ wal_level = replica
 max_wal_senders = 5
 fsync = off
 synchronous_commit = off
-full_page_writes = off
 CONF
     # initdb --auth=trust already lets local users connect, replication included; say it explicitly
     echo "host replication postgres 127.0.0.1/32 trust" >> "$dir/primary/pg_hba.conf"

@@ -64,6 +64,24 @@ def measure(label: str, n: int, call: Callable[[int], Any]) -> dict[str, Any]:
             "ops_per_core_second": round(1 / per_op, 1) if per_op else None}
 
 
+def b1_cpu(n: int = 200) -> dict[str, Any]:
+    """The bench's B1 request (50 most urgent of the big shop, generated data) in core-milliseconds: compares
+    direct, DB_PREPARED_STATEMENTS=0 and PgBouncer where wall-clock latency is dominated by a busy machine."""
+    from .common import token_key
+    from .reads import big_shop
+
+    shop, merchant = big_shop()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_key(merchant.pk)}")
+    url = f"/api/v1/cases/?ordering=deadline&shop={shop.code}&page_size=50"
+
+    def read(i: int) -> None:
+        assert client.get(url).status_code == 200
+
+    for _ in range(5):  # past psycopg's prepare threshold
+        read(0)
+    return measure(f"B1 {url}", n, read)
+
+
 def run(n: int = 300, sweep_n: int = 2000) -> list[dict[str, Any]]:
     from cases.models import AfterSalesCase, Deadline
     from cases.sweep import deadlines_sweep
