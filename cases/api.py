@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import parsers, serializers, status
@@ -25,6 +26,7 @@ from .policy import PARTY_FOR_DEADLINE
 from .selectors import (
     CountedRows,
     case_detail_for,
+    case_event_summaries,
     case_history,
     case_list_for,
     case_rows,
@@ -51,9 +53,13 @@ def evidence_row_dict(row: dict[str, Any]) -> dict[str, Any]:
             "url": f"/api/v1/evidence/{row['id']}/file/"}
 
 
-def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidence: list[dict],
-                  pickup: Any) -> dict[str, Any]:
-    """The case as api.md shows it, from a row of `selectors.case_rows` (no model instances are built)."""
+def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict] | None, evidence: list[dict],
+                  pickup: Any, last_event: dict | None = None, events_count: int = 0) -> dict[str, Any]:
+    """The case as api.md shows it, from a row of `selectors.case_rows` (no model instances are built).
+
+    With `events` (a detail) it carries the whole timeline; without (a list row) `last_event` and
+    `events_count` instead (api.md).
+    """
     deadline = None
     if row["deadline_name"] and row["deadline_due_at"]:
         deadline = {"name": row["deadline_name"], "due_at": row["deadline_due_at"].isoformat(),
@@ -94,7 +100,11 @@ def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidenc
     }
     if row["refund_amount"] is not None:
         data["refund_amount"] = str(row["refund_amount"])
-    data["events"] = [event_row_dict(r) for r in events]
+    if events is not None:
+        data["events"] = [event_row_dict(r) for r in events]
+    else:
+        data["last_event"] = event_row_dict(last_event) if last_event else None
+        data["events_count"] = events_count
     data["evidence"] = [evidence_row_dict(r) for r in evidence]
     return data
 
@@ -105,16 +115,24 @@ def case_json(user: Any, case_id: int) -> dict[str, Any]:
         rows = list(case_rows(case_list_for(user).filter(pk=case_id)))
     if not rows:
         raise DomainError("not_found", "Not found.", status=404)
-    return cases_json(rows, user)[0]
+    return cases_json(rows, user, detail=True)[0]
 
 
-def cases_json(rows: list[dict[str, Any]], user: Any) -> list[dict[str, Any]]:
-    """Rows of `selectors.case_rows` as api.md's cases: histories and pickups read once for all of them."""
+def cases_json(rows: list[dict[str, Any]], user: Any, *, detail: bool) -> list[dict[str, Any]]:
+    """Rows of `selectors.case_rows` as api.md's cases: histories and pickups read once for all of them.
+
+    A detail carries every event; a list row the newest event and the count (api.md).
+    """
     ids = [row["id"] for row in rows]
-    events, evidence = case_history(ids)
     pickups = current_pickups(ids) if ids else {}
-    return [case_row_dict(row, user, events=events.get(row["id"], []), evidence=evidence.get(row["id"], []),
-                          pickup=pickups.get(row["id"])) for row in rows]
+    if detail:
+        events, evidence = case_history(ids)
+        return [case_row_dict(row, user, events=events.get(row["id"], []), evidence=evidence.get(row["id"], []),
+                              pickup=pickups.get(row["id"])) for row in rows]
+    last, counts, evidence = case_event_summaries(ids)
+    return [case_row_dict(row, user, events=None, evidence=evidence.get(row["id"], []),
+                          pickup=pickups.get(row["id"]), last_event=last.get(row["id"]),
+                          events_count=counts.get(row["id"], 0)) for row in rows]
 
 
 def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
@@ -194,26 +212,30 @@ class CaseListView(APIView):
         paginator = Pagination()
         with joins_as_written():
             page = list(paginator.paginate_queryset(CountedRows(case_rows(qs), qs), request, view=self) or [])
-        return paginator.get_paginated_response(cases_json(page, request.user))
+        return paginator.get_paginated_response(cases_json(page, request.user, detail=False))
 
     @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})
     def post(self, request: Request) -> Response:
         if request.user.role != "consumer" or request.user.is_platform_staff:
             raise DomainError("permission_denied", "Only consumers open after-sales cases.", status=403)
         data = _data(request)
-        for required in ("order_item", "kind", "reason"):
-            if data.get(required) in (None, ""):
-                raise DomainError("required", f"{required} is required.", field=required)
-        order_item = _int_or_error(data.get("order_item"), "order_item")
-        evidence = request.FILES.getlist("evidence") if hasattr(request, "FILES") else []
-        description = data.get("description") or ""
-        if not isinstance(description, str):
-            raise DomainError("invalid", "description must be text.", field="description")
+        if data.get("order_item") in (None, ""):
+            raise DomainError("required", _("此项为必填项"), field="order_item")
+        try:
+            order_item = _int_or_error(data.get("order_item"), "order_item")
+        except DomainError as exc:  # not an id of any item, so not one of this consumer's
+            raise DomainError("not_your_order", _("找不到该订单商品"), field="order_item", status=404) from exc
+        try:
+            quantity: Any = _int_or_error(data.get("quantity"), "quantity")
+        except DomainError:
+            quantity = data.get("quantity")  # refused by the service, after `not_your_order`
+        # the service answers `not_your_order` before looking at any other field (lifecycle.md)
         case = services.case_submit(
-            consumer=request.user, order_item_id=order_item or 0, kind=str(data.get("kind")),
-            reason=str(data.get("reason")), quantity=_int_or_error(data.get("quantity"), "quantity"),
-            amount=data.get("amount"), description=description,
-            condition_intact=_bool(data.get("condition_intact", False)), evidence_files=evidence,
+            consumer=request.user, order_item_id=order_item or 0, kind=str(data.get("kind") or ""),
+            reason=str(data.get("reason") or ""), quantity=quantity,
+            amount=data.get("amount"), description=data.get("description") or "",
+            condition_intact=_bool(data.get("condition_intact", False)),
+            evidence_files=request.FILES.getlist("evidence") if hasattr(request, "FILES") else [],
         )
         return Response(case_json(request.user, case.pk), status=201)
 
@@ -224,61 +246,13 @@ class CaseDetailView(APIView):
         return Response(case_json(request.user, case_id))
 
 
-def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any]) -> AfterSalesCase:
-    """Map an action name and its fields onto its service; unknown names are a 404."""
-    common = {"case_id": case_id, "actor": user}
-    if action == "approve":
-        return services.case_approve(**common)
-    if action == "reject":
-        return services.case_reject(**common, reason=data.get("reason"), reason_code=str(data.get("reason_code") or ""))
-    if action == "revise":
-        return services.case_revise(**common, amount=data.get("amount"), reason=data.get("reason"),
-                                    description=data.get("description"))
-    if action == "withdraw":
-        return services.case_withdraw(**common)
-    if action == "escalate":
-        return services.case_escalate(**common, statement=data.get("statement") or "")
-    if action == "ship_return":
-        return services.case_ship_return(**common, carrier=data.get("carrier"),
-                                         tracking_number=data.get("tracking_number"))
-    if action == "confirm_receipt":
-        return services.case_confirm_receipt(**common)
-    if action == "refuse_receipt":
-        return services.case_refuse_receipt(**common, reason=data.get("reason"),
-                                            reason_code=str(data.get("reason_code") or ""))
-    if action == "ship_replacement":
-        return services.case_ship_replacement(**common, carrier=data.get("carrier"),
-                                              tracking_number=data.get("tracking_number"))
-    if action == "ship_repaired":
-        return services.case_ship_repaired(**common, carrier=data.get("carrier"),
-                                           tracking_number=data.get("tracking_number"))
-    if action == "approve_refund":
-        return services.case_approve_refund(**common)
-    if action == "confirm_completion":
-        return services.case_confirm_completion(**common)
-    if action == "intervene":
-        return services.case_intervene(**common, note=data.get("note") or "")
-    if action == "close_evidence":
-        return services.case_close_evidence(**common)
-    if action == "rule":
-        return services.case_rule(**common, decision=data.get("decision"), rationale=data.get("rationale"),
-                                  amount=data.get("amount"), require_return=data.get("require_return", False),
-                                  compensation_points=data.get("compensation_points"))
-    if action == "expire":
-        case = AfterSalesCase.objects.filter(pk=case_id).first()
-        if case is None or role_of(user, case) is None:
-            raise DomainError("not_found", "Not found.", status=404)
-        raise DomainError("permission_denied", "Only the system expires cases.", status=403)
-    raise DomainError("not_found", "Unknown action.", status=404)
-
-
 class CaseActionView(APIView):
     parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
     throttle_classes = [CaseActionThrottle]
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
     def post(self, request: Request, case_id: int, action: str) -> Response:
-        case = run_action(action, case_id=case_id, user=request.user, data=_data(request))
+        case = services.case_act(action=action, case_id=case_id, actor=request.user, data=_data(request))
         return Response(case_json(request.user, case.pk))
 
 

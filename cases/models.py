@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from .choices import (
+    OPEN_STATES,
+    TERMINAL_STATES,
     ActorRole,
     ClosureReason,
     DeadlineName,
@@ -21,9 +23,10 @@ from .choices import (
     RefundStatus,
     State,
 )
+from .notices import render
 
 S = State
-NON_TERMINAL = [s for s in S.values if s not in (S.REFUNDED, S.COMPLETED, S.CLOSED)]
+NON_TERMINAL = sorted(OPEN_STATES)
 
 
 class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
@@ -85,7 +88,7 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_terminal(self) -> bool:
-        return self.state in (S.REFUNDED, S.COMPLETED, S.CLOSED)
+        return self.state in TERMINAL_STATES
 
     # --- transitions (lifecycle.md "States and actions") -------------------------------------
     @transition(field=state, source=S.PENDING_MERCHANT, target=RETURN_VALUE(S.REFUNDED, S.AWAITING_RETURN))
@@ -93,9 +96,10 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
         if self.kind == Kind.REFUND_ONLY:
             self.refund_amount = self.amount
             return S.REFUNDED
+        # an approval decides afresh whether receipt refunds: an earlier ruling's require_return does not carry
+        self.refund_on_receipt = self.kind == Kind.RETURN_REFUND
         if self.kind == Kind.RETURN_REFUND:
             self.refund_amount = self.amount
-            self.refund_on_receipt = True
         return S.AWAITING_RETURN
 
     @transition(field=state, source=S.PENDING_MERCHANT, target=S.REJECTED)
@@ -251,7 +255,11 @@ class Deadline(models.Model):
 
 
 class Refund(models.Model):
-    """One payout per case. The idempotency key goes to the payment provider with every attempt."""
+    """The case's one refund: `amount` is the total the consumer is paid, by one or more payouts.
+
+    What is paid always equals this amount (lifecycle.md, Money): a later decision for more adds a payout
+    of the difference (`RefundPayout`); each payout carries its own idempotency key to the provider.
+    """
 
     case = models.OneToOneField(AfterSalesCase, on_delete=models.PROTECT, related_name="refund")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -263,6 +271,7 @@ class Refund(models.Model):
     last_error = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     points_restored = models.IntegerField(default=0)
     coupon_restored = models.BooleanField(default=False)
 
@@ -271,6 +280,46 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} ¥{self.amount} {self.status}"
+
+
+class RefundPayout(models.Model):
+    """One transfer to the consumer: the first pays the refund, later ones pay a raised amount's difference."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    fast = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    provider_reference = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("退款打款")
+        verbose_name_plural = _("退款打款")
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ¥{self.amount} {self.status}"
+
+
+class PlatformAdvance(models.Model):
+    """先行垫付: money the platform bears because a case was decided for the merchant after the consumer was
+    paid (the payout stands, the merchant is not charged). Written once per decision."""
+
+    case = models.ForeignKey(AfterSalesCase, on_delete=models.PROTECT, related_name="platform_advances")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    key = models.CharField(max_length=80, unique=True)
+    reason = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("平台先行垫付")
+        verbose_name_plural = _("平台先行垫付")
+
+    def __str__(self) -> str:
+        return f"{self.case} ¥{self.amount}"
 
 
 def evidence_upload_to(instance: CaseEvidence, filename: str) -> str:
@@ -326,7 +375,11 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(AfterSalesCase, null=True, blank=True, on_delete=models.CASCADE)
     kind = models.CharField(max_length=32)
-    text = models.CharField(max_length=500)
+    # what it says: a message key of `cases.notices` and its parameters, rendered in the reader's language;
+    # `text` is only for rows written before keys existed
+    message = models.CharField(max_length=48, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
+    text = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     # set when the email copy went out (the email task skips these: running it twice sends once)
@@ -337,7 +390,11 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
 
     def __str__(self) -> str:
-        return self.text
+        return self.display()
+
+    def display(self) -> str:
+        """What it says, in the active language."""
+        return render(self.message, self.params, fallback=self.text)
 
 
 class Holiday(models.Model):
@@ -381,8 +438,6 @@ class PlatformSetting(models.Model):
     @classmethod
     def current(cls) -> PlatformSetting:
         obj = cls.objects.first()
-        if obj is None:
-            obj = cls(fast_refund_limit=settings.FAST_REFUND_LIMIT)
-        return obj
+        return obj if obj is not None else PlatformSetting(fast_refund_limit=settings.FAST_REFUND_LIMIT)
 
 from .payments import SimulatedPayout  # noqa: E402,F401  (the simulated provider keeps its ledger here)

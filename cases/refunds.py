@@ -5,38 +5,79 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from portal.errors import DomainError
 from portal.models import OrderItem, User, Wallet, WalletEntry
 
 from .choices import RefundStatus
-from .models import AfterSalesCase, Refund
+from .models import AfterSalesCase, Refund, RefundPayout
+from .notifications import notify_staff
 from .payments import PaymentError, gateway
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
-def refund_create(*, case: AfterSalesCase, amount: Decimal, fast: bool = False) -> Refund:
-    """Create the case's one Refund (pending) and restore points/coupon; payout after commit.
+class AmountBelowPaid(DomainError):
+    """A decision for less than the consumer has already been paid: refused, nothing changes."""
 
-    Must run inside the transaction that moves the case. A second call returns the existing refund.
+
+def refund_settle(*, case: AfterSalesCase, amount: Decimal, fast: bool = False,
+                  now: datetime | None = None) -> RefundPayout | None:
+    """Make what the case pays equal `amount` (lifecycle.md, Money): the case's Refund and its first payout,
+    or — when a later decision raises the amount — a further payout of the difference.
+
+    Answers the payout created, or None when the amount is already what is paid. An amount below what the
+    refund already pays raises `amount_below_paid`. Runs inside the transaction that decides the amount
+    (the case row locked); payouts go to the provider after commit.
     """
-    existing = Refund.objects.filter(case=case).first()
-    if existing is not None:
-        return existing
-    refund = Refund.objects.create(
-        case=case, amount=amount, fast=fast, idempotency_key=f"refund-{case.number}", status=RefundStatus.PENDING
-    )
-    restore_points_and_coupons([refund])
-    transaction.on_commit(lambda: _enqueue_payout(refund.pk))
-    return refund
+    now = now or timezone.now()
+    refund = Refund.objects.select_for_update().filter(case=case).first()
+    if refund is None:
+        refund = Refund.objects.create(case=case, amount=amount, fast=fast, idempotency_key=f"refund-{case.number}",
+                                       status=RefundStatus.PENDING, created_at=now)
+        payout = RefundPayout.objects.create(refund=refund, amount=amount, idempotency_key=refund.idempotency_key,
+                                             fast=fast, created_at=now)
+    else:
+        if amount < refund.amount:
+            raise AmountBelowPaid(
+                "amount_below_paid",
+                _("已向消费者退款 ¥%(paid)s，金额不能低于已退金额") % {"paid": refund.amount}, field="amount")
+        if amount == refund.amount:
+            return None
+        key = f"{refund.idempotency_key}-{refund.payouts.count() + 1}"
+        payout = RefundPayout.objects.create(refund=refund, amount=amount - refund.amount, idempotency_key=key,
+                                             fast=fast, created_at=now)
+        refund.amount = amount
+        refund.status = RefundStatus.PENDING
+        refund.attempts = 0
+        refund.save(update_fields=["amount", "status", "attempts"])
+    restore_points_and_coupons([refund], now=now, points_keys={refund.pk: payout.idempotency_key})
+    refund_id = refund.pk
+    transaction.on_commit(lambda: _enqueue_payout(refund_id))
+    return payout
+
+
+def _enqueue_payouts_later(refund_ids: list[int]) -> None:
+    """After commit, one message for a batch's payouts (a worker fans it out); if the broker is down, the
+    periodic retry pays the pending refunds from the database."""
+    def enqueue() -> None:
+        from .tasks import enqueue_refund_payouts
+
+        try:
+            enqueue_refund_payouts.delay(refund_ids)
+        except Exception:
+            log.exception("could not enqueue refund payouts", extra={"task": "enqueue_refund_payouts"})
+
+    transaction.on_commit(enqueue)
 
 
 def _enqueue_payout(refund_id: int) -> None:
@@ -71,7 +112,8 @@ def wallets_credit(credits: list[Credit]) -> set[str]:
     Wallet.objects.bulk_create([Wallet(user_id=u) for u in user_ids], ignore_conflicts=True)
     wallets = {w.user_id: w.pk for w in Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by("pk")}
     done = set(WalletEntry.objects.filter(key__in=[c.key for c in credits]).values_list("key", flat=True))
-    entries, added = [], defaultdict(int)
+    entries: list[WalletEntry] = []
+    added: defaultdict[int, int] = defaultdict(int)
     for credit in credits:
         if credit.key in done:
             continue
@@ -94,12 +136,14 @@ def wallet_credit(*, user: User, key: str, points: int = 0, reason: str, **coupo
     return bool(wallets_credit([Credit(user_id=user.pk, key=key, reason=reason, points=points, coupon=coupon)]))
 
 
-def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = None) -> None:
+def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = None,
+                               points_keys: dict[int, str] | None = None) -> None:
     """Give back, for refunds just created in this transaction (in their order), the order's points in
     proportion to what its refunds now total, and its coupon once the whole order is refunded.
 
     Works on any number of refunds with a fixed number of queries (the sweep passes a whole batch).
-    Each refund sees the order's refunds before it, as if they had been created one at a time.
+    Each refund sees the order's refunds before it, as if they had been created one at a time. A refund just
+    raised (a further payout) credits under that payout's key (`points_keys`: refund id → key).
     """
     now = now or timezone.now()
     # only the refunds whose order used points or a coupon (one query finds them, with their orders)
@@ -131,7 +175,7 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
                 Decimal("1"), rounding=ROUND_HALF_UP)
             points = max(min(int(target), order.points_used) - points_given[order.pk], 0)
             if points:
-                key = f"points-{refund.idempotency_key}"
+                key = f"points-{(points_keys or {}).get(refund.pk, refund.idempotency_key)}"
                 credits.append(Credit(user_id=case.consumer_id, key=key, points=points,
                                       reason=f"退款返还积分 {case.number}"))
                 points_for[key] = (refund, points)
@@ -149,7 +193,7 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
     changed = {}
     for key, (refund, points) in points_for.items():
         if key in credited:
-            refund.points_restored = points
+            refund.points_restored += points
             changed[refund.pk] = refund
     for key, refund in coupon_for.items():
         if key in credited:
@@ -159,35 +203,59 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
 
 
 def refund_execute(*, refund_id: int) -> Refund:
-    """Pay out through the provider with the refund's idempotency key. Safe to run any number of times."""
+    """Send every unpaid payout of the refund, each with its own idempotency key. Safe to run any number of
+    times, concurrently too: the provider pays a key once, and a payout is marked paid once."""
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("case__order_item__order").get(pk=refund_id)
         if refund.status == RefundStatus.SUCCEEDED:
             return refund
         refund.attempts += 1
-        refund.save(update_fields=["attempts"])
-    try:
-        payout = gateway().refund(
-            idempotency_key=refund.idempotency_key, amount=refund.amount,
-            order_number=refund.case.order_item.order.number,
-        )
-    except PaymentError as exc:
+        refund.last_attempt_at = timezone.now()
+        refund.save(update_fields=["attempts", "last_attempt_at"])
+        unpaid = list(refund.payouts.exclude(status=RefundStatus.SUCCEEDED).order_by("pk"))
+    order_number = refund.case.order_item.order.number
+    for payout in unpaid:
+        try:
+            sent = gateway().refund(idempotency_key=payout.idempotency_key, amount=payout.amount,
+                                    order_number=order_number)
+        except PaymentError as exc:
+            _record_failure(refund_id, exc)
+            raise
         with transaction.atomic():
-            refund = Refund.objects.select_for_update().get(pk=refund_id)
-            refund.last_error = str(exc)[:255]
-            if refund.attempts >= MAX_ATTEMPTS and refund.status == RefundStatus.PENDING:
-                refund.status = RefundStatus.FAILED
-                from .notifications import notify_staff
-
-                notify_staff(case=refund.case, kind="refund_failed",
-                             text=f"退款失败，需人工处理：{refund.case.number}")
-            refund.save(update_fields=["last_error", "status"])
-        raise
+            RefundPayout.objects.filter(pk=payout.pk).exclude(status=RefundStatus.SUCCEEDED).update(
+                status=RefundStatus.SUCCEEDED, provider_reference=sent.reference, paid_at=timezone.now())
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund_id)
-        if refund.status != RefundStatus.SUCCEEDED:
+        if refund.status != RefundStatus.SUCCEEDED and not refund.payouts.exclude(
+                status=RefundStatus.SUCCEEDED).exists():
+            last = refund.payouts.order_by("-pk").first()
             refund.status = RefundStatus.SUCCEEDED
-            refund.provider_reference = payout.reference
+            refund.provider_reference = last.provider_reference if last else ""
             refund.paid_at = timezone.now()
             refund.save(update_fields=["status", "provider_reference", "paid_at"])
     return refund
+
+
+def _record_failure(refund_id: int, exc: Exception) -> None:
+    """A failed attempt: after MAX_ATTEMPTS the refund is `failed` and staff are told (they can retry)."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("case").get(pk=refund_id)
+        refund.last_error = str(exc)[:255]
+        if refund.attempts >= MAX_ATTEMPTS and refund.status == RefundStatus.PENDING:
+            refund.status = RefundStatus.FAILED
+            notify_staff(case=refund.case, kind="refund_failed")
+        refund.save(update_fields=["last_error", "status"])
+
+
+def refunds_due_for_retry(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending refunds whose payout task went missing: old enough, and not attempted recently.
+
+    A refund still inside its own task's retries (attempted recently) is left to them: re-sending it would
+    use up its attempts early and could mark a payout that went through as failed.
+    """
+    from django.conf import settings
+
+    stale = (now or timezone.now()) - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
+    return list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale)
+                .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=stale))
+                .order_by("pk").values_list("pk", flat=True)[:limit])

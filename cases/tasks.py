@@ -36,16 +36,9 @@ def execute_refund(self, refund_id: int) -> None:  # type: ignore[no-untyped-def
 @shared_task(name="cases.tasks.retry_pending_refunds", ignore_result=True)
 def retry_pending_refunds() -> int:
     """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database."""
-    from datetime import timedelta
+    from .refunds import refunds_due_for_retry
 
-    from django.conf import settings
-    from django.utils import timezone
-
-    from .choices import RefundStatus
-    from .models import Refund
-
-    stale = timezone.now() - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
-    ids = list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale).values_list("pk", flat=True)[:500])
+    ids = refunds_due_for_retry()
     for refund_id in ids:
         execute_refund.delay(refund_id)
     return len(ids)

@@ -135,10 +135,11 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
         "conversation": messages_visible(case, request.user),
         "tone": presenters.state_tone(case.state),
         "freight": presenters.freight_payer_label(case.freight_payer),
-        "claimable": policy.claimable(case.order_item, case.quantity,
-                                      policy.item_ledger(case.order_item, [])),
+        "claimable": policy.claimable(case.order_item, case.quantity, policy.item_ledger(
+            case.order_item, case.order_item.cases.exclude(pk=case.pk).select_related("refund"))),
         "may_message": role in ("consumer", "merchant") and not case.is_terminal,
-        "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal,
+        "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal
+        and case.state != State.AWAITING_RULING,
         "pickup": pickup_ui.panel(request, case),
         **defaults,
     }
@@ -172,19 +173,9 @@ def _case_url(case_id: int, anchor: str = "") -> str:
 
 
 def _run_consumer_action(request: HttpRequest, case: AfterSalesCase, action: str, data: dict[str, Any]) -> None:
-    common = {"case_id": case.pk, "actor": request.user}
-    if action == Action.WITHDRAW:
-        services.case_withdraw(**common)
-    elif action == Action.ESCALATE:
-        services.case_escalate(**common, statement=data.get("statement", ""))
-    elif action == Action.REVISE:
-        amount = data.get("amount")
-        services.case_revise(**common, amount=str(amount) if amount is not None else None,
-                             reason=data.get("reason") or None, description=data.get("description") or None)
-    elif action == Action.SHIP_RETURN:
-        services.case_ship_return(**common, carrier=data.get("carrier"), tracking_number=data.get("tracking_number"))
-    elif action == Action.CONFIRM_COMPLETION:
-        services.case_confirm_completion(**common)
+    """The form's cleaned values through the one dispatcher (empty optional fields left out)."""
+    fields = {k: (str(v) if k == "amount" else v) for k, v in data.items() if v not in (None, "")}
+    services.case_act(action=action, case_id=case.pk, actor=request.user, data=fields)
 
 
 @login_required
@@ -279,7 +270,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     items = list(page)
     unread_ids = [n.pk for n in items if n.read_at is None]
-    rows = [{"n": n, "text": presenters.notification_text(n.text), "unread": n.pk in unread_ids} for n in items]
+    rows = [{"n": n, "text": n.display(), "unread": n.pk in unread_ids} for n in items]
     if unread_ids:
         Notification.objects.filter(pk__in=unread_ids, user=request.user).update(read_at=timezone.now())
     return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications"})

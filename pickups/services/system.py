@@ -7,7 +7,6 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from cases.choices import State
 from cases.notifications import notify_party
@@ -80,9 +79,7 @@ def pickup_fail(*, pickup_id: int, reason: str, source: str = EventSource.SYSTEM
         _release_place(pickup.slot_id)
         _release_deadline(pickup, now)
         _event(pickup, action="fail", from_state=from_state, source=source, at=now, payload={"reason": reason})
-        notify_party(case=pickup.case, party="consumer", kind="pickup_failed", text=_(
-            "售后单 %(number)s 的上门取件未能完成，您可以自行寄回商品并填写运单号，或重新预约上门取件时段"
-        ) % {"number": pickup.case.number})
+        notify_party(case=pickup.case, party="consumer", kind="pickup_failed")
     return pickup
 
 
@@ -103,3 +100,11 @@ def pickup_cancel_orphaned(*, pickup_id: int, now: datetime | None = None) -> Pi
         if pickup.waybill:
             _enqueue_courier_cancel(pickup.pk)
     return pickup
+
+
+def pickups_cancel_for_cases(case_ids: list[int], now: datetime) -> None:
+    """Cases just left `awaiting_return` in this transaction: cancel their live pickups now, free the places
+    and ask the courier to cancel after commit (not at a later sweep)."""
+    live = Pickup.objects.filter(case_id__in=case_ids, state__in=CANCELLABLE_STATES).values_list("pk", flat=True)
+    for pickup_id in list(live):
+        pickup_cancel_orphaned(pickup_id=pickup_id, now=now)

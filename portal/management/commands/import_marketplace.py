@@ -55,7 +55,7 @@ class Command(BaseCommand):
         bar = _ProgressBar(self.stderr) if options["progress"] or self.stderr.isatty() else None
         started = time.monotonic()
         try:
-            counts = import_file(path, progress=bar.update if bar else None,
+            counts = import_file(path, operator=True, progress=bar.update if bar else None,
                                  on_phase=bar.set_phase if bar else None)
         except FileNotFoundError as exc:
             raise CommandError(f"{path}: no such file") from exc
@@ -76,3 +76,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:10}{counts[name]:>10}{counts['created'][name]:>10}"
                               f"{counts['updated'][name]:>10}{counts['unchanged'][name]:>10}")
         self.stdout.write(f"{'items':10}{'':>10}{counts['created']['items']:>10}{counts['updated']['items']:>10}")
+        for warning in counts.get("warnings", []):
+            self.stderr.write(f"warning: {warning['field']}: {warning['detail']}")
