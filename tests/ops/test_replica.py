@@ -123,8 +123,9 @@ def test_queue_reads_from_the_replica_and_a_writer_reads_the_primary(replica_pai
         body = requests.get(base + "/healthz", timeout=10)
         assert body.status_code == 200 and body.json()["status"] == "degraded"
         assert body.json()["checks"]["replica"] == "unavailable"
-        # ... and the queue is read from the primary again.
-        assert queue_state("colleague") == "refunded"
+        # ... and, once each web process's once-a-second lag check has seen it, the queue is read from the
+        # primary again (replay is still paused: "refunded" can only come from the primary).
+        wait_until(lambda: queue_state("colleague") == "refunded", timeout=10, what="reads to fall back")
 
         sql(replica, "SELECT pg_wal_replay_resume()")
         wait_until(lambda: health()["checks"]["replica"] == "ok", timeout=30, what="the replica to catch up")
