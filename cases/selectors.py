@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 
 from pickups.selectors import pickup_prefetch
+from portal.db_router import read_alias
 from portal.models import Shop, User
 
 from .models import AfterSalesCase, CaseEvent, CaseEvidence
@@ -153,11 +154,13 @@ def joins_as_written() -> Iterator[None]:
     PostgreSQL otherwise spends 5–15 ms searching every order of the list's seven tables for a query that
     runs in 1–2 ms. Not for queries that filter on a joined table.
     """
+    alias = read_alias()  # the replica's session when the list is read there
+    connection = connections[alias]
     if connection.vendor != "postgresql":
         yield
         return
     outer = connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
         cursor.execute("SET LOCAL join_collapse_limit = 1")
         yield
         if outer:  # the setting would outlive this block until the enclosing transaction ends

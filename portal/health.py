@@ -2,6 +2,10 @@
 
 The answer names the failing parts and nothing more (api.md): a driver's error text carries host names,
 ports and database users, so it goes to the server's log, never to whoever asked.
+
+A read replica that does not answer, or is further behind the primary than DATABASE_REPLICA_MAX_LAG_SECONDS,
+is named as `replica`; when it is the only failing part the status is "degraded" with HTTP 200, because reads
+then fall back to the primary and the portal still works (portal/db_router.py).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 
 log = logging.getLogger("portal.health")
-OK, UNAVAILABLE = "ok", "unavailable"
+OK, UNAVAILABLE, DEGRADED = "ok", "unavailable", "degraded"
 LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
 
 
@@ -37,6 +41,20 @@ def _database(alias: str) -> Callable[[], None]:
     def probe() -> None:
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
+
+    return probe
+
+
+def _replica(alias: str) -> Callable[[], None]:
+    def probe() -> None:
+        from portal.replica import LAG_SQL
+
+        with connections[alias].cursor() as cursor:
+            cursor.execute(LAG_SQL)
+            row = cursor.fetchone()
+        lag = row[0] if row else None  # NULL: not a standby (a copy kept some other way)
+        if lag is not None and float(lag) > settings.DATABASE_REPLICA_MAX_LAG_SECONDS:
+            raise _NoAnswer(f"{float(lag):.1f} s behind the primary")
 
     return probe
 
@@ -79,19 +97,20 @@ def health_checks() -> dict[str, bool]:
         checks["cache"] = _answers("cache", _cache)
     replicas = _replicas()
     if replicas:
-        checks["replica"] = all([_answers(f"replica {alias}", _database(alias)) for alias in replicas])
+        checks["replica"] = all([_answers(f"replica {alias}", _replica(alias)) for alias in replicas])
     return checks
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = health_checks()
     failing = [name for name, up in checks.items() if not up]
+    degraded = failing == ["replica"]
     body = {
-        "status": OK if not failing else UNAVAILABLE,
+        "status": OK if not failing else DEGRADED if degraded else UNAVAILABLE,
         "checks": {name: OK if up else UNAVAILABLE for name, up in checks.items()},
         "failing": failing,
     }
-    return JsonResponse(body, status=200 if not failing else 503)
+    return JsonResponse(body, status=200 if not failing or degraded else 503)
 
 
 def readyz(request: HttpRequest) -> JsonResponse:

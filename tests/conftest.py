@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -38,6 +42,49 @@ def redis_url() -> str:
         if IN_CI:
             pytest.fail(f"Redis at {url} is not answering: {exc}")
         pytest.skip(f"Redis not answering: {exc}")
+    return url
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def amqp_url() -> Iterator[str]:
+    """A RabbitMQ virtual host of this test's own (RABBITMQ_URL names the server), deleted afterwards.
+
+    RabbitMQ keeps queues between runs, and a queue once declared classic cannot be redeclared quorum:
+    a fresh vhost per test starts from nothing. Skipped locally without RABBITMQ_URL, a failure in CI.
+    """
+    base = os.environ.get("RABBITMQ_URL", "")
+    if not base:
+        if IN_CI:
+            pytest.fail("RABBITMQ_URL is required in CI")
+        pytest.skip("no RABBITMQ_URL")
+    parts = urlsplit(base)
+    vhost = f"shouhou-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, parts.username or "guest", ".*", ".*", ".*")
+    except (OSError, subprocess.SubprocessError) as exc:
+        if IN_CI:
+            pytest.fail(f"RabbitMQ at {parts.hostname}:{parts.port} is not usable: {exc}")
+        pytest.skip(f"RabbitMQ not usable: {exc}")
+    try:
+        yield f"{parts.scheme}://{parts.netloc}/{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_url(request: pytest.FixtureRequest) -> str:
+    """The worker tests run once on each broker the project supports, each starting empty."""
+    if request.param == "rabbitmq":
+        return request.getfixturevalue("amqp_url")
+    url = request.getfixturevalue("redis_url")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
     return url
 
 

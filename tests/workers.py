@@ -10,10 +10,27 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def use_broker(monkeypatch: Any, broker_url: str) -> None:
+    """Make this process publish to `broker_url` for real (not eagerly), with that broker's queues."""
+    from portal.celery import app
+    from portal.settings.base import celery_queue_settings
+
+    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
+    for key, value in celery_queue_settings(broker_url).items():
+        monkeypatch.setitem(app.conf, key, value)
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "broker_url", broker_url)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    for cached in ("queues", "router", "default_queue"):  # built from the settings on first use
+        monkeypatch.delitem(app.amqp.__dict__, cached, raising=False)
 
 
 def worker_env(broker_url: str, **extra: str) -> dict[str, str]:

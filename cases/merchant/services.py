@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from cases.evidence import evidence_add
 from cases.models import AfterSalesCase
 from cases.services import case_act
+from portal.db_router import replica_reads
 from portal.errors import DomainError
 from portal.models import Shop, User
 
@@ -192,11 +193,12 @@ def export_job_run(*, job_id: int, progress_every: int = 1000) -> ExportJob | No
         writer = csv.writer(text)
         writer.writerow(EXPORT_COLUMNS)
         written = 0
-        for row in export_rows(shop_ids, filters):
-            writer.writerow(row)
-            written += 1
-            if written % progress_every == 0:
-                ExportJob.objects.filter(pk=job.pk).update(written=written)
+        with replica_reads():  # the rows may come from the read replica; the job's own updates go to the primary
+            for row in export_rows(shop_ids, filters):
+                writer.writerow(row)
+                written += 1
+                if written % progress_every == 0:
+                    ExportJob.objects.filter(pk=job.pk).update(written=written)
         text.flush()
         handle.seek(0)
         name = default_storage.save(f"exports/{job.pk}/cases-{timezone.localdate():%Y%m%d}-{job.pk}.csv",

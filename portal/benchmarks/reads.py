@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -98,7 +99,9 @@ def b1_queue(n: int = 200) -> dict[str, Any]:
     except BenchError as exc:  # the merchant desk is another part of the project; report, do not fail B1
         out["page_error"] = str(exc)
     params = {"shop": shop.code, "user": merchant.pk}
-    with raw_connect() as conn:
+    # behind a transaction-mode pooler (DB_PREPARED_STATEMENTS=0) the floor is not prepared either
+    prepared = "prepare_threshold" in settings.DATABASES["default"].get("OPTIONS", {})
+    with raw_connect(**({} if prepared else {"prepare_threshold": None})) as conn:
         rows = conn.execute(FLOOR_SQL, params).fetchall()
 
         def floor_call() -> None:

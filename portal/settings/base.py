@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "portal.replica.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -105,6 +106,30 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DB_PREPAR
     # parses it once per connection and can keep a generic plan (docs/benchmarks.md, "Planning").
     # Set DB_PREPARED_STATEMENTS=0 behind a transaction-mode pooler that cannot keep prepared statements.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A transaction-mode pooler (PgBouncer) hands each transaction to any server connection, so a cursor held
+    # between statements (`.iterator()` outside a transaction) could be asked for on a connection that never
+    # opened it. Off with DB_PREPARED_STATEMENTS=0 unless DB_SERVER_SIDE_CURSORS says otherwise.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = not env_bool(
+        "DB_SERVER_SIDE_CURSORS", env_bool("DB_PREPARED_STATEMENTS", True))
+# A streaming replica for the heavy reads that tolerate a second's lag (portal/db_router.py, docs/deploy.md).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL,
+                                                 conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["portal.db_router.ReplicaRouter"]
+# The replica is reported on /healthz (and skipped for reads) when it is further behind than this.
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "5"))
+# After a user's write, every read of theirs goes to the primary for this long (read-your-writes).
+READ_YOUR_WRITES_SECONDS = int(os.environ.get("READ_YOUR_WRITES_SECONDS", "15"))
+# The views whose GET reads may come from the replica (URL names); everything else reads the primary.
+DATABASE_REPLICA_VIEWS = env_list(
+    "DATABASE_REPLICA_VIEWS",
+    "api-cases,merchant:queue,merchant:metrics,admin:cases_dashboard,admin:cases_shop",
+)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -243,6 +268,45 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+TASK_QUEUE_NAMES = ("default", "deadlines", "payments", "pickups", "notifications")
+
+
+def celery_queue_settings(broker_url: str) -> dict[str, object]:
+    """The queues for a broker, as Celery setting names (tests switch a running app's broker with it).
+
+    A worker started without -Q consumes every queue the project routes tasks to, each through an exchange
+    of its own. On RabbitMQ that exchange is a topic exchange: a countdown or a retry's back-off travels
+    through kombu's native delayed-delivery exchanges, which hand the message back by topic ("#.<queue>");
+    a direct exchange cannot take part (the message would sit in a worker's memory until its time). Every
+    queue there is a durable quorum queue (replicated; a classic queue of the same name must be deleted
+    first), the worker detects them and turns off global QoS, which quorum queues do not support, and a
+    publish returns once the broker has confirmed it. On Redis the exchanges stay direct (countdowns wait
+    in the worker there; kombu's emulated topic exchange lost retries in the pickup worker tests).
+    """
+    amqp = broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
+    exchange_type = "topic" if amqp else "direct"
+    conf: dict[str, object] = {
+        "task_queues": [
+            Queue(name, Exchange(name, type=exchange_type, durable=True), routing_key=name, durable=True,
+                  queue_arguments={"x-queue-type": "quorum"} if amqp else None)
+            for name in TASK_QUEUE_NAMES
+        ],
+        "task_default_exchange": "default",
+        "task_default_exchange_type": exchange_type,
+        "task_default_routing_key": "default",
+    }
+    if amqp:
+        conf.update({
+            "task_default_queue_type": "quorum",
+            "worker_detect_quorum_queues": True,
+            "broker_native_delayed_delivery_queue_type": "quorum",
+            "broker_transport_options": {"confirm_publish": True},
+        })
+    return conf
+
+
+for _name, _value in celery_queue_settings(CELERY_BROKER_URL).items():
+    globals()["CELERY_" + _name.upper()] = _value
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -263,13 +327,6 @@ CELERY_TASK_ROUTES = {
     "cases.tasks.send_notification_emails": {"queue": "notifications"},
     "pickups.tasks.*": {"queue": "pickups"},
 }
-# A worker started without -Q consumes every queue the project routes tasks to.
-CELERY_TASK_QUEUES = [
-    Queue(name, Exchange(name), routing_key=name)
-    for name in ("default", "deadlines", "payments", "pickups", "notifications")
-]
-CELERY_TASK_DEFAULT_EXCHANGE = "default"
-CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "cases.tasks.sweep_deadlines",

@@ -1,4 +1,5 @@
-"""Deadlines fired by real Celery worker processes and beat over Redis: exactly once, surviving FLUSHALL."""
+"""Deadlines fired by real Celery worker processes and beat over Redis and RabbitMQ: exactly once, surviving
+FLUSHALL."""
 
 from __future__ import annotations
 
@@ -51,12 +52,9 @@ def system_events() -> int:
     return CaseEvent.objects.filter(role="system", action="approve").count()
 
 
-def test_two_workers_and_beat_fire_2000_deadlines_exactly_once(postgres, redis_url, tmp_path):
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
+def test_two_workers_and_beat_fire_2000_deadlines_exactly_once(postgres, broker_url, tmp_path):
     ids = bulk_cases(2000, due_in=timedelta(seconds=-1))
-    env = worker_env(redis_url, DEADLINE_SWEEP_SECONDS="1")
+    env = worker_env(broker_url, DEADLINE_SWEEP_SECONDS="1")
     started = time.monotonic()
     with celery_processes(env, tmp_path) as procs:
         procs.worker("w1")

@@ -16,10 +16,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "100" if os.environ.get("SOAK") else "5"))
 
 
-def test_kill_worker_mid_payout(postgres, redis_url, tmp_path, monkeypatch):
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
+def test_kill_worker_mid_payout(postgres, broker_url, tmp_path, monkeypatch):
     consumer = f.ConsumerFactory(username="crash", good_standing=False)
     merchant = f.MerchantFactory(username="crash-m")
     shop = f.ShopFactory(code="crash", members=[merchant])
@@ -34,7 +31,7 @@ def test_kill_worker_mid_payout(postgres, redis_url, tmp_path, monkeypatch):
                                     quantity=1, amount="20.00")
         services.case_approve(case_id=case.pk, actor=merchant)
         refunds.append(Refund.objects.get(case=case))
-    env = worker_env(redis_url, SIMULATED_PAYMENT_DELAY_SECONDS="1.5", REFUND_RETRY_AFTER_SECONDS="0",
+    env = worker_env(broker_url, SIMULATED_PAYMENT_DELAY_SECONDS="1.5", REFUND_RETRY_AFTER_SECONDS="0",
                      REFUND_RETRY_SWEEP_SECONDS="1")
     kills = 0
     with celery_processes(env, tmp_path) as procs:

@@ -1,4 +1,4 @@
-"""A real Celery worker process over Redis, on the test's PostgreSQL database, and the simulated courier over
+"""A real Celery worker process over Redis and over RabbitMQ, on the test's PostgreSQL database, and the simulated courier over
 HTTP (pytest-django's live server): a pickup travels from `requested` to `delivered`, and a courier failing
 three times gets exactly one booking."""
 
@@ -21,6 +21,7 @@ from pickups.models import Pickup, SimulatedCourierBooking, SimulatedCourierCont
 from pickups.simulator.service import control_set
 from tests import factories as f
 from tests.pickups.helpers import make_case
+from tests.workers import use_broker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,19 +43,10 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str,
 
 
 @pytest.fixture
-def broker(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """This process enqueues to Redis for real (not eagerly) for the length of the test."""
-    import redis
-
-    from portal.celery import app
-
-    redis.Redis.from_url(redis_url).flushdb()
-    monkeypatch.setenv("CELERY_BROKER_URL", redis_url)
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
-    monkeypatch.setitem(app.conf, "broker_url", redis_url)
-    monkeypatch.setattr(app, "_pool", None)
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
-    return redis_url
+def broker(broker_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """This process enqueues to the broker (Redis, then RabbitMQ) for real (not eagerly) for the test."""
+    use_broker(monkeypatch, broker_url)
+    return broker_url
 
 
 def _database_url() -> str:
