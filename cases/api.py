@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,10 +15,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pickups.selectors import pickup_dict
-from portal.api_support import CaseActionThrottle, CaseCreateThrottle, MessageThrottle, UploadThrottle
+from portal.api_support import (
+    CaseActionThrottle,
+    CaseCreateThrottle,
+    MessageThrottle,
+    UploadThrottle,
+    query_choices,
+    query_value,
+)
 from portal.errors import DomainError
 
 from . import services
+from .choices import Kind, Reason, State
 from .evidence import evidence_add
 from .models import AfterSalesCase, CaseEvidence, CaseMessage
 from .permissions import available_actions, role_of
@@ -31,6 +40,9 @@ from .selectors import (
     current_pickups,
     joins_as_written,
 )
+
+SHOP_CODE = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+ORDERINGS = ("deadline", "-deadline", "deadline_due_at", "created_at", "-created_at")
 
 
 def evidence_dict(evidence: CaseEvidence) -> dict[str, Any]:
@@ -124,23 +136,47 @@ def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
     return case
 
 
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+AMOUNT_TEXT = re.compile(r"(\d{1,10}(\.\d{1,2})?)?")
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 
 
-def _int_or_error(value: Any, field: str) -> int | None:
-    if value in (None, ""):
+def _is_json(request: Request) -> bool:
+    return (request.content_type or "").split(";")[0].strip().lower() == "application/json"
+
+
+def _bool(value: Any, field: str, *, json: bool) -> bool:
+    """A boolean field: JSON true/false, or in a form one of the usual words; anything else is a 400."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if not json and isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise DomainError("invalid", f"{field} must be true or false.", field=field)
+
+
+def _int_or_error(value: Any, field: str, *, json: bool = False) -> int | None:
+    """An integer field: a JSON integer, or in a form its digits; anything else is a 400."""
+    if value is None or (value == "" and not json):
         return None
-    if isinstance(value, bool):
-        raise DomainError("invalid", f"{field} must be an integer", field=field)
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    try:
-        return int(str(value).strip())
-    except ValueError as exc:
-        raise DomainError("invalid", f"{field} must be an integer", field=field) from exc
+    if not json and isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
+        return int(value)
+    raise DomainError("invalid", f"{field} must be an integer", field=field)
+
+
+def _amount(value: Any, field: str = "amount") -> Any:
+    """An amount as documented: a decimal string with at most 2 places ("" = not given), or a JSON number."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str) and AMOUNT_TEXT.fullmatch(value):
+        return value
+    raise DomainError("invalid", f"{field} must be a decimal string such as \"99.00\".", field=field)
+
+
+def _text(value: Any, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise DomainError("invalid", f"{field} must be text.", field=field)
 
 
 def _data(request: Request) -> dict[str, Any]:
@@ -187,9 +223,14 @@ class CaseListView(APIView):
     def get(self, request: Request) -> Response:
         from portal.api_support import Pagination
 
-        qs = case_list_for(request.user, state=request.query_params.get("state"),
-                           kind=request.query_params.get("kind"), shop=request.query_params.get("shop"),
-                           ordering=request.query_params.get("ordering"))
+        shop = query_value(request, "shop")
+        if shop is not None and not SHOP_CODE.fullmatch(shop):
+            raise DomainError("invalid", "shop must be a shop code.", field="shop")
+        ordering = query_value(request, "ordering")
+        if ordering is not None and ordering not in ORDERINGS:
+            raise DomainError("invalid", f"ordering must be one of: {', '.join(ORDERINGS)}.", field="ordering")
+        qs = case_list_for(request.user, state=query_choices(request, "state", State.values),
+                           kind=query_choices(request, "kind", Kind.values), shop=shop, ordering=ordering)
         # Plain rows: one joined query for the page, then histories and pickups by case id (cases_json).
         paginator = Pagination()
         with joins_as_written():
@@ -201,19 +242,20 @@ class CaseListView(APIView):
         if request.user.role != "consumer" or request.user.is_platform_staff:
             raise DomainError("permission_denied", "Only consumers open after-sales cases.", status=403)
         data = _data(request)
+        json = _is_json(request)
         for required in ("order_item", "kind", "reason"):
             if data.get(required) in (None, ""):
                 raise DomainError("required", f"{required} is required.", field=required)
-        order_item = _int_or_error(data.get("order_item"), "order_item")
+        order_item = _int_or_error(data.get("order_item"), "order_item", json=json)
         evidence = request.FILES.getlist("evidence") if hasattr(request, "FILES") else []
-        description = data.get("description") or ""
-        if not isinstance(description, str):
-            raise DomainError("invalid", "description must be text.", field="description")
+        description = _text(data.get("description"), "description") or ""
         case = services.case_submit(
-            consumer=request.user, order_item_id=order_item or 0, kind=str(data.get("kind")),
-            reason=str(data.get("reason")), quantity=_int_or_error(data.get("quantity"), "quantity"),
-            amount=data.get("amount"), description=description,
-            condition_intact=_bool(data.get("condition_intact", False)), evidence_files=evidence,
+            consumer=request.user, order_item_id=order_item or 0, kind=_text(data.get("kind"), "kind") or "",
+            reason=_text(data.get("reason"), "reason") or "",
+            quantity=_int_or_error(data.get("quantity"), "quantity", json=json),
+            amount=_amount(data.get("amount")), description=description,
+            condition_intact=_bool(data.get("condition_intact"), "condition_intact", json=json),
+            evidence_files=evidence,
         )
         return Response(case_json(request.user, case.pk), status=201)
 
@@ -224,46 +266,56 @@ class CaseDetailView(APIView):
         return Response(case_json(request.user, case_id))
 
 
-def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any]) -> AfterSalesCase:
-    """Map an action name and its fields onto its service; unknown names are a 404."""
+def _reason_code(value: Any, *, json: bool) -> str | None:
+    """`revise`'s reason: a reason code (in a form, blank means unchanged)."""
+    text = _text(value, "reason")
+    if text == "" and not json:
+        return None
+    if text is not None and text not in Reason.values:
+        raise DomainError("invalid", "reason must be a reason code.", field="reason")
+    return text
+
+
+def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any], json: bool = True) -> AfterSalesCase:
+    """Map an action name and its fields onto its service; unknown names are a 404.
+
+    Each field's type is checked here as the schema documents it, whatever the action goes on to need (a
+    `rule` with `reject` still refuses a malformed `amount`); the services check what the values mean."""
     common = {"case_id": case_id, "actor": user}
     if action == "approve":
         return services.case_approve(**common)
-    if action == "reject":
-        return services.case_reject(**common, reason=data.get("reason"), reason_code=str(data.get("reason_code") or ""))
+    if action in ("reject", "refuse_receipt"):
+        service = services.case_reject if action == "reject" else services.case_refuse_receipt
+        return service(**common, reason=data.get("reason"),
+                       reason_code=_text(data.get("reason_code"), "reason_code") or "")
     if action == "revise":
-        return services.case_revise(**common, amount=data.get("amount"), reason=data.get("reason"),
-                                    description=data.get("description"))
+        return services.case_revise(**common, amount=_amount(data.get("amount")),
+                                    reason=_reason_code(data.get("reason"), json=json),
+                                    description=_text(data.get("description"), "description"))
     if action == "withdraw":
         return services.case_withdraw(**common)
     if action == "escalate":
-        return services.case_escalate(**common, statement=data.get("statement") or "")
-    if action == "ship_return":
-        return services.case_ship_return(**common, carrier=data.get("carrier"),
-                                         tracking_number=data.get("tracking_number"))
+        return services.case_escalate(**common, statement=_text(data.get("statement"), "statement") or "")
+    if action in ("ship_return", "ship_replacement", "ship_repaired"):
+        service = {"ship_return": services.case_ship_return, "ship_replacement": services.case_ship_replacement,
+                   "ship_repaired": services.case_ship_repaired}[action]
+        return service(**common, carrier=data.get("carrier"), tracking_number=data.get("tracking_number"))
     if action == "confirm_receipt":
         return services.case_confirm_receipt(**common)
-    if action == "refuse_receipt":
-        return services.case_refuse_receipt(**common, reason=data.get("reason"),
-                                            reason_code=str(data.get("reason_code") or ""))
-    if action == "ship_replacement":
-        return services.case_ship_replacement(**common, carrier=data.get("carrier"),
-                                              tracking_number=data.get("tracking_number"))
-    if action == "ship_repaired":
-        return services.case_ship_repaired(**common, carrier=data.get("carrier"),
-                                           tracking_number=data.get("tracking_number"))
     if action == "approve_refund":
         return services.case_approve_refund(**common)
     if action == "confirm_completion":
         return services.case_confirm_completion(**common)
     if action == "intervene":
-        return services.case_intervene(**common, note=data.get("note") or "")
+        return services.case_intervene(**common, note=_text(data.get("note"), "note") or "")
     if action == "close_evidence":
         return services.case_close_evidence(**common)
     if action == "rule":
-        return services.case_rule(**common, decision=data.get("decision"), rationale=data.get("rationale"),
-                                  amount=data.get("amount"), require_return=data.get("require_return", False),
-                                  compensation_points=data.get("compensation_points"))
+        points = _int_or_error(data.get("compensation_points"), "compensation_points", json=json)
+        return services.case_rule(**common, decision=_text(data.get("decision"), "decision"),
+                                  rationale=data.get("rationale"), amount=_amount(data.get("amount")),
+                                  require_return=_bool(data.get("require_return"), "require_return", json=json),
+                                  compensation_points=points)
     if action == "expire":
         case = AfterSalesCase.objects.filter(pk=case_id).first()
         if case is None or role_of(user, case) is None:
@@ -278,7 +330,8 @@ class CaseActionView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
     def post(self, request: Request, case_id: int, action: str) -> Response:
-        case = run_action(action, case_id=case_id, user=request.user, data=_data(request))
+        case = run_action(action, case_id=case_id, user=request.user, data=_data(request),
+                          json=_is_json(request))
         return Response(case_json(request.user, case.pk))
 
 
@@ -329,7 +382,7 @@ class CaseMessagesView(APIView):
     def post(self, request: Request, case_id: int) -> Response:
         data = _data(request)
         message = services.message_post(case_id=case_id, author=request.user, body=data.get("body"),
-                                        internal=data.get("internal", False))
+                                        internal=_bool(data.get("internal"), "internal", json=_is_json(request)))
         return Response(message_dict(message), status=status.HTTP_201_CREATED)
 
 

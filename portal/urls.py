@@ -38,3 +38,8 @@ urlpatterns = [
     path("", include("cases.web.urls")),
     path("", views.home, name="home"),
 ]
+
+handler400 = "portal.handlers.bad_request"
+handler403 = "portal.handlers.permission_denied"
+handler404 = "portal.handlers.not_found"
+handler500 = "portal.handlers.server_error"
