@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import parsers, serializers, status
@@ -24,6 +25,7 @@ from portal.api_support import (
     query_value,
 )
 from portal.errors import DomainError
+from portal.models import OrderItem
 
 from . import services
 from .choices import Kind, Reason, State
@@ -34,6 +36,7 @@ from .policy import PARTY_FOR_DEADLINE
 from .selectors import (
     CountedRows,
     case_detail_for,
+    case_event_summaries,
     case_history,
     case_list_for,
     case_rows,
@@ -63,9 +66,13 @@ def evidence_row_dict(row: dict[str, Any]) -> dict[str, Any]:
             "url": f"/api/v1/evidence/{row['id']}/file/"}
 
 
-def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidence: list[dict],
-                  pickup: Any) -> dict[str, Any]:
-    """The case as api.md shows it, from a row of `selectors.case_rows` (no model instances are built)."""
+def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict] | None, evidence: list[dict],
+                  pickup: Any, last_event: dict | None = None, events_count: int = 0) -> dict[str, Any]:
+    """The case as api.md shows it, from a row of `selectors.case_rows` (no model instances are built).
+
+    With `events` (a detail) it carries the whole timeline; without (a list row) `last_event` and
+    `events_count` instead (api.md).
+    """
     deadline = None
     if row["deadline_name"] and row["deadline_due_at"]:
         deadline = {"name": row["deadline_name"], "due_at": row["deadline_due_at"].isoformat(),
@@ -106,7 +113,11 @@ def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict], evidenc
     }
     if row["refund_amount"] is not None:
         data["refund_amount"] = str(row["refund_amount"])
-    data["events"] = [event_row_dict(r) for r in events]
+    if events is not None:
+        data["events"] = [event_row_dict(r) for r in events]
+    else:
+        data["last_event"] = event_row_dict(last_event) if last_event else None
+        data["events_count"] = events_count
     data["evidence"] = [evidence_row_dict(r) for r in evidence]
     return data
 
@@ -117,16 +128,24 @@ def case_json(user: Any, case_id: int) -> dict[str, Any]:
         rows = list(case_rows(case_list_for(user).filter(pk=case_id)))
     if not rows:
         raise DomainError("not_found", "Not found.", status=404)
-    return cases_json(rows, user)[0]
+    return cases_json(rows, user, detail=True)[0]
 
 
-def cases_json(rows: list[dict[str, Any]], user: Any) -> list[dict[str, Any]]:
-    """Rows of `selectors.case_rows` as api.md's cases: histories and pickups read once for all of them."""
+def cases_json(rows: list[dict[str, Any]], user: Any, *, detail: bool) -> list[dict[str, Any]]:
+    """Rows of `selectors.case_rows` as api.md's cases: histories and pickups read once for all of them.
+
+    A detail carries every event; a list row the newest event and the count (api.md).
+    """
     ids = [row["id"] for row in rows]
-    events, evidence = case_history(ids)
     pickups = current_pickups(ids) if ids else {}
-    return [case_row_dict(row, user, events=events.get(row["id"], []), evidence=evidence.get(row["id"], []),
-                          pickup=pickups.get(row["id"])) for row in rows]
+    if detail:
+        events, evidence = case_history(ids)
+        return [case_row_dict(row, user, events=events.get(row["id"], []), evidence=evidence.get(row["id"], []),
+                              pickup=pickups.get(row["id"])) for row in rows]
+    last, counts, evidence = case_event_summaries(ids)
+    return [case_row_dict(row, user, events=None, evidence=evidence.get(row["id"], []),
+                          pickup=pickups.get(row["id"]), last_event=last.get(row["id"]),
+                          events_count=counts.get(row["id"], 0)) for row in rows]
 
 
 def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
@@ -235,7 +254,7 @@ class CaseListView(APIView):
         paginator = Pagination()
         with joins_as_written():
             page = list(paginator.paginate_queryset(CountedRows(case_rows(qs), qs), request, view=self) or [])
-        return paginator.get_paginated_response(cases_json(page, request.user))
+        return paginator.get_paginated_response(cases_json(page, request.user, detail=False))
 
     @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})
     def post(self, request: Request) -> Response:
@@ -243,19 +262,27 @@ class CaseListView(APIView):
             raise DomainError("permission_denied", "Only consumers open after-sales cases.", status=403)
         data = _data(request)
         json = _is_json(request)
-        for required in ("order_item", "kind", "reason"):
-            if data.get(required) in (None, ""):
-                raise DomainError("required", f"{required} is required.", field=required)
-        order_item = _int_or_error(data.get("order_item"), "order_item", json=json)
-        evidence = request.FILES.getlist("evidence") if hasattr(request, "FILES") else []
-        description = _text(data.get("description"), "description") or ""
+        if data.get("order_item") in (None, ""):
+            raise DomainError("required", _("此项为必填项"), field="order_item")
+        try:
+            order_item = _int_or_error(data.get("order_item"), "order_item", json=json)
+        except DomainError as exc:  # not an id of any item, so not one of this consumer's
+            raise DomainError("not_your_order", _("找不到该订单商品"), field="order_item", status=404) from exc
+        try:  # each field's type as documented; what the values mean is the service's to judge
+            fields = {
+                "kind": _text(data.get("kind"), "kind") or "", "reason": _text(data.get("reason"), "reason") or "",
+                "quantity": _int_or_error(data.get("quantity"), "quantity", json=json),
+                "amount": _amount(data.get("amount")),
+                "description": _text(data.get("description"), "description") or "",
+                "condition_intact": _bool(data.get("condition_intact"), "condition_intact", json=json),
+            }
+        except DomainError as exc:  # `not_your_order` still answers first (lifecycle.md)
+            if not OrderItem.objects.filter(pk=order_item, order__consumer=request.user).exists():
+                raise DomainError("not_your_order", _("找不到该订单商品"), field="order_item", status=404) from exc
+            raise
         case = services.case_submit(
-            consumer=request.user, order_item_id=order_item or 0, kind=_text(data.get("kind"), "kind") or "",
-            reason=_text(data.get("reason"), "reason") or "",
-            quantity=_int_or_error(data.get("quantity"), "quantity", json=json),
-            amount=_amount(data.get("amount")), description=description,
-            condition_intact=_bool(data.get("condition_intact"), "condition_intact", json=json),
-            evidence_files=evidence,
+            consumer=request.user, order_item_id=order_item or 0, **fields,
+            evidence_files=request.FILES.getlist("evidence") if hasattr(request, "FILES") else [],
         )
         return Response(case_json(request.user, case.pk), status=201)
 

@@ -18,7 +18,8 @@ from django.db import transaction
 from . import policy
 from .choices import Action, ActorRole, DeadlineName, State
 from .deadlines import active_holidays
-from .models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund
+from .hooks import cases_left
+from .models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund, RefundPayout
 from .notifications import NEXT_PARTY_TEXT, notify_many, party_user_ids, shop_members, staff_ids
 
 log = logging.getLogger("cases")
@@ -34,6 +35,8 @@ EXPIRY: dict[str, tuple[str, str, dict[str, Any]]] = {
     DeadlineName.CONSUMER_CONFIRM: (Action.CONFIRM_COMPLETION, "confirm_completion", {}),
     DeadlineName.EVIDENCE: (Action.CLOSE_EVIDENCE, "close_evidence", {}),
 }
+# the expiries whose action may move a case into `refunded`
+MAY_REFUND = {DeadlineName.MERCHANT_RESPONSE, DeadlineName.MERCHANT_RECEIVE}
 CASE_FIELDS = ["state", "closure_reason", "refund_amount", "refund_on_receipt", "auto_approved", "escalated",
                "closed_at", "deadline_name", "deadline_due_at", "updated_at"]
 
@@ -48,12 +51,15 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     leftovers: list[Deadline] = []
     moved: list[tuple[Deadline, AfterSalesCase, str, str]] = []
     overdue: list[Deadline] = []
+    # A case already paid something (a fast refund) may need a further payout or a refusal: the one-case path.
+    paid_before = set(Refund.objects.filter(case_id__in=[d.case_id for d in deadlines]).values_list("case_id", flat=True))
     for deadline in deadlines:
         case = deadline.case
         if deadline.name == DeadlineName.RULING_SLA and case.state == deadline.state:
             overdue.append(deadline)
             continue
-        if deadline.name not in EXPIRY or case.state != deadline.state:
+        if deadline.name not in EXPIRY or case.state != deadline.state or (
+                case.pk in paid_before and deadline.name in MAY_REFUND):
             leftovers.append(deadline)
             continue
         action, transition, _ = EXPIRY[deadline.name]
@@ -74,9 +80,6 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     policies = policy.deadline_policies_at(now)
     new_deadlines = []
     refunds_bulk: list[Refund] = []
-    existing_refunds = set(
-        Refund.objects.filter(case_id__in=[c.pk for _, c, _, _ in moved]).values_list("case_id", flat=True)
-    )
     for deadline, case, _action, _from_state in moved:
         deadline.fired_at = now
         case.updated_at = now
@@ -96,12 +99,13 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
             case.deadline_name, case.deadline_due_at = name, due
         if case.is_terminal and case.closed_at is None:
             case.closed_at = now
-        if case.state == State.REFUNDED and case.pk not in existing_refunds:
+        if case.state == State.REFUNDED:
             amount = case.refund_amount if case.refund_amount is not None else case.amount
             refunds_bulk.append(Refund(case=case, amount=Decimal(amount), idempotency_key=f"refund-{case.number}",
                                        created_at=now))
     Deadline.objects.filter(pk__in=[d.pk for d, _, _, _ in moved]).update(fired_at=now)
     _update_cases([c for _, c, _, _ in moved])
+    cases_left([(case.pk, from_state, case.state) for _, case, _, from_state in moved], now)
     Deadline.objects.bulk_create(new_deadlines)
     CaseEvent.objects.bulk_create([
         CaseEvent(case=case, at=now, actor=None, actor_username=None, role=ActorRole.SYSTEM, action=action,
@@ -110,6 +114,8 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     ])
     created = Refund.objects.bulk_create(refunds_bulk)
     if created:
+        RefundPayout.objects.bulk_create([
+            RefundPayout(refund=r, amount=r.amount, idempotency_key=r.idempotency_key, created_at=now) for r in created])
         restore_points_and_coupons(created, now=now)
         ids = [r.pk for r in created]
         transaction.on_commit(lambda: _enqueue_payouts(ids))

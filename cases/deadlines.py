@@ -75,9 +75,14 @@ def recompute_for_holidays(*, now: datetime | None = None, previous: Iterable | 
     holidays = list(Holiday.objects.all())
     moved = 0
     with transaction.atomic():
+        # Every running clock, including one another transaction holds at this moment: wait for it, never
+        # skip it (lifecycle.md). Lock order as in the services: the case rows (in id order), then their clocks.
+        case_ids = list(Deadline.objects.filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__gt=now)
+                        .order_by("case_id").values_list("case_id", flat=True).distinct())
+        list(AfterSalesCase.objects.select_for_update().filter(pk__in=case_ids).order_by("pk").values_list("pk"))
         running = (
-            Deadline.objects.select_for_update(skip_locked=True)
-            .filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__gt=now)
+            Deadline.objects.select_for_update()
+            .filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__gt=now, case_id__in=case_ids)
             .order_by("pk")
         )
         for deadline in running:

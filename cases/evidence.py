@@ -11,9 +11,12 @@ from django.utils.translation import gettext as _
 from portal.errors import DomainError
 from portal.models import User
 
+from .choices import State
 from .models import AfterSalesCase, CaseEvidence
 
 ALLOWED_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+# What counts as a photo for `evidence_required` (lifecycle.md): a PDF may accompany one but is not one.
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 @dataclass
@@ -95,6 +98,13 @@ def evidence_add(*, case_id: int, user: User, files: list, note: str = "") -> li
         raise DomainError("required", _("请选择要上传的文件"), field="files")
     if case.is_terminal:
         raise DomainError("invalid_transition", _("售后单已结束，不能再上传凭证"), status=409)
+    if case.state == State.AWAITING_RULING:
+        raise DomainError("invalid_transition", _("举证期已结束，平台正在裁决，不能再上传凭证"), status=409)
     checked = evidence_validate(files)
     with transaction.atomic():
         return evidence_store(case=case, files=checked, uploaded_by=user, role=role, note=(note or "")[:500])
+
+
+def photo_count(files: list[CheckedFile]) -> int:
+    """How many of the checked files are photos (images), the only evidence that satisfies `evidence_required`."""
+    return sum(1 for f in files if f.content_type in PHOTO_TYPES)

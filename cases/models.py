@@ -93,9 +93,10 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
         if self.kind == Kind.REFUND_ONLY:
             self.refund_amount = self.amount
             return S.REFUNDED
+        # an approval decides afresh whether receipt refunds: an earlier ruling's require_return does not carry
+        self.refund_on_receipt = self.kind == Kind.RETURN_REFUND
         if self.kind == Kind.RETURN_REFUND:
             self.refund_amount = self.amount
-            self.refund_on_receipt = True
         return S.AWAITING_RETURN
 
     @transition(field=state, source=S.PENDING_MERCHANT, target=S.REJECTED)
@@ -251,7 +252,11 @@ class Deadline(models.Model):
 
 
 class Refund(models.Model):
-    """One payout per case. The idempotency key goes to the payment provider with every attempt."""
+    """The case's one refund: `amount` is the total the consumer is paid, by one or more payouts.
+
+    What is paid always equals this amount (lifecycle.md, Money): a later decision for more adds a payout
+    of the difference (`RefundPayout`); each payout carries its own idempotency key to the provider.
+    """
 
     case = models.OneToOneField(AfterSalesCase, on_delete=models.PROTECT, related_name="refund")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -263,6 +268,7 @@ class Refund(models.Model):
     last_error = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     points_restored = models.IntegerField(default=0)
     coupon_restored = models.BooleanField(default=False)
 
@@ -271,6 +277,46 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} ¥{self.amount} {self.status}"
+
+
+class RefundPayout(models.Model):
+    """One transfer to the consumer: the first pays the refund, later ones pay a raised amount's difference."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    fast = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    provider_reference = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("退款打款")
+        verbose_name_plural = _("退款打款")
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ¥{self.amount} {self.status}"
+
+
+class PlatformAdvance(models.Model):
+    """先行垫付: money the platform bears because a case was decided for the merchant after the consumer was
+    paid (the payout stands, the merchant is not charged). Written once per decision."""
+
+    case = models.ForeignKey(AfterSalesCase, on_delete=models.PROTECT, related_name="platform_advances")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    key = models.CharField(max_length=80, unique=True)
+    reason = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("平台先行垫付")
+        verbose_name_plural = _("平台先行垫付")
+
+    def __str__(self) -> str:
+        return f"{self.case} ¥{self.amount}"
 
 
 def evidence_upload_to(instance: CaseEvidence, filename: str) -> str:

@@ -101,24 +101,26 @@ def window_end(signed_at: datetime, days: int) -> datetime:
 
 # --- money ----------------------------------------------------------------------------------
 
-def value_of_first_units(item: OrderItem, units: int) -> Decimal:
-    """What was paid for the first `units` units; the rounding remainder sits on the last unit."""
-    if units <= 0:
-        return ZERO
-    if units >= item.quantity:
-        return money(item.paid)
-    per_unit = money(Decimal(item.paid) / item.quantity)
-    return money(per_unit * units)
-
-
 @dataclass
 class ItemLedger:
     """What has already happened to an order item's units and money."""
 
     units_used: int = 0
+    units_value: Decimal = ZERO  # what those used units were worth (the sum of their claims' values)
     refunded_total: Decimal = ZERO
     money_only_refunded: Decimal = ZERO
     open_case_number: str | None = None
+
+
+def units_value(item: OrderItem, units: int, ledger: ItemLedger) -> Decimal:
+    """What was paid for `units` more of the item's units (lifecycle.md, Money): paid × k / n rounded half-up
+    once; when they are the item's last unclaimed units, paid minus what the earlier units were worth, so
+    the parts always add up to paid."""
+    if units <= 0:
+        return ZERO
+    if ledger.units_used + units >= item.quantity:
+        return money(item.paid) - ledger.units_value
+    return money(Decimal(item.paid) * units / item.quantity)
 
 
 def item_ledger(item: OrderItem, cases: Iterable | None = None) -> ItemLedger:
@@ -128,21 +130,20 @@ def item_ledger(item: OrderItem, cases: Iterable | None = None) -> ItemLedger:
     if cases is None:
         cases = AfterSalesCase.objects.filter(order_item=item).select_related("refund")
     ledger = ItemLedger()
-    for case in cases:
+    for case in sorted(cases, key=lambda c: (c.created_at, c.pk)):
         if case.state not in (State.REFUNDED, State.COMPLETED, State.CLOSED):
             ledger.open_case_number = case.number
         refund = getattr(case, "refund", None) if _has_refund(case) else None
         if refund is None:
             continue
         ledger.refunded_total += refund.amount
-        full_value = value_of_first_units(item, ledger.units_used + case.quantity) - value_of_first_units(
-            item, ledger.units_used
-        )
+        units = min(case.quantity, item.quantity - ledger.units_used)
+        full_value = units_value(item, units, ledger)
         if case.refund_on_receipt or case.kind != Kind.REFUND_ONLY or refund.amount >= full_value:
-            ledger.units_used += case.quantity
+            ledger.units_used += units
+            ledger.units_value += full_value
         else:
             ledger.money_only_refunded += refund.amount
-    ledger.units_used = min(ledger.units_used, item.quantity)
     return ledger
 
 
@@ -159,7 +160,7 @@ def claimable(item: OrderItem, quantity: int, ledger: ItemLedger | None = None) 
     units = min(quantity, item.quantity - ledger.units_used)
     if units <= 0:
         return ZERO
-    value = value_of_first_units(item, ledger.units_used + units) - value_of_first_units(item, ledger.units_used)
+    value = units_value(item, units, ledger)
     remaining_on_item = money(item.paid) - ledger.refunded_total
     return max(ZERO, min(value - ledger.money_only_refunded, remaining_on_item))
 
@@ -268,7 +269,7 @@ def check_eligibility(
             _("最多可申请 %(n)s 件") % {"n": max(available_units, 0)},
             field="quantity",
         )
-    if kind in (Kind.REFUND_ONLY, Kind.RETURN_REFUND) and request.amount is not None:
+    if request.amount is not None:
         limit = claimable(item, request.quantity, ledger)
         if request.amount > limit:
             return Refusal("amount_exceeds_paid", _("退款金额不能超过 ¥%(max)s") % {"max": limit}, field="amount")

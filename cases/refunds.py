@@ -12,31 +12,65 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from portal.errors import DomainError
 from portal.models import OrderItem, User, Wallet, WalletEntry
 
 from .choices import RefundStatus
-from .models import AfterSalesCase, Refund
+from .models import AfterSalesCase, Refund, RefundPayout
+from .notifications import notify_staff
 from .payments import PaymentError, gateway
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
-def refund_create(*, case: AfterSalesCase, amount: Decimal, fast: bool = False) -> Refund:
-    """Create the case's one Refund (pending) and restore points/coupon; payout after commit.
+class AmountBelowPaid(DomainError):
+    """A decision for less than the consumer has already been paid: refused, nothing changes."""
 
-    Must run inside the transaction that moves the case. A second call returns the existing refund.
+
+def refund_settle(*, case: AfterSalesCase, amount: Decimal, fast: bool = False,
+                  now: datetime | None = None) -> RefundPayout | None:
+    """Make what the case pays equal `amount` (lifecycle.md, Money): the case's Refund and its first payout,
+    or — when a later decision raises the amount — a further payout of the difference.
+
+    Answers the payout created, or None when the amount is already what is paid. An amount below what the
+    refund already pays raises `amount_below_paid`. Runs inside the transaction that decides the amount
+    (the case row locked); payouts go to the provider after commit.
     """
-    existing = Refund.objects.filter(case=case).first()
-    if existing is not None:
-        return existing
-    refund = Refund.objects.create(
-        case=case, amount=amount, fast=fast, idempotency_key=f"refund-{case.number}", status=RefundStatus.PENDING
-    )
-    restore_points_and_coupons([refund])
-    transaction.on_commit(lambda: _enqueue_payout(refund.pk))
-    return refund
+    now = now or timezone.now()
+    refund = Refund.objects.select_for_update().filter(case=case).first()
+    if refund is None:
+        refund = Refund.objects.create(case=case, amount=amount, fast=fast, idempotency_key=f"refund-{case.number}",
+                                       status=RefundStatus.PENDING, created_at=now)
+        payout = RefundPayout.objects.create(refund=refund, amount=amount, idempotency_key=refund.idempotency_key,
+                                             fast=fast, created_at=now)
+    else:
+        if amount < refund.amount:
+            raise AmountBelowPaid(
+                "amount_below_paid",
+                _("已向消费者退款 ¥%(paid)s，金额不能低于已退金额") % {"paid": refund.amount}, field="amount")
+        if amount == refund.amount:
+            return None
+        key = f"{refund.idempotency_key}-{refund.payouts.count() + 1}"
+        payout = RefundPayout.objects.create(refund=refund, amount=amount - refund.amount, idempotency_key=key,
+                                             fast=fast, created_at=now)
+        refund.amount = amount
+        refund.status = RefundStatus.PENDING
+        refund.attempts = 0
+        refund.save(update_fields=["amount", "status", "attempts"])
+    refund.payout_key = payout.idempotency_key  # type: ignore[attr-defined]  (the points ledger's key)
+    restore_points_and_coupons([refund], now=now)
+    refund_id = refund.pk
+    transaction.on_commit(lambda: _enqueue_payout(refund_id))
+    return payout
+
+
+def refund_create(*, case: AfterSalesCase, amount: Decimal, fast: bool = False) -> Refund:
+    """The case's Refund for `amount` (created, or raised by a further payout). Inside the moving transaction."""
+    refund_settle(case=case, amount=amount, fast=fast)
+    return Refund.objects.get(case=case)
 
 
 def _enqueue_payout(refund_id: int) -> None:
@@ -131,7 +165,7 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
                 Decimal("1"), rounding=ROUND_HALF_UP)
             points = max(min(int(target), order.points_used) - points_given[order.pk], 0)
             if points:
-                key = f"points-{refund.idempotency_key}"
+                key = f"points-{getattr(refund, 'payout_key', refund.idempotency_key)}"
                 credits.append(Credit(user_id=case.consumer_id, key=key, points=points,
                                       reason=f"退款返还积分 {case.number}"))
                 points_for[key] = (refund, points)
@@ -149,7 +183,7 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
     changed = {}
     for key, (refund, points) in points_for.items():
         if key in credited:
-            refund.points_restored = points
+            refund.points_restored += points
             changed[refund.pk] = refund
     for key, refund in coupon_for.items():
         if key in credited:
@@ -159,35 +193,45 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
 
 
 def refund_execute(*, refund_id: int) -> Refund:
-    """Pay out through the provider with the refund's idempotency key. Safe to run any number of times."""
+    """Send every unpaid payout of the refund, each with its own idempotency key. Safe to run any number of
+    times, concurrently too: the provider pays a key once, and a payout is marked paid once."""
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("case__order_item__order").get(pk=refund_id)
         if refund.status == RefundStatus.SUCCEEDED:
             return refund
         refund.attempts += 1
-        refund.save(update_fields=["attempts"])
-    try:
-        payout = gateway().refund(
-            idempotency_key=refund.idempotency_key, amount=refund.amount,
-            order_number=refund.case.order_item.order.number,
-        )
-    except PaymentError as exc:
+        refund.last_attempt_at = timezone.now()
+        refund.save(update_fields=["attempts", "last_attempt_at"])
+        unpaid = list(refund.payouts.exclude(status=RefundStatus.SUCCEEDED).order_by("pk"))
+    order_number = refund.case.order_item.order.number
+    for payout in unpaid:
+        try:
+            sent = gateway().refund(idempotency_key=payout.idempotency_key, amount=payout.amount,
+                                    order_number=order_number)
+        except PaymentError as exc:
+            _record_failure(refund_id, exc)
+            raise
         with transaction.atomic():
-            refund = Refund.objects.select_for_update().get(pk=refund_id)
-            refund.last_error = str(exc)[:255]
-            if refund.attempts >= MAX_ATTEMPTS and refund.status == RefundStatus.PENDING:
-                refund.status = RefundStatus.FAILED
-                from .notifications import notify_staff
-
-                notify_staff(case=refund.case, kind="refund_failed",
-                             text=f"退款失败，需人工处理：{refund.case.number}")
-            refund.save(update_fields=["last_error", "status"])
-        raise
+            RefundPayout.objects.filter(pk=payout.pk).exclude(status=RefundStatus.SUCCEEDED).update(
+                status=RefundStatus.SUCCEEDED, provider_reference=sent.reference, paid_at=timezone.now())
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund_id)
-        if refund.status != RefundStatus.SUCCEEDED:
+        if refund.status != RefundStatus.SUCCEEDED and not refund.payouts.exclude(
+                status=RefundStatus.SUCCEEDED).exists():
+            last = refund.payouts.order_by("-pk").first()
             refund.status = RefundStatus.SUCCEEDED
-            refund.provider_reference = payout.reference
+            refund.provider_reference = last.provider_reference if last else ""
             refund.paid_at = timezone.now()
             refund.save(update_fields=["status", "provider_reference", "paid_at"])
     return refund
+
+
+def _record_failure(refund_id: int, exc: Exception) -> None:
+    """A failed attempt: after MAX_ATTEMPTS the refund is `failed` and staff are told (they can retry)."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("case").get(pk=refund_id)
+        refund.last_error = str(exc)[:255]
+        if refund.attempts >= MAX_ATTEMPTS and refund.status == RefundStatus.PENDING:
+            refund.status = RefundStatus.FAILED
+            notify_staff(case=refund.case, kind="refund_failed", text=f"退款失败，需人工处理：{refund.case.number}")
+        refund.save(update_fields=["last_error", "status"])

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 
 from pickups.selectors import pickup_prefetch
 from portal.models import Shop, User
@@ -63,6 +63,30 @@ def case_history(case_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, 
             *EVIDENCE_FIELDS):
         evidence[row["case_id"]].append(row)
     return events, evidence
+
+
+def case_event_summaries(case_ids: list[int]) -> tuple[dict[int, dict], dict[int, int], dict[int, list[dict]]]:
+    """For a list page (api.md): each case's newest event and its number of events, and its evidence.
+
+    The newest event is the last of the timeline's order (at, id); counts from one grouped query.
+    """
+    from collections import defaultdict
+
+    if not case_ids:
+        return {}, {}, {}
+    newest = CaseEvent.objects.filter(case_id=OuterRef("pk")).order_by("-at", "-id").values("id")[:1]
+    number = (CaseEvent.objects.filter(case_id=OuterRef("pk")).order_by().values("case_id")
+              .annotate(n=Count("id")).values("n"))
+    rows = list(AfterSalesCase.objects.filter(pk__in=case_ids).order_by()
+                .annotate(last=Subquery(newest), n=Subquery(number)).values_list("pk", "last", "n"))
+    last = {row["case_id"]: row for row in CaseEvent.objects.filter(pk__in=[e for _, e, _ in rows if e])
+            .values(*EVENT_FIELDS)}
+    counts = {pk: n or 0 for pk, _, n in rows}
+    evidence: dict[int, list[dict]] = defaultdict(list)
+    for row in CaseEvidence.objects.filter(case_id__in=case_ids).order_by("created_at", "id").values(
+            *EVIDENCE_FIELDS):
+        evidence[row["case_id"]].append(row)
+    return last, counts, evidence
 
 
 # A case list row: the case's own columns and the few related values the API shows, from one joined query.

@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from cases.notifications import notify_staff
 from portal.errors import DomainError
 
 from . import conf
 from .models import Courier, CourierEvent, Pickup
-from .services import PickupError, _lock_pickup, pickup_apply_status
+from .services import STATUS_ALIASES, PickupError, _lock_pickup, pickup_apply_status
 from .signing import verify
 
 
@@ -55,6 +56,15 @@ def _text(data: dict[str, Any], key: str, limit: int) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise PickupError("invalid", _("字段格式不正确"), field=key, status=400)
     return str(value).strip()[:limit]
+
+
+def _alert_if_parcel_moves_on_closed_case(pickup: Pickup, status: str) -> None:
+    """A courier reports the parcel moving although its case has closed (withdrawn, expired, ruled): the parcel
+    may be on its way to the merchant, so staff are told (lifecycle.md)."""
+    status = STATUS_ALIASES.get(status, status)
+    if status in ("picked_up", "in_transit", "delivered") and pickup.case.is_terminal:
+        notify_staff(case=pickup.case, kind="pickup_after_close",
+                     text=f"售后单 {pickup.case.number} 已结束，但快递员报告包裹{status}（运单 {pickup.waybill}），请跟进")
 
 
 def courier_event_receive(*, courier_code: str, timestamp: str | None, signature: str | None, body: bytes,
@@ -111,5 +121,6 @@ def courier_event_receive(*, courier_code: str, timestamp: str | None, signature
                 pickup.refresh_from_db()
                 event.note = f"ignored: {exc.code}"[:255]
             event.pickup = pickup
+            _alert_if_parcel_moves_on_closed_case(pickup, status)
         event.save(update_fields=["pickup", "note", "applied"])
         return WebhookResult(event_id, event.applied, False, event.note, pickup.pk, pickup.state)

@@ -11,9 +11,20 @@ from portal.models import User
 
 from .. import policy
 from ..choices import Action, State
-from ..models import AfterSalesCase
+from ..models import AfterSalesCase, CaseEvent, PlatformAdvance
+from ..notifications import notify_staff
 from ..refunds import wallet_credit
-from .base import CaseError, _parse_amount, _parse_bool, _parse_points, _refund_now, _require_text, _run
+from .base import (
+    CaseError,
+    _parse_amount,
+    _parse_bool,
+    _parse_points,
+    _refund_now,
+    _refuse_below_paid,
+    _require_text,
+    _run,
+    paid_so_far,
+)
 
 
 def case_intervene(*, case_id: int, actor: User, note: Any = "", now: datetime | None = None) -> AfterSalesCase:
@@ -36,6 +47,9 @@ def case_close_evidence(*, case_id: int, actor: User | None, now: datetime | Non
 def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amount: Any = None,
               require_return: Any = False, compensation_points: Any = None,
               now: datetime | None = None) -> AfterSalesCase:
+    """The platform's ruling. Money follows lifecycle.md: what is paid becomes the ruled amount (a further
+    payout for a raised one, `amount_below_paid` below what was paid); a ruling for the merchant after the
+    consumer was paid leaves the payout standing as a platform advance. Compensation once per ruling."""
     points_holder: dict[str, int] = {}
 
     def apply(case: AfterSalesCase, role: str) -> dict:
@@ -57,6 +71,7 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
                                 field="amount")
             if ruled <= 0:
                 raise CaseError("invalid", _("退款金额须大于 0"), field="amount")
+            _refuse_below_paid(case, ruled)
             need_return = _parse_bool(require_return, "require_return")
             case.rule(decision="refund", amount=ruled, require_return=need_return)
             payload.update({"amount": str(ruled), "require_return": need_return})
@@ -67,11 +82,21 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
         return payload
 
     def after(case: AfterSalesCase, role: str, from_state: str) -> None:
+        ruling = CaseEvent.objects.filter(case=case, action=Action.RULE).count()  # this one included
+        suffix = "" if ruling <= 1 else f"-{ruling}"
         if case.state == State.REFUNDED:
             _refund_now(case, case.refund_amount)
+        elif case.state == State.CLOSED:
+            paid = paid_so_far(case)
+            if paid > 0:
+                PlatformAdvance.objects.get_or_create(
+                    key=f"advance-{case.number}{suffix}",
+                    defaults={"case": case, "amount": paid, "reason": "ruled_for_merchant_after_payout"})
+                notify_staff(case=case, kind="platform_advance",
+                             text=f"售后单 {case.number} 裁决支持商家，但已向消费者退款 ¥{paid}，由平台先行垫付")
         points = points_holder.get("points", 0)
         if points:
-            wallet_credit(user=case.consumer, key=f"compensation-{case.number}", points=points,
+            wallet_credit(user=case.consumer, key=f"compensation-{case.number}{suffix}", points=points,
                           reason=f"平台裁决补偿 {case.number}")
 
     return _run(case_id=case_id, actor=actor, action=Action.RULE, apply=apply, now=now, after=after)

@@ -19,12 +19,11 @@ from portal.models import User
 from .. import policy
 from ..choices import Action, ActorRole, State
 from ..deadlines import deadline_start
-from ..models import AfterSalesCase, CaseEvent
+from ..hooks import cases_left
+from ..models import AfterSalesCase, CaseEvent, Refund, RefundPayout
 from ..notifications import notify_next_party
 from ..permissions import role_may_take, role_of, state_allows
-from ..refunds import refund_create
-
-log = logging.getLogger("cases")
+from ..refunds import refund_settle
 
 log = logging.getLogger("cases")
 
@@ -118,6 +117,7 @@ def _run(
                          to_state=case.state, payload=payload, at=now)
             if after is not None:
                 after(case, role, from_state)
+            cases_left([(case.pk, from_state, case.state)], now)
             notify_next_party(case=case, action=action)
             log.info("case %s: %s by %s, %s → %s", case.number, action, role, from_state, case.state,
                      extra={"case": case.number})
@@ -133,8 +133,36 @@ def _mark_merchant_response(case: AfterSalesCase, role: str, now: datetime | Non
         case.first_response_at = now or timezone.now()
 
 
-def _refund_now(case: AfterSalesCase, amount: Decimal | None = None) -> None:
-    refund_create(case=case, amount=amount if amount is not None else (case.refund_amount or case.amount))
+def _pay(case: AfterSalesCase, amount: Decimal, *, fast: bool = False,
+         now: datetime | None = None) -> RefundPayout | None:
+    """Make what the case pays equal `amount` (its first payout, or a further one for a raised amount) and
+    record a payout that was really created with its amount; the case's `refund_amount` follows."""
+    payout = refund_settle(case=case, amount=amount, fast=fast, now=now)
+    if case.refund_amount != amount:
+        case.refund_amount = amount
+        AfterSalesCase.objects.filter(pk=case.pk).update(refund_amount=amount)
+    if payout is not None and (fast or payout.idempotency_key != f"refund-{case.number}"):
+        event_append(case=case, actor=None, role=ActorRole.SYSTEM,
+                     action="fast_refund" if fast else "further_payout", from_state=case.state, to_state=case.state,
+                     payload={"amount": str(payout.amount), "total": str(amount)}, at=now)
+    return payout
+
+
+def _refund_now(case: AfterSalesCase, amount: Decimal | None = None, now: datetime | None = None) -> None:
+    _pay(case, amount if amount is not None else (case.refund_amount if case.refund_amount is not None
+                                                  else case.amount), now=now)
+
+
+def paid_so_far(case: AfterSalesCase) -> Decimal:
+    """What the case's refund already pays (0.00 without one)."""
+    return Refund.objects.filter(case=case).values_list("amount", flat=True).first() or policy.ZERO
+
+
+def _refuse_below_paid(case: AfterSalesCase, amount: Decimal) -> None:
+    paid = paid_so_far(case)
+    if amount < paid:
+        raise CaseError("amount_below_paid",
+                        _("已向消费者退款 ¥%(paid)s，金额不能低于已退金额") % {"paid": paid}, field="amount")
 
 
 # --- actions -------------------------------------------------------------------------------------

@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.models import User
 
 from .. import policy
-from ..choices import Action, ActorRole, Kind, Reason, State
-from ..models import AfterSalesCase, PlatformSetting, Refund
+from ..choices import Action, ActorRole, ClosureReason, Kind, Reason, State
+from ..evidence import PHOTO_TYPES
+from ..models import AfterSalesCase, CaseEvent, PlatformSetting, Refund, RefundPayout
 from ..notifications import notify_staff
-from ..refunds import refund_create
 from .base import (
     CaseError,
     _mark_merchant_response,
     _parse_amount,
+    _parse_bool,
+    _pay,
     _refund_now,
+    _refuse_below_paid,
     _require_text,
     _run,
-    event_append,
+    paid_so_far,
 )
 
 
 def _refund_if_refunded(case: AfterSalesCase, role: str, from_state: str) -> None:
-    """After a move into `refunded`: the case's one Refund (none again after a fast refund)."""
+    """After a move into `refunded`: what is paid becomes the refund amount (nothing more after a fast refund
+    of the same amount, the difference when the amount was raised since)."""
     if case.state == State.REFUNDED:
         _refund_now(case)
 
@@ -39,6 +46,8 @@ def case_approve(*, case_id: int, actor: User | None, now: datetime | None = Non
         if role == ActorRole.SYSTEM:
             case.auto_approved = True
         case.approve()
+        if case.refund_amount is not None:
+            _refuse_below_paid(case, case.refund_amount)
         return {"auto": role == ActorRole.SYSTEM} if role == ActorRole.SYSTEM else {}
 
     return _run(case_id=case_id, actor=actor, action=Action.APPROVE, apply=apply, now=now, after=_refund_if_refunded,
@@ -57,8 +66,11 @@ def case_reject(*, case_id: int, actor: User, reason: Any, reason_code: str = ""
 
 
 def case_revise(*, case_id: int, actor: User, amount: Any = None, reason: Any = None,
-                description: Any = None, now: datetime | None = None) -> AfterSalesCase:
+                description: Any = None, condition_intact: Any = None, now: datetime | None = None) -> AfterSalesCase:
+    """A new reason re-runs the whole eligibility table as at the time of the revision (the case itself aside);
+    keeping the reason keeps the case's standing and checks only what changes (lifecycle.md)."""
     def apply(case: AfterSalesCase, role: str) -> dict:
+        at = now or timezone.now()
         changes: dict[str, Any] = {}
         new_reason = case.reason
         if reason not in (None, ""):
@@ -66,35 +78,45 @@ def case_revise(*, case_id: int, actor: User, amount: Any = None, reason: Any = 
                 raise CaseError("invalid", _("售后原因无效"), field="reason")
             new_reason = reason
         new_amount = _parse_amount(amount)
+        intact = case.condition_intact if condition_intact in (None, "") else _parse_bool(condition_intact,
+                                                                                            "condition_intact")
         item = case.order_item
         others = item.cases.exclude(pk=case.pk).select_related("refund")
         ledger = policy.item_ledger(item, others)
+        photos = case.evidence.filter(role=ActorRole.CONSUMER, content_type__in=PHOTO_TYPES).count()
+        refund_kind = case.kind in (Kind.REFUND_ONLY, Kind.RETURN_REFUND)
         if new_reason != case.reason:
-            if new_reason not in policy.REASONS_FOR_KIND[case.kind] or (
-                new_reason == Reason.NOT_SHIPPED and item.order.shipped_at is not None
-            ) or (new_reason == Reason.NOT_RECEIVED and item.order.shipped_at is None):
-                raise CaseError("reason_not_applicable", _("该原因不适用于所选的售后类型"), field="reason")
-            if new_reason == Reason.NO_REASON and item.product.no_reason_excluded:
-                raise CaseError("category_excluded", _("该商品不支持七天无理由退换"), field="reason")
-            if new_reason in policy.QUALITY_REASONS | {Reason.DAMAGED_IN_TRANSIT} and not case.evidence.exists():
-                raise CaseError("evidence_required", _("请至少上传一张照片作为凭证"), field="evidence")
+            request = policy.Request(kind=case.kind, reason=new_reason, quantity=case.quantity,
+                                     amount=new_amount if new_amount is not None else (
+                                         case.amount if refund_kind else None),
+                                     condition_intact=intact, evidence_count=photos)
+            refusal = policy.check_eligibility(item, request, now=at, ledger=ledger)
+            if refusal is not None:
+                raise CaseError(refusal.code, refusal.detail, field=refusal.field or "reason", status=refusal.status)
             changes["reason"] = [case.reason, new_reason]
             case.reason = new_reason
             case.freight_payer = policy.freight_payer(case.kind, new_reason,
                                                       insured=item.order.return_shipping_insurance)
+        elif new_reason in policy.QUALITY_REASONS | {Reason.DAMAGED_IN_TRANSIT} and photos < 1:
+            raise CaseError("evidence_required", _("请至少上传一张照片作为凭证"), field="evidence")
+        if intact != case.condition_intact:
+            changes["condition_intact"] = intact
+            case.condition_intact = intact
         if new_amount is not None:
-            if case.kind in (Kind.EXCHANGE, Kind.REPAIR):
+            limit = policy.claimable(item, case.quantity, ledger)
+            if new_amount > limit:
+                raise CaseError("amount_exceeds_paid", _("退款金额不能超过 ¥%(max)s") % {"max": limit},
+                                field="amount")
+            if not refund_kind:
                 if new_amount != 0:
                     raise CaseError("amount_not_allowed", _("换货和维修不涉及退款金额"), field="amount")
             else:
-                limit = policy.claimable(item, case.quantity, ledger)
-                if new_amount > limit:
-                    raise CaseError("amount_exceeds_paid", _("退款金额不能超过 ¥%(max)s") % {"max": limit},
-                                    field="amount")
                 if new_amount <= 0:
                     raise CaseError("invalid", _("退款金额须大于 0"), field="amount")
                 changes["amount"] = [str(case.amount), str(new_amount)]
                 case.amount = new_amount
+        if refund_kind:
+            _refuse_below_paid(case, case.amount)
         if description not in (None, ""):
             if not isinstance(description, str) or len(description) > 2000:
                 raise CaseError("invalid", _("描述过长"), field="description")
@@ -131,15 +153,38 @@ def case_escalate(*, case_id: int, actor: User | None, statement: Any = "", now:
                 expected_state=expected_state)
 
 
-def _fast_refund_applies(case: AfterSalesCase) -> bool:
-    amount = case.refund_amount if case.refund_amount is not None else case.amount
-    return (
-        case.refund_on_receipt
-        and case.consumer.good_standing
-        and amount is not None
-        and amount > 0
-        and amount <= PlatformSetting.current().fast_refund_limit
+def fast_refund_quota(consumer: User, *, limit: Decimal, now: datetime) -> Decimal:
+    """What the consumer may have fast-refunded and not yet received back by merchants (lifecycle.md):
+    3 × the limit for a consumer with no return refused on receipt and no dispute lost in 90 days, else 1 ×."""
+    since = now - timedelta(days=90)
+    mine = AfterSalesCase.objects.filter(consumer=consumer)
+    blemished = (
+        CaseEvent.objects.filter(case__consumer=consumer, action=Action.REFUSE_RECEIPT, at__gte=since).exists()
+        or mine.filter(closure_reason=ClosureReason.RULED_FOR_MERCHANT, closed_at__gte=since).exists()
     )
+    return limit * (1 if blemished else 3)
+
+
+def fast_refund_outstanding(consumer: User) -> Decimal:
+    """Fast refunds paid on returns the merchant has not yet received (still in transit)."""
+    total = RefundPayout.objects.filter(
+        fast=True, refund__case__consumer=consumer, refund__case__state=State.RETURN_IN_TRANSIT,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or policy.ZERO
+
+
+def _fast_refund_due(case: AfterSalesCase, now: datetime) -> Decimal | None:
+    """The amount a fast refund pays now (the difference to what is already paid), or None when none applies."""
+    amount = case.refund_amount if case.refund_amount is not None else case.amount
+    if not (case.refund_on_receipt and case.consumer.good_standing and amount is not None and amount > 0):
+        return None
+    limit = PlatformSetting.current().fast_refund_limit
+    due = amount - paid_so_far(case)
+    if amount > limit or due <= 0:
+        return None
+    if fast_refund_outstanding(case.consumer) + due > fast_refund_quota(case.consumer, limit=limit, now=now):
+        return None
+    return due
 
 
 def case_ship_return(*, case_id: int, actor: User | None, carrier: Any, tracking_number: Any,
@@ -154,11 +199,9 @@ def case_ship_return(*, case_id: int, actor: User | None, carrier: Any, tracking
         return payload
 
     def after(case: AfterSalesCase, role: str, from_state: str) -> None:
-        if _fast_refund_applies(case):
-            refund_create(case=case, amount=case.refund_amount or case.amount, fast=True)
-            event_append(case=case, actor=None, role=ActorRole.SYSTEM, action="fast_refund",
-                         from_state=case.state, to_state=case.state,
-                         payload={"amount": str(case.refund_amount or case.amount)}, at=now)
+        at = now or timezone.now()
+        if _fast_refund_due(case, at) is not None:
+            _pay(case, case.refund_amount if case.refund_amount is not None else case.amount, fast=True, now=at)
 
     return _run(case_id=case_id, actor=actor, action=Action.SHIP_RETURN, apply=apply, now=now, after=after)
 
@@ -218,9 +261,10 @@ def case_approve_refund(*, case_id: int, actor: User, now: datetime | None = Non
     def apply(case: AfterSalesCase, role: str) -> dict:
         others = case.order_item.cases.exclude(pk=case.pk).select_related("refund")
         ledger = policy.item_ledger(case.order_item, others)
-        case.refund_amount = policy.claimable(case.order_item, case.quantity, ledger)
+        amount = max(policy.claimable(case.order_item, case.quantity, ledger), paid_so_far(case))
+        case.refund_amount = amount
         case.approve_refund()
-        return {"amount": str(case.refund_amount)}
+        return {"amount": str(amount)}
 
     def after(case: AfterSalesCase, role: str, from_state: str) -> None:
         _refund_now(case, case.refund_amount)

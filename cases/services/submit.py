@@ -16,11 +16,10 @@ from portal.models import OrderItem, Role, User
 from .. import policy
 from ..choices import Action, ActorRole, Kind, Reason
 from ..deadlines import deadline_start
+from ..evidence import evidence_store, evidence_validate, photo_count
 from ..models import AfterSalesCase
 from ..notifications import notify_next_party
 from .base import CaseError, _case_number, _parse_amount, event_append
-
-log = logging.getLogger("cases")
 
 log = logging.getLogger("cases")
 
@@ -38,12 +37,20 @@ def case_submit(
     evidence_files: list | None = None,
     now: datetime | None = None,
 ) -> AfterSalesCase:
-    """Open a case after checking eligibility in lifecycle.md's order; evidence is stored with it."""
-    from ..evidence import evidence_store, evidence_validate
+    """Open a case after checking eligibility in lifecycle.md's order; evidence is stored with it.
 
+    `not_your_order` comes before anything else, field checks included: another consumer's item is a 404
+    whatever else the request gets wrong.
+    """
     now = now or timezone.now()
+    if not _own_item(consumer, order_item_id):
+        raise CaseError("not_your_order", _("找不到该订单商品"), field="order_item", status=404)
+    if kind in (None, ""):
+        raise CaseError("required", _("此项为必填项"), field="kind")
     if kind not in Kind.values:
         raise CaseError("invalid", _("售后类型无效"), field="kind")
+    if reason in (None, ""):
+        raise CaseError("required", _("此项为必填项"), field="reason")
     if reason not in Reason.values:
         raise CaseError("invalid", _("售后原因无效"), field="reason")
     files = evidence_validate(evidence_files or [])
@@ -64,7 +71,7 @@ def case_submit(
         ledger = policy.item_ledger(item)
         qty = quantity if quantity is not None else max(item.quantity - ledger.units_used, 1)
         request = policy.Request(kind=kind, reason=reason, quantity=qty, amount=parsed_amount,
-                                 condition_intact=bool(condition_intact), evidence_count=len(files))
+                                 condition_intact=bool(condition_intact), evidence_count=photo_count(files))
         refusal = policy.check_eligibility(item, request, now=now, ledger=ledger)
         if refusal:
             raise CaseError(refusal.code, refusal.detail, field=refusal.field, status=refusal.status)
@@ -96,4 +103,6 @@ def case_submit(
     return case
 
 
-# --- the action runner ------------------------------------------------------------------------
+def _own_item(consumer: User, order_item_id: Any) -> bool:
+    return (consumer.role == Role.CONSUMER and isinstance(order_item_id, int) and not isinstance(order_item_id, bool)
+            and OrderItem.objects.filter(pk=order_item_id, order__consumer=consumer).exists())

@@ -135,10 +135,11 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
         "conversation": messages_visible(case, request.user),
         "tone": presenters.state_tone(case.state),
         "freight": presenters.freight_payer_label(case.freight_payer),
-        "claimable": policy.claimable(case.order_item, case.quantity,
-                                      policy.item_ledger(case.order_item, [])),
+        "claimable": policy.claimable(case.order_item, case.quantity, policy.item_ledger(
+            case.order_item, case.order_item.cases.exclude(pk=case.pk).select_related("refund"))),
         "may_message": role in ("consumer", "merchant") and not case.is_terminal,
-        "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal,
+        "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal
+        and case.state != State.AWAITING_RULING,
         "pickup": pickup_ui.panel(request, case),
         **defaults,
     }

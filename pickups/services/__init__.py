@@ -16,11 +16,18 @@ from .base import (
 )
 from .consumer import pickup_book, pickup_cancel, pickup_reschedule
 from .status import STATUS_ALIASES, TRANSITION_FOR_STATUS, pickup_apply_status
-from .system import pickup_cancel_orphaned, pickup_dispatch, pickup_fail, pickup_record_dispatch
+from .system import (
+    pickup_cancel_orphaned,
+    pickup_dispatch,
+    pickup_fail,
+    pickup_record_dispatch,
+    pickups_cancel_for_cases,
+)
 
 __all__ = [
     "STATUS_ALIASES", "TRANSITION_FOR_STATUS", "Assessment", "PickupError", "_lock_pickup", "_require_consumer",
     "courier_terms", "default_courier", "pickup_apply_status", "pickup_assess", "pickup_book", "pickup_cancel",
     "pickup_cancel_orphaned", "pickup_dispatch", "pickup_fail", "pickup_record_dispatch", "pickup_reschedule",
+    "pickups_cancel_for_cases",
     "slots_ensure",
 ]

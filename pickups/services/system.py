@@ -103,3 +103,11 @@ def pickup_cancel_orphaned(*, pickup_id: int, now: datetime | None = None) -> Pi
         if pickup.waybill:
             _enqueue_courier_cancel(pickup.pk)
     return pickup
+
+
+def pickups_cancel_for_cases(case_ids: list[int], now: datetime) -> None:
+    """Cases just left `awaiting_return` in this transaction: cancel their live pickups now, free the places
+    and ask the courier to cancel after commit (not at a later sweep)."""
+    live = Pickup.objects.filter(case_id__in=case_ids, state__in=CANCELLABLE_STATES).values_list("pk", flat=True)
+    for pickup_id in list(live):
+        pickup_cancel_orphaned(pickup_id=pickup_id, now=now)

@@ -133,11 +133,29 @@ def test_full_path_requested_to_delivered(client, courier, consumer, case, picku
 
 
 def test_picked_up_and_ship_return_are_one_transaction(client, courier, consumer, case, dispatched, api):
-    api(consumer).post(f"/api/v1/cases/{case.pk}/actions/withdraw/")  # the case left awaiting_return
+    # a case that is no longer awaiting its return while its pickup is still dispatched (data from before the
+    # withdrawal cancelled pickups at once): the case refuses ship_return, and the pickup's move rolls back
+    AfterSalesCase.objects.filter(pk=case.pk).update(state="closed", closure_reason="withdrawn")
     r = signed_post(client, event(event_id="p1"), secret=courier.secret)
     assert r.status_code == 200 and r.json()["applied"] is False
     assert Pickup.objects.get(pk=dispatched.pk).state == "dispatched"  # rolled back with the case's refusal
     assert not PickupEvent.objects.filter(pickup=dispatched, action="pick_up").exists()
+
+
+def test_withdrawal_cancels_a_live_pickup_at_once_and_a_later_courier_event_alerts_staff(
+        client, courier, consumer, case, dispatched, api, django_capture_on_commit_callbacks, agent):
+    with django_capture_on_commit_callbacks() as callbacks:
+        r = api(consumer).post(f"/api/v1/cases/{case.pk}/actions/withdraw/")
+    assert r.status_code == 200 and r.json()["pickup"]["state"] == "cancelled"
+    pickup = Pickup.objects.get(pk=dispatched.pk)
+    assert pickup.state == "cancelled"  # in the withdrawal's own transaction, not at a later sweep
+    assert PickupEvent.objects.filter(pickup=pickup, action="cancel", source="system").exists()
+    names = [getattr(getattr(cb, "func", cb), "__qualname__", "") for cb in callbacks]
+    assert any("_enqueue_courier_cancel" in n for n in names), names  # the courier is asked to cancel now
+    # the parcel moves anyway: staff are told, since it may be on its way to the merchant
+    r = signed_post(client, event(event_id="late-1"), secret=courier.secret)
+    assert r.status_code == 200 and r.json()["applied"] is False
+    assert Notification.objects.filter(user=agent, case=case, kind="pickup_after_close").exists()
 
 
 def test_inspection_failed_tells_the_consumer_why(client, courier, consumer, case, dispatched):
@@ -176,11 +194,21 @@ def test_transitions_are_protected(dispatched):
         dispatched.state = "delivered"
 
 
-def test_sweep_cancels_a_pickup_whose_case_was_withdrawn(api, consumer, case, pickup, settings):
+def test_withdrawal_cancels_its_pickup_before_any_sweep(api, consumer, case, pickup, settings):
     from pickups.sweep import pickups_sweep
 
     settings.SIMULATED_COURIER_ENABLED = False
     api(consumer).post(f"/api/v1/cases/{case.pk}/actions/withdraw/")
+    fresh = Pickup.objects.get(pk=pickup.pk)
+    assert fresh.state == "cancelled" and Slot.objects.get(pk=fresh.slot_id).booked == 0
+    assert pickups_sweep()["orphans_cancelled"] == 0  # nothing left for the sweep's safety net
+
+
+def test_sweep_cancels_a_pickup_whose_case_moved_on_without_it(api, consumer, case, pickup, settings):
+    from pickups.sweep import pickups_sweep
+
+    settings.SIMULATED_COURIER_ENABLED = False
+    AfterSalesCase.objects.filter(pk=case.pk).update(state="closed", closure_reason="withdrawn")  # old data
     assert pickups_sweep()["orphans_cancelled"] == 1
     fresh = Pickup.objects.get(pk=pickup.pk)
     assert fresh.state == "cancelled" and Slot.objects.get(pk=fresh.slot_id).booked == 0
