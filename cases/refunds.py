@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -235,3 +235,17 @@ def _record_failure(refund_id: int, exc: Exception) -> None:
             refund.status = RefundStatus.FAILED
             notify_staff(case=refund.case, kind="refund_failed", text=f"退款失败，需人工处理：{refund.case.number}")
         refund.save(update_fields=["last_error", "status"])
+
+
+def refunds_due_for_retry(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending refunds whose payout task went missing: old enough, and not attempted recently.
+
+    A refund still inside its own task's retries (attempted recently) is left to them: re-sending it would
+    use up its attempts early and could mark a payout that went through as failed.
+    """
+    from django.conf import settings
+
+    stale = (now or timezone.now()) - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
+    return list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale)
+                .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=stale))
+                .order_by("pk").values_list("pk", flat=True)[:limit])

@@ -35,24 +35,10 @@ def execute_refund(self, refund_id: int) -> None:  # type: ignore[no-untyped-def
 
 @shared_task(name="cases.tasks.retry_pending_refunds", ignore_result=True)
 def retry_pending_refunds() -> int:
-    """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database.
+    """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database."""
+    from .refunds import refunds_due_for_retry
 
-    A refund still inside its own task's retries (attempted recently) is left to them: re-sending it would
-    use up its attempts early and could mark a payout that went through as failed.
-    """
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from .choices import RefundStatus
-    from .models import Refund
-
-    stale = timezone.now() - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
-    ids = list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale)
-               .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=stale))
-               .values_list("pk", flat=True)[:500])
+    ids = refunds_due_for_retry()
     for refund_id in ids:
         execute_refund.delay(refund_id)
     return len(ids)
