@@ -10,12 +10,13 @@ from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import parsers, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pickups.selectors import pickup_dict
+from portal import parsers
 from portal.api_support import (
     CaseActionThrottle,
     CaseCreateThrottle,

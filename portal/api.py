@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import parsers, serializers
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from cases import policy
 from cases.models import AfterSalesCase
 
+from . import parsers
 from .api_support import Pagination
 from .errors import DomainError
 from .models import ApiToken, Order, OrderItem, Role
@@ -55,8 +56,8 @@ class MarketplaceImportView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
-        if not request.user.is_platform_staff:
-            raise DomainError("permission_denied", "Only platform staff may import marketplace data.", status=403)
+        if not request.user.is_supervisor:  # api.md: supervisors only (an agent is staff, not a supervisor)
+            raise DomainError("permission_denied", "Only supervisors may import marketplace data.", status=403)
         from .importer import ImportError_, import_document
 
         try:

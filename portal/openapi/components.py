@@ -28,6 +28,8 @@ Schema = dict[str, Any]
 
 # Action names a person may send to /actions/{action}/ (lifecycle.md); `expire` is the system's alone.
 API_ACTIONS: tuple[str, ...] = tuple(a for a in Action.values if a != Action.SUBMIT)
+# Audit events that record what the system did besides the lifecycle's actions (payouts).
+SYSTEM_EVENT_ACTIONS = ("fast_refund", "further_payout")
 EVIDENCE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 # What the server accepts as an amount in a request: up to 10 digits and 2 decimals ("" = not given).
 AMOUNT_IN_PATTERN = r"^(\d{1,10}(\.\d{1,2})?)?$"
@@ -73,7 +75,7 @@ ENUMS: dict[str, Schema] = {
     "State": enum(State.values, "Case state (lifecycle.md)."),
     "ClosureReason": enum(ClosureReason.values, "Why a closed case closed."),
     "ActorRole": enum(ActorRole.values, "The role an event's actor acted in."),
-    "EventAction": enum(Action.values, "The action an audit event records."),
+    "EventAction": enum((*Action.values, *SYSTEM_EVENT_ACTIONS), "The action an audit event records."),
     "CaseAction": enum(API_ACTIONS, "An action name for /actions/{action}/."),
     "FreightPayer": enum(FreightPayer.values, "Who pays the return freight."),
     "DeadlineName": enum(DeadlineName.values, "A case clock (lifecycle.md's deadline table)."),

@@ -182,11 +182,17 @@ IMPORT: Operation = {
     "description": "Idempotent: users by `username`, shops by `code`, products by `sku`, orders by `number`. "
                    "A bad value rejects the whole document (400 naming the path in `field`); a staff user in "
                    "the document, or a change to a staff account, is a 403 and nothing is written.",
-    "requestBody": json_body(IMPORT_DOCUMENT, IMPORT_EXAMPLE),
+    "requestBody": json_body(IMPORT_DOCUMENT, IMPORT_EXAMPLE, required=False),
     "responses": {
-        **ok(200, {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
-                   "description": "counts of what was created and updated"},
-             "What the import wrote.", {"users": 1, "shops": 1, "products": 1, "orders": 1}),
+        **ok(200, obj({
+            **{k: _COUNT for k in ("users", "shops", "products", "orders")},
+            **{k: {"type": "object", "additionalProperties": _COUNT} for k in ("created", "updated", "unchanged")},
+        }, ["users", "shops", "products", "orders"], "records in the document, and what became of them"),
+             "What the import wrote (an empty body is an empty document).",
+             {"users": 1, "shops": 1, "products": 1, "orders": 1,
+              "created": {"users": 1, "shops": 1, "products": 1, "orders": 1, "items": 1},
+              "updated": {"users": 0, "shops": 0, "products": 0, "orders": 0, "items": 0},
+              "unchanged": {"users": 0, "shops": 0, "products": 0, "orders": 0}}),
         **errors({400: ("required",)}, body=True),
     },
 }

@@ -156,6 +156,8 @@ REST_FRAMEWORK = {
         "portal.auth.CsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser", "portal.parsers.FormParser",
+                               "portal.parsers.MultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api_support.Pagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "portal.api_support.exception_handler",

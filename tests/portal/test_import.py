@@ -149,29 +149,31 @@ def test_bad_document_via_command_writes_nothing(tmp_path, changes, path):
 
 
 @pytest.mark.parametrize(("changes", "path"), BAD[:6], ids=[p for _, p in BAD[:6]])
-def test_bad_document_via_api_is_400_with_the_path(api, agent, changes, path):
-    response = api(agent).post("/api/v1/marketplace/import/", doc(**changes), format="json")
+def test_bad_document_via_api_is_400_with_the_path(api, supervisor, changes, path):
+    response = api(supervisor).post("/api/v1/marketplace/import/", doc(**changes), format="json")
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid" and body["field"] == path
     assert Order.objects.count() == 0 and not User.objects.filter(username__startswith="imp_").exists()
 
 
-def test_api_import_is_staff_only(api, consumer, agent):
+def test_api_import_is_supervisors_only(api, consumer, agent, supervisor):
+    """api.md: `POST /api/v1/marketplace/import/` (supervisors only); an agent is staff but no supervisor."""
     assert api().post("/api/v1/marketplace/import/", doc(), format="json").status_code == 401
-    response = api(consumer).post("/api/v1/marketplace/import/", doc(), format="json")
-    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    for user in (consumer, agent):
+        response = api(user).post("/api/v1/marketplace/import/", doc(), format="json")
+        assert response.status_code == 403 and response.json()["code"] == "permission_denied"
     assert Order.objects.count() == 0
-    response = api(agent).post("/api/v1/marketplace/import/", doc(), format="json")
+    response = api(supervisor).post("/api/v1/marketplace/import/", doc(), format="json")
     assert response.status_code == 200
     assert response.json()["created"]["orders"] == 3
-    again = api(agent).post("/api/v1/marketplace/import/", doc(), format="json").json()
+    again = api(supervisor).post("/api/v1/marketplace/import/", doc(), format="json").json()
     assert again["created"]["orders"] == 0 and again["updated"]["orders"] == 0
 
 
 @pytest.mark.parametrize("body", [[], "x", {"users": {"a": 1}}, {"orders": [1]}, {"users": [None]}])
-def test_api_rejects_malformed_documents_without_500(api, agent, body):
-    response = api(agent).post("/api/v1/marketplace/import/", body, format="json")
+def test_api_rejects_malformed_documents_without_500(api, supervisor, body):
+    response = api(supervisor).post("/api/v1/marketplace/import/", body, format="json")
     assert response.status_code == 400
 
 
