@@ -193,10 +193,12 @@ def _amount(value: Any, field: str = "amount") -> Any:
     raise DomainError("invalid", f"{field} must be a decimal string such as \"99.00\".", field=field)
 
 
-def _text(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise DomainError("invalid", f"{field} must be text.", field=field)
+def _text(value: Any, field: str, max_length: int | None = None) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise DomainError("invalid", f"{field} must be text.", field=field)
+    if max_length is not None and value is not None and len(value) > max_length:
+        raise DomainError("invalid", _("内容过长"), field=field)
+    return value
 
 
 def _data(request: Request) -> dict[str, Any]:
@@ -335,7 +337,7 @@ def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any], js
     if action == "confirm_completion":
         return services.case_confirm_completion(**common)
     if action == "intervene":
-        return services.case_intervene(**common, note=_text(data.get("note"), "note") or "")
+        return services.case_intervene(**common, note=_text(data.get("note"), "note", 4000) or "")
     if action == "close_evidence":
         return services.case_close_evidence(**common)
     if action == "rule":

@@ -132,7 +132,8 @@ IMPORT_DOCUMENT = obj({
         "username": {"type": "string", "minLength": 1, "maxLength": 150, "pattern": r"^\s*[\w.@+-]+\s*$"},
         "password": {"type": "string", "minLength": 1},
         "role": ref("UserRole"),
-        "email": {"type": "string", "maxLength": 254, "format": "email"},
+        "email": {"type": "string", "maxLength": 254, "pattern": r"^\s*([^@\s]+@[^@\s]+)?\s*$",
+                  "description": "an email address (\"\" = none)"},
         "good_standing": {"type": "boolean", "default": True},
         "supervisor": {"type": "boolean", "default": False},
         "shops": {"type": "array", "items": _NAME64},
@@ -340,6 +341,7 @@ EVIDENCE_UPLOAD: Operation = {
                        "note": {"type": "string", "description": "kept to its first 500 characters"}},
                       ["files"]),
         "encoding": {"files": {"contentType": ", ".join(EVIDENCE_CONTENT_TYPES)}},
+        "example": {"files": ["(the bytes of a JPEG, PNG, WebP or PDF file)"], "note": "外包装破损照片"},
     }}},
     "responses": {
         **ok(201, obj({"evidence": {"type": "array", "items": ref("Evidence")}}, ["evidence"]), "What was stored.",
