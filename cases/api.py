@@ -170,7 +170,7 @@ def _bool(value: Any, field: str, *, json: bool) -> bool:
         return bool(value)
     if not json and isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
-    raise DomainError("invalid", f"{field} must be true or false.", field=field)
+    raise DomainError("invalid", _("%(field)s 须为 true 或 false") % {"field": field}, field=field)
 
 
 def _int_or_error(value: Any, field: str, *, json: bool = False) -> int | None:
@@ -181,7 +181,7 @@ def _int_or_error(value: Any, field: str, *, json: bool = False) -> int | None:
         return value
     if not json and isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
         return int(value)
-    raise DomainError("invalid", f"{field} must be an integer", field=field)
+    raise DomainError("invalid", _("%(field)s 须为整数") % {"field": field}, field=field)
 
 
 def _amount(value: Any, field: str = "amount") -> Any:
@@ -190,12 +190,12 @@ def _amount(value: Any, field: str = "amount") -> Any:
         return value
     if isinstance(value, str) and AMOUNT_TEXT.fullmatch(value):
         return value
-    raise DomainError("invalid", f"{field} must be a decimal string such as \"99.00\".", field=field)
+    raise DomainError("invalid", _("%(field)s 须为最多两位小数的金额，如 \"99.00\"") % {"field": field}, field=field)
 
 
 def _text(value: Any, field: str, max_length: int | None = None) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise DomainError("invalid", f"{field} must be text.", field=field)
+        raise DomainError("invalid", _("%(field)s 须为文本") % {"field": field}, field=field)
     if max_length is not None and value is not None and len(value) > max_length:
         raise DomainError("invalid", _("内容过长"), field=field)
     return value
@@ -247,10 +247,10 @@ class CaseListView(APIView):
 
         shop = query_value(request, "shop")
         if shop is not None and not SHOP_CODE.fullmatch(shop):
-            raise DomainError("invalid", "shop must be a shop code.", field="shop")
+            raise DomainError("invalid", _("shop 须为店铺编码"), field="shop")
         ordering = query_value(request, "ordering")
         if ordering is not None and ordering not in ORDERINGS:
-            raise DomainError("invalid", f"ordering must be one of: {', '.join(ORDERINGS)}.", field="ordering")
+            raise DomainError("invalid", _("ordering 须为以下之一：%(values)s") % {"values": ", ".join(ORDERINGS)}, field="ordering")
         qs = case_list_for(request.user, state=query_choices(request, "state", State.values),
                            kind=query_choices(request, "kind", Kind.values), shop=shop, ordering=ordering)
         # Plain rows: one joined query for the page, then histories and pickups by case id (cases_json).
@@ -302,7 +302,7 @@ def _reason_code(value: Any, *, json: bool) -> str | None:
     if text == "" and not json:
         return None
     if text is not None and text not in Reason.values:
-        raise DomainError("invalid", "reason must be a reason code.", field="reason")
+        raise DomainError("invalid", _("售后原因无效"), field="reason")
     return text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -33,7 +34,7 @@ def _slot(data: dict[str, Any]) -> Any:
     """`slot` as documented: an integer id (a string of digits is taken from forms only)."""
     value = data.get("slot")
     if isinstance(value, bool) or (value is not None and not isinstance(value, int | str)):
-        raise DomainError("invalid", "slot must be a slot id.", field="slot")
+        raise DomainError("invalid", _("取件时段无效"), field="slot")
     return value
 
 
@@ -69,7 +70,7 @@ class PickupOptionsView(APIView):
         case = _consumer_case(request, case_id)
         region = query_value(request, "region")
         if region is not None and not re.fullmatch(r"\d{2}(\d{2}){0,2}", region):
-            raise DomainError("invalid", "region must be a 2-, 4- or 6-digit region code.", field="region")
+            raise DomainError("invalid", _("地区编码须为 2、4 或 6 位数字"), field="region")
         return Response(options_dict(services.pickup_assess(case=case, region_code=region)))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -22,9 +23,9 @@ def query_value(request: Any, name: str) -> str | None:
     if not values:
         return None
     if len(values) > 1:
-        raise DomainError("invalid", f"{name} may be given only once.", field=name)
+        raise DomainError("invalid", _("参数 %(name)s 只能给出一次") % {"name": name}, field=name)
     if "\x00" in values[0]:
-        raise DomainError("invalid", f"{name} is not valid.", field=name)
+        raise DomainError("invalid", _("参数 %(name)s 的值无效") % {"name": name}, field=name)
     return values[0]
 
 
@@ -34,7 +35,7 @@ def query_int(request: Any, name: str, *, minimum: int = 1) -> int | None:
     if value is None:
         return None
     if not re.fullmatch(r"[0-9]{1,9}", value) or int(value) < minimum:
-        raise DomainError("invalid", f"{name} must be an integer of at least {minimum}.", field=name)
+        raise DomainError("invalid", _("参数 %(name)s 须为不小于 %(min)s 的整数") % {"name": name, "min": minimum}, field=name)
     return int(value)
 
 
@@ -45,7 +46,7 @@ def query_choices(request: Any, name: str, choices: Iterable[str]) -> str | None
         return None
     allowed = set(choices)
     if not value or any(part not in allowed for part in value.split(",")):
-        raise DomainError("invalid", f"{name} must be one or more of: {', '.join(sorted(allowed))}.", field=name)
+        raise DomainError("invalid", _("参数 %(name)s 须为以下之一（可用逗号分隔多个）：%(values)s") % {"name": name, "values": ", ".join(sorted(allowed))}, field=name)
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -31,7 +32,7 @@ def _refuse_nul(data: Any) -> Any:
     if hasattr(data, "lists"):  # a QueryDict: every value of every key
         values = [list(data.lists())]
     if _has_nul(values):
-        raise ParseError("Text may not contain NUL characters.")
+        raise ParseError(_("文本中不能含有 NUL 字符"))
     return data
 
 

@@ -89,7 +89,7 @@ def test_docs_page_is_served_without_a_cdn(client):
 
 def test_unknown_api_path_is_a_json_404_and_elsewhere_html(client):
     response = client.get("/api/v1/no-such-thing/")
-    assert response.status_code == 404 and response.json() == {"code": "not_found", "detail": "Not found."}
+    assert response.status_code == 404 and response.json()["code"] == "not_found" and response.json()["detail"]
     unknown_action = client.post("/api/v1/cases/abc/actions/approve/")
     assert unknown_action.status_code == 404 and unknown_action.json()["code"] == "not_found"
     page = client.get("/no-such-page/")
@@ -196,3 +196,10 @@ def test_intervene_note_over_4000_characters_is_refused(api, consumer, merchant,
     assert response.status_code == 400 and response.json()["field"] == "note"
     ok = api(agent).post(f"/api/v1/cases/{opened['id']}/actions/intervene/", {"note": "x" * 4000}, format="json")
     assert ok.status_code == 200 and ok.json()["state"] == "in_arbitration"
+
+
+def test_refusals_speak_the_users_language(api, consumer):
+    chinese = api(consumer).get("/api/v1/cases/?ordering=price")
+    english = api(consumer).get("/api/v1/cases/?ordering=price", HTTP_ACCEPT_LANGUAGE="en")
+    assert chinese.json()["detail"].startswith("ordering 须为以下之一")
+    assert english.json()["detail"].startswith("ordering must be one of")
