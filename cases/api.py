@@ -30,6 +30,7 @@ from portal.models import OrderItem
 
 from . import services
 from .choices import Kind, Reason, State
+from .lifecycle import ACTIONS, Field
 from .evidence import evidence_add
 from .models import AfterSalesCase, CaseEvidence, CaseMessage
 from .permissions import available_actions, role_of
@@ -296,62 +297,39 @@ class CaseDetailView(APIView):
         return Response(case_json(request.user, case_id))
 
 
-def _reason_code(value: Any, *, json: bool) -> str | None:
-    """`revise`'s reason: a reason code (in a form, blank means unchanged)."""
-    text = _text(value, "reason")
-    if text == "" and not json:
+def _checked_value(spec: Field, value: Any, *, json: bool) -> Any:
+    """One action field's type, as the lifecycle table and the schema say it; what it means is the service's."""
+    if value is None:
         return None
-    if text is not None and text not in Reason.values:
-        raise DomainError("invalid", _("售后原因无效"), field="reason")
+    if spec.kind == "amount":
+        return _amount(value, spec.name)
+    if spec.kind == "bool":
+        return _bool(value, spec.name, json=json)
+    if spec.kind == "points":
+        return _int_or_error(value, spec.name, json=json)
+    text = _text(value, spec.name, spec.max_length or None)
+    if spec.kind == "reason" and text is not None:
+        if text == "" and not json:
+            return None  # a form's blank select: unchanged
+        if text not in Reason.values:
+            raise DomainError("invalid", _("售后原因无效"), field=spec.name)
     return text
 
 
 def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any], json: bool = True) -> AfterSalesCase:
-    """Map an action name and its fields onto its service; unknown names are a 404.
+    """Run an action by name with its fields (the one dispatcher of `cases.services`).
 
-    Each field's type is checked here as the schema documents it, whatever the action goes on to need (a
-    `rule` with `reject` still refuses a malformed `amount`); the services check what the values mean."""
-    common = {"case_id": case_id, "actor": user}
-    if action == "approve":
-        return services.case_approve(**common)
-    if action in ("reject", "refuse_receipt"):
-        service = services.case_reject if action == "reject" else services.case_refuse_receipt
-        return service(**common, reason=data.get("reason"),
-                       reason_code=_text(data.get("reason_code"), "reason_code") or "")
-    if action == "revise":
-        return services.case_revise(**common, amount=_amount(data.get("amount")),
-                                    reason=_reason_code(data.get("reason"), json=json),
-                                    description=_text(data.get("description"), "description"))
-    if action == "withdraw":
-        return services.case_withdraw(**common)
-    if action == "escalate":
-        return services.case_escalate(**common, statement=_text(data.get("statement"), "statement") or "")
-    if action in ("ship_return", "ship_replacement", "ship_repaired"):
-        service = {"ship_return": services.case_ship_return, "ship_replacement": services.case_ship_replacement,
-                   "ship_repaired": services.case_ship_repaired}[action]
-        return service(**common, carrier=data.get("carrier"), tracking_number=data.get("tracking_number"))
-    if action == "confirm_receipt":
-        return services.case_confirm_receipt(**common)
-    if action == "approve_refund":
-        return services.case_approve_refund(**common)
-    if action == "confirm_completion":
-        return services.case_confirm_completion(**common)
-    if action == "intervene":
-        return services.case_intervene(**common, note=_text(data.get("note"), "note", 4000) or "")
-    if action == "close_evidence":
-        return services.case_close_evidence(**common)
-    if action == "rule":
-        points = _int_or_error(data.get("compensation_points"), "compensation_points", json=json)
-        return services.case_rule(**common, decision=_text(data.get("decision"), "decision"),
-                                  rationale=data.get("rationale"), amount=_amount(data.get("amount")),
-                                  require_return=_bool(data.get("require_return"), "require_return", json=json),
-                                  compensation_points=points)
-    if action == "expire":
-        case = AfterSalesCase.objects.filter(pk=case_id).first()
-        if case is None or role_of(user, case) is None:
-            raise DomainError("not_found", "Not found.", status=404)
-        raise DomainError("permission_denied", "Only the system expires cases.", status=403)
-    raise DomainError("not_found", "Unknown action.", status=404)
+    Each field's type is checked first, as documented, whatever the action goes on to need (a `rule` with
+    `reject` still refuses a malformed `amount`); a case the user may not see stays a 404 all the same."""
+    spec = ACTIONS.get(action)
+    if spec is not None and spec.fields:
+        try:
+            data = {**data, **{f.name: _checked_value(f, data.get(f.name), json=json) for f in spec.fields}}
+        except DomainError:
+            if case_detail_for(user, case_id) is None:
+                raise DomainError("not_found", _("找不到该售后单"), status=404) from None
+            raise
+    return services.case_act(action=action, case_id=case_id, actor=user, data=data)
 
 
 class CaseActionView(APIView):

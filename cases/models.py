@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from .choices import (
+    OPEN_STATES,
+    TERMINAL_STATES,
     ActorRole,
     ClosureReason,
     DeadlineName,
@@ -23,7 +25,7 @@ from .choices import (
 )
 
 S = State
-NON_TERMINAL = [s for s in S.values if s not in (S.REFUNDED, S.COMPLETED, S.CLOSED)]
+NON_TERMINAL = sorted(OPEN_STATES)
 
 
 class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
@@ -85,7 +87,7 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_terminal(self) -> bool:
-        return self.state in (S.REFUNDED, S.COMPLETED, S.CLOSED)
+        return self.state in TERMINAL_STATES
 
     # --- transitions (lifecycle.md "States and actions") -------------------------------------
     @transition(field=state, source=S.PENDING_MERCHANT, target=RETURN_VALUE(S.REFUNDED, S.AWAITING_RETURN))
@@ -427,8 +429,6 @@ class PlatformSetting(models.Model):
     @classmethod
     def current(cls) -> PlatformSetting:
         obj = cls.objects.first()
-        if obj is None:
-            obj = cls(fast_refund_limit=settings.FAST_REFUND_LIMIT)
-        return obj
+        return obj if obj is not None else PlatformSetting(fast_refund_limit=settings.FAST_REFUND_LIMIT)
 
 from .payments import SimulatedPayout  # noqa: E402,F401  (the simulated provider keeps its ledger here)

@@ -12,24 +12,27 @@ from django.db import transaction
 
 from portal.models import Shop, User
 
+from .lifecycle import NEXT_PARTY
 from .models import AfterSalesCase, Notification
 
 log = logging.getLogger(__name__)
 
-NEXT_PARTY_TEXT = {
-    "pending_merchant": ("merchant", "售后单 {n} 待您处理"),
-    "rejected": ("consumer", "商家拒绝了您的售后申请 {n}，您可以修改后重新提交或申请平台介入"),
-    "awaiting_return": ("consumer", "售后单 {n} 已同意，请寄回商品"),
-    "return_in_transit": ("merchant", "售后单 {n} 的退货已寄出，请留意收货"),
-    "awaiting_replacement": ("merchant", "售后单 {n} 已收到退货，请发出换货"),
-    "in_repair": ("merchant", "售后单 {n} 已收到维修件，请尽快维修"),
-    "replacement_in_transit": ("consumer", "售后单 {n} 的商品已寄出，请确认收货"),
-    "in_arbitration": ("both", "平台已介入售后单 {n}，请在举证期内提交凭证"),
-    "awaiting_ruling": ("both", "售后单 {n} 举证结束，等待平台裁决"),
-    "refunded": ("consumer", "售后单 {n} 退款成功"),
-    "completed": ("both", "售后单 {n} 已完成"),
-    "closed": ("both", "售后单 {n} 已关闭"),
+# What the party who must act next (the lifecycle table's NEXT_PARTY) is told when a case enters a state.
+NEXT_TEXT = {
+    "pending_merchant": "售后单 {n} 待您处理",
+    "rejected": "商家拒绝了您的售后申请 {n}，您可以修改后重新提交或申请平台介入",
+    "awaiting_return": "售后单 {n} 已同意，请寄回商品",
+    "return_in_transit": "售后单 {n} 的退货已寄出，请留意收货",
+    "awaiting_replacement": "售后单 {n} 已收到退货，请发出换货",
+    "in_repair": "售后单 {n} 已收到维修件，请尽快维修",
+    "replacement_in_transit": "售后单 {n} 的商品已寄出，请确认收货",
+    "in_arbitration": "平台已介入售后单 {n}，请在举证期内提交凭证",
+    "awaiting_ruling": "售后单 {n} 举证结束，等待平台裁决",
+    "refunded": "售后单 {n} 退款成功",
+    "completed": "售后单 {n} 已完成",
+    "closed": "售后单 {n} 已关闭",
 }
+NEXT_PARTY_TEXT = {state: (NEXT_PARTY[state], text) for state, text in NEXT_TEXT.items()}
 
 
 def party_user_ids(case: AfterSalesCase, party: str, members: dict[int, list[int]]) -> list[int]:

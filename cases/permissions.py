@@ -8,34 +8,13 @@ from django.db.models import QuerySet
 
 from portal.models import Role, User
 
-from .choices import Action, ActorRole, State
+from .choices import Action, ActorRole
+from .lifecycle import ACTIONS, PERSON_ACTIONS, may_take
 from .models import AfterSalesCase
 
-# The roles that may ever take each action (lifecycle.md).
-ACTION_ROLES: dict[str, frozenset[str]] = {
-    Action.APPROVE: frozenset({"merchant", "system"}),
-    Action.REJECT: frozenset({"merchant"}),
-    Action.REVISE: frozenset({"consumer"}),
-    Action.WITHDRAW: frozenset({"consumer"}),
-    Action.ESCALATE: frozenset({"consumer", "system"}),
-    Action.SHIP_RETURN: frozenset({"consumer", "system"}),
-    Action.CONFIRM_RECEIPT: frozenset({"merchant", "system"}),
-    Action.REFUSE_RECEIPT: frozenset({"merchant"}),
-    Action.SHIP_REPLACEMENT: frozenset({"merchant"}),
-    Action.SHIP_REPAIRED: frozenset({"merchant"}),
-    Action.APPROVE_REFUND: frozenset({"merchant"}),
-    Action.CONFIRM_COMPLETION: frozenset({"consumer", "system"}),
-    Action.INTERVENE: frozenset({"staff"}),
-    Action.CLOSE_EVIDENCE: frozenset({"staff", "system"}),
-    Action.RULE: frozenset({"staff"}),
-    Action.EXPIRE: frozenset({"system"}),
-}
-# Sources open to a role narrower than the transition's own (the system escalates on a deadline).
-ROLE_SOURCES: dict[tuple[str, str], frozenset[str]] = {
-    (Action.ESCALATE, "consumer"): frozenset({State.REJECTED, State.REPLACEMENT_IN_TRANSIT}),
-    (Action.ESCALATE, "system"): frozenset({State.AWAITING_REPLACEMENT, State.IN_REPAIR}),
-}
-USER_ACTIONS = [a for a in Action.values if a not in (Action.SUBMIT, Action.EXPIRE)]
+# The roles that may ever take each action, and the actions a person may ask for (the lifecycle table's).
+ACTION_ROLES: dict[str, frozenset[str]] = {name: spec.roles for name, spec in ACTIONS.items()}
+USER_ACTIONS = list(PERSON_ACTIONS)
 
 
 def role_of(user: User | None, case: AfterSalesCase | None = None) -> str | None:
@@ -57,10 +36,10 @@ def role_of(user: User | None, case: AfterSalesCase | None = None) -> str | None
 
 def shop_ids_of(user: User) -> set[int]:
     """The shops a merchant belongs to, read once per request."""
-    cache = getattr(user, "_shop_ids_cache", None)
+    cache: set[int] | None = getattr(user, "_shop_ids_cache", None)
     if cache is None:
         cache = set(user.shops.values_list("id", flat=True))
-        user._shop_ids_cache = cache
+        setattr(user, "_shop_ids_cache", cache)  # noqa: B010  (a per-request memo on the user object)
     return cache
 
 
@@ -90,24 +69,16 @@ def role_may_take(role: str, action: str) -> bool:
     return role in ACTION_ROLES.get(action, frozenset())
 
 
-def state_allows(case: AfterSalesCase, action: str, role: str) -> bool:
-    sources = ROLE_SOURCES.get((action, role))
-    if sources is not None and case.state not in sources:
-        return False
-    method = getattr(case, action, None)
-    if method is None:
-        return False
-    from django_fsm import can_proceed
-
-    return can_proceed(method)
+def state_allows(case: AfterSalesCase | Any, action: str, role: str) -> bool:
+    """The table's answer (django-fsm still guards the model: a test keeps the two equal)."""
+    return may_take(role, action, case.state)
 
 
 def available_actions(user: User | None, case: AfterSalesCase | Any) -> list[str]:
     """The actions this user may take on the case now (transitions have no conditions, so the role and
     the state decide: memoised on the user for the length of a request).
 
-    `case` may be a plain row object with `state`, `consumer_id` and `shop_id`: a case instance is only
-    built, to ask django-fsm, when the answer is not memoised yet.
+    `case` may be a plain row object with `state`, `consumer_id` and `shop_id`.
     """
     role = role_of(user, case)
     if role is None:
@@ -116,8 +87,7 @@ def available_actions(user: User | None, case: AfterSalesCase | Any) -> list[str
     key = (role, case.state)
     if cache is not None and key in cache:
         return list(cache[key])
-    probe = case if isinstance(case, AfterSalesCase) else AfterSalesCase(state=case.state)
-    actions = [a for a in USER_ACTIONS if role_may_take(role, a) and state_allows(probe, a, role)]
+    actions = [a for a in USER_ACTIONS if may_take(role, a, case.state)]
     if role == ActorRole.STAFF and Action.RULE in actions and user is not None and not user.has_perm("cases.rule_case"):
         actions.remove(Action.RULE)
     if user is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,14 +14,15 @@ from django.utils.translation import gettext as _
 
 from portal.models import EXCLUDED_NO_REASON_CATEGORIES, OrderItem
 
+from . import lifecycle
 from .choices import (
     MERCHANT_FAULT_REASONS,
     QUALITY_REASONS,
+    TERMINAL_STATES,
     DeadlineName,
     FreightPayer,
     Kind,
     Reason,
-    State,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -59,30 +60,9 @@ DEFAULT_DEADLINE_SECONDS: dict[str, int] = {
 }
 MERCHANT_RESPONSE_SECONDS = {"not_shipped": 24 * 3600, "refund_only": 48 * 3600, "other": 5 * DAY}
 
-# Which clock guards which state.
-DEADLINE_FOR_STATE: dict[str, str] = {
-    State.PENDING_MERCHANT: DeadlineName.MERCHANT_RESPONSE,
-    State.REJECTED: DeadlineName.CONSUMER_REVISE,
-    State.AWAITING_RETURN: DeadlineName.CONSUMER_SHIP,
-    State.RETURN_IN_TRANSIT: DeadlineName.MERCHANT_RECEIVE,
-    State.AWAITING_REPLACEMENT: DeadlineName.MERCHANT_SHIP_REPLACEMENT,
-    State.IN_REPAIR: DeadlineName.MERCHANT_REPAIR,
-    State.REPLACEMENT_IN_TRANSIT: DeadlineName.CONSUMER_CONFIRM,
-    State.IN_ARBITRATION: DeadlineName.EVIDENCE,
-    State.AWAITING_RULING: DeadlineName.RULING_SLA,
-}
-# Who must act while a clock runs.
-PARTY_FOR_DEADLINE: dict[str, str] = {
-    DeadlineName.MERCHANT_RESPONSE: "merchant",
-    DeadlineName.CONSUMER_REVISE: "consumer",
-    DeadlineName.CONSUMER_SHIP: "consumer",
-    DeadlineName.MERCHANT_RECEIVE: "merchant",
-    DeadlineName.MERCHANT_SHIP_REPLACEMENT: "merchant",
-    DeadlineName.MERCHANT_REPAIR: "merchant",
-    DeadlineName.CONSUMER_CONFIRM: "consumer",
-    DeadlineName.EVIDENCE: "staff",
-    DeadlineName.RULING_SLA: "staff",
-}
+# Which clock guards which state, and who must act while it runs (the lifecycle table's).
+DEADLINE_FOR_STATE: Mapping[str, str] = lifecycle.DEADLINE_FOR_STATE
+PARTY_FOR_DEADLINE: dict[str, str] = {d.name: d.party for d in lifecycle.DEADLINES.values()}
 
 
 def money(value: Decimal | str | int) -> Decimal:
@@ -131,7 +111,7 @@ def item_ledger(item: OrderItem, cases: Iterable | None = None) -> ItemLedger:
         cases = AfterSalesCase.objects.filter(order_item=item).select_related("refund")
     ledger = ItemLedger()
     for case in sorted(cases, key=lambda c: (c.created_at, c.pk)):
-        if case.state not in (State.REFUNDED, State.COMPLETED, State.CLOSED):
+        if case.state not in TERMINAL_STATES:
             ledger.open_case_number = case.number
         refund = getattr(case, "refund", None) if _has_refund(case) else None
         if refund is None:

@@ -60,8 +60,7 @@ def refund_settle(*, case: AfterSalesCase, amount: Decimal, fast: bool = False,
         refund.status = RefundStatus.PENDING
         refund.attempts = 0
         refund.save(update_fields=["amount", "status", "attempts"])
-    refund.payout_key = payout.idempotency_key  # type: ignore[attr-defined]  (the points ledger's key)
-    restore_points_and_coupons([refund], now=now)
+    restore_points_and_coupons([refund], now=now, points_keys={refund.pk: payout.idempotency_key})
     refund_id = refund.pk
     transaction.on_commit(lambda: _enqueue_payout(refund_id))
     return payout
@@ -71,6 +70,20 @@ def refund_create(*, case: AfterSalesCase, amount: Decimal, fast: bool = False) 
     """The case's Refund for `amount` (created, or raised by a further payout). Inside the moving transaction."""
     refund_settle(case=case, amount=amount, fast=fast)
     return Refund.objects.get(case=case)
+
+
+def _enqueue_payouts_later(refund_ids: list[int]) -> None:
+    """After commit, one message for a batch's payouts (a worker fans it out); if the broker is down, the
+    periodic retry pays the pending refunds from the database."""
+    def enqueue() -> None:
+        from .tasks import enqueue_refund_payouts
+
+        try:
+            enqueue_refund_payouts.delay(refund_ids)
+        except Exception:
+            log.exception("could not enqueue refund payouts", extra={"task": "enqueue_refund_payouts"})
+
+    transaction.on_commit(enqueue)
 
 
 def _enqueue_payout(refund_id: int) -> None:
@@ -105,7 +118,8 @@ def wallets_credit(credits: list[Credit]) -> set[str]:
     Wallet.objects.bulk_create([Wallet(user_id=u) for u in user_ids], ignore_conflicts=True)
     wallets = {w.user_id: w.pk for w in Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by("pk")}
     done = set(WalletEntry.objects.filter(key__in=[c.key for c in credits]).values_list("key", flat=True))
-    entries, added = [], defaultdict(int)
+    entries: list[WalletEntry] = []
+    added: defaultdict[int, int] = defaultdict(int)
     for credit in credits:
         if credit.key in done:
             continue
@@ -128,12 +142,14 @@ def wallet_credit(*, user: User, key: str, points: int = 0, reason: str, **coupo
     return bool(wallets_credit([Credit(user_id=user.pk, key=key, reason=reason, points=points, coupon=coupon)]))
 
 
-def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = None) -> None:
+def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = None,
+                               points_keys: dict[int, str] | None = None) -> None:
     """Give back, for refunds just created in this transaction (in their order), the order's points in
     proportion to what its refunds now total, and its coupon once the whole order is refunded.
 
     Works on any number of refunds with a fixed number of queries (the sweep passes a whole batch).
-    Each refund sees the order's refunds before it, as if they had been created one at a time.
+    Each refund sees the order's refunds before it, as if they had been created one at a time. A refund just
+    raised (a further payout) credits under that payout's key (`points_keys`: refund id → key).
     """
     now = now or timezone.now()
     # only the refunds whose order used points or a coupon (one query finds them, with their orders)
@@ -165,7 +181,7 @@ def restore_points_and_coupons(refunds: list[Refund], *, now: datetime | None = 
                 Decimal("1"), rounding=ROUND_HALF_UP)
             points = max(min(int(target), order.points_used) - points_given[order.pk], 0)
             if points:
-                key = f"points-{getattr(refund, 'payout_key', refund.idempotency_key)}"
+                key = f"points-{(points_keys or {}).get(refund.pk, refund.idempotency_key)}"
                 credits.append(Credit(user_id=case.consumer_id, key=key, points=points,
                                       reason=f"退款返还积分 {case.number}"))
                 points_for[key] = (refund, points)

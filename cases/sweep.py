@@ -1,4 +1,6 @@
-"""The deadline sweep: fire due clocks through the case services, each at most once."""
+"""The deadline sweep: fire due clocks, each at most once, through the one apply half every move takes
+(a batch at a time, `bulk.fire_batch`; the one-case path for a case already paid something or a clock
+fired alone)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .choices import DeadlineName, State
+from .choices import State
+from .lifecycle import DEADLINES
 from .models import AfterSalesCase, Deadline, Notification
 from .notifications import notify_many, notify_staff, party_user_ids, shop_members, staff_ids
 from .policy import PARTY_FOR_DEADLINE
@@ -17,28 +20,17 @@ log = logging.getLogger(__name__)
 
 
 def _fire(deadline: Deadline, now: datetime) -> bool:
-    """Apply the deadline's expiry action as the system. Answers whether the case moved."""
+    """Apply the deadline's expiry action (the lifecycle table's) as the system. Answers whether the case moved."""
     from . import services
 
-    case_id, state = deadline.case_id, deadline.state
-    name = deadline.name
-    if name == DeadlineName.MERCHANT_RESPONSE:
-        services.case_approve(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name in (DeadlineName.CONSUMER_REVISE, DeadlineName.CONSUMER_SHIP):
-        services.case_expire(case_id=case_id, now=now, expected_state=state)
-    elif name == DeadlineName.MERCHANT_RECEIVE:
-        services.case_confirm_receipt(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name in (DeadlineName.MERCHANT_SHIP_REPLACEMENT, DeadlineName.MERCHANT_REPAIR):
-        services.case_escalate(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name == DeadlineName.CONSUMER_CONFIRM:
-        services.case_confirm_completion(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name == DeadlineName.EVIDENCE:
-        services.case_close_evidence(case_id=case_id, actor=None, now=now, expected_state=state)
-    elif name == DeadlineName.RULING_SLA:
-        AfterSalesCase.objects.filter(pk=case_id).update(overdue=True)
-        case = AfterSalesCase.objects.get(pk=case_id)
+    spec = DEADLINES[deadline.name]
+    if spec.on_expiry is None:  # ruling_sla: no state change, the case is flagged and supervisors alerted
+        AfterSalesCase.objects.filter(pk=deadline.case_id).update(overdue=True)
+        case = AfterSalesCase.objects.get(pk=deadline.case_id)
         notify_staff(case=case, kind="ruling_overdue", text=f"售后单 {case.number} 裁决已超时", supervisors_only=True)
         return False
+    services.case_act(action=spec.on_expiry, case_id=deadline.case_id, actor=None, data={}, now=now,
+                      expected_state=deadline.state)
     return True
 
 
@@ -54,7 +46,20 @@ def deadline_fire(*, deadline_id: int, now: datetime | None = None) -> bool:
         )
         if deadline is None:
             return False
-        return _fire_locked(deadline, now)
+        return _fire_rows([deadline], now) == 1
+
+
+def _fire_rows(rows: list[Deadline], now: datetime) -> int:
+    """Fire locked deadlines the way production does: the batch path, then one case at a time for the rest.
+    Answers how many cases moved."""
+    from .bulk import fire_batch
+
+    states = {d.pk: d.case.state for d in rows}
+    leftovers = fire_batch(rows, now)
+    moved = sum(1 for d in rows if d not in leftovers and d.case.state != states[d.pk])
+    for deadline in leftovers:
+        moved += _fire_locked(deadline, now)
+    return moved
 
 
 def _fire_locked(deadline: Deadline, now: datetime) -> bool:
@@ -81,8 +86,6 @@ def deadlines_sweep(*, now: datetime | None = None, batch: int = 500, limit: int
     Each batch is locked (deadline and case rows), fired with bulk statements where the expiry is a
     plain transition (cases.bulk), and one case at a time otherwise.
     """
-    from .bulk import fire_batch
-
     fired = 0
     while limit is None or fired < limit:
         moment = now or timezone.now()
@@ -95,8 +98,7 @@ def deadlines_sweep(*, now: datetime | None = None, batch: int = 500, limit: int
             )
             if not rows:
                 break
-            for deadline in fire_batch(rows, moment):
-                _fire_locked(deadline, moment)
+            _fire_rows(rows, moment)
             fired += len(rows)
     reminders_send(now=now)
     return fired
@@ -123,7 +125,7 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                 return sent
             Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(reminded_at=now)
             members = shop_members(d.case.shop_id for d in rows)
-            notifications = []
+            notifications: list[Notification] = []
             for deadline in rows:
                 deadline.reminded_at = now
                 case = deadline.case

@@ -12,7 +12,19 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, Order, OrderItem, Product, Region, Shop, User, Wallet, WalletEntry
+from .models import (
+    ApiToken,
+    Order,
+    OrderItem,
+    Product,
+    ReferenceRelease,
+    Region,
+    Shop,
+    StatutoryHoliday,
+    User,
+    Wallet,
+    WalletEntry,
+)
 
 admin.site.site_header = _("售后平台 · 客服工作台")
 admin.site.site_title = _("售后平台管理")
@@ -122,10 +134,26 @@ class OrderAdmin(StaffViewMixin, admin.ModelAdmin):
 
 @admin.register(Region)
 class RegionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["code", "name", "level", "parent", "covered", "remote"]
-    list_filter = ["level", "covered", "remote"]
+    list_display = ["code", "name", "level", "parent", "covered", "remote", "retired", "successor"]
+    list_filter = ["level", "covered", "remote", "retired"]
     search_fields = ["code", "name"]
-    list_select_related = ["parent"]
+    list_select_related = ["parent", "successor"]
+
+
+@admin.register(ReferenceRelease)
+class ReferenceReleaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Which release of the division list and of the holiday calendar this installation runs on."""
+
+    list_display = ["kind", "package", "version", "data_year", "applied_at", "summary"]
+    list_filter = ["kind"]
+
+
+@admin.register(StatutoryHoliday)
+class StatutoryHolidayAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """What `sync_holidays` wrote; the platform calendar itself is edited under 平台节假日."""
+
+    list_display = ["year", "name", "start_date", "end_date", "holiday_id", "synced_at"]
+    list_filter = ["year"]
 
 
 class WalletEntryInline(admin.TabularInline):

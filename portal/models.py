@@ -57,6 +57,9 @@ class User(AbstractUser):
         return bool(cache.intersection(names))
 
 
+GROUPING_NAMES = frozenset({"市辖区", "县", "直辖县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+
+
 class Region(models.Model):
     """A Chinese administrative division: province, prefecture-level city or district."""
 
@@ -71,12 +74,32 @@ class Region(models.Model):
     level = models.PositiveSmallIntegerField(choices=Level.choices)
     covered = models.BooleanField(default=True, help_text=_("在上门取件服务范围内"))
     remote = models.BooleanField(default=False, help_text=_("偏远地区"))
+    # Reference data (docs/reference-data.md): a code the official list no longer has stays for the orders
+    # that carry it, marked retired, with the division that took it over when the source says which.
+    retired = models.BooleanField(default=False, help_text=_("已撤销的区划代码（仍可解析历史订单地址）"))
+    successor = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  help_text=_("承接该区划的现行区划"))
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def is_grouping(self) -> bool:
+        """A statistical grouping in the code list (市辖区, 省直辖县级行政区划), not a place of its own."""
+        return self.level == self.Level.CITY and self.name in GROUPING_NAMES
+
+    def label(self) -> str:
+        """The address as people write it: province city district, groupings left out (北京市 朝阳区)."""
+        return " ".join(r.name for r in reversed(self.lineage()) if not r.is_grouping)
+
+    @classmethod
+    def label_for(cls, code: str) -> str:
+        """Names for a stored code; the code itself only when nothing in the list answers for it."""
+        region = cls.resolve(code)
+        return region.label() if region is not None else (code or "")
 
     @classmethod
     def resolve(cls, code: str) -> Region | None:
@@ -253,3 +276,53 @@ class ApiToken(models.Model):
             user=user, key_hash=cls.hash_key(key), expires_at=timezone.now() + settings.API_TOKEN_TTL
         )
         return key
+
+
+class ReferenceRelease(models.Model):
+    """A release of reference data applied to this installation: which package, which version, what year.
+
+    The newest row of a kind is what the portal runs on (docs/reference-data.md); `sync_regions` and
+    `sync_holidays` add one each time they change something.
+    """
+
+    class Kind(models.TextChoices):
+        REGIONS = "regions", _("行政区划")
+        HOLIDAYS = "holidays", _("法定节假日")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    package = models.CharField(max_length=64)
+    version = models.CharField(max_length=32)
+    data_year = models.PositiveIntegerField(help_text=_("数据本身所属年份（区划为截至该年年底，节假日为日历年）"))
+    applied_at = models.DateTimeField(default=timezone.now)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["kind", "-applied_at", "-pk"]
+        verbose_name = _("参考数据版本")
+        verbose_name_plural = _("参考数据版本")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.package} {self.version} ({self.data_year})"
+
+
+class StatutoryHoliday(models.Model):
+    """What `sync_holidays` last wrote for one statutory holiday block, to tell a staff edit from its own.
+
+    `holiday_id` names the platform holiday (cases.Holiday) it made; a holiday row that no longer matches
+    these dates was edited by staff, and a missing one was removed by staff: the sync leaves both alone.
+    """
+
+    year = models.PositiveIntegerField()
+    key = models.CharField(max_length=64, help_text=_("节日标识，如 spring_festival"))
+    name = models.CharField(max_length=100)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    holiday_id = models.PositiveIntegerField(null=True, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [models.UniqueConstraint(fields=["year", "key"], name="statutory_holiday_year_key")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.start_date}–{self.end_date}"

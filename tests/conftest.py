@@ -123,6 +123,7 @@ def ensure_reference_data() -> None:
 
     if not Region.objects.exists():
         importlib.import_module("portal.migrations.0002_regions").load_regions(apps, None)
+        importlib.import_module("portal.migrations.0005_regions_gbt2260").load(apps, None)
     from pickups.models import Courier
 
     if not Courier.objects.filter(code="simulated").exists():

@@ -20,7 +20,9 @@ from ..models import (
     CaseEvidence,
     CaseMessage,
     Deadline,
+    PlatformAdvance,
     Refund,
+    RefundPayout,
 )
 from .base import ReadOnlyAdmin
 
@@ -34,6 +36,22 @@ class CaseEventAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in CaseEvent._meta.fields]
 
 
+class RefundPayoutInline(admin.TabularInline):
+    """Each transfer of the refund (the first, and further payouts of a raised amount)."""
+
+    model = RefundPayout
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["amount", "fast", "status", "idempotency_key", "provider_reference", "created_at",
+                                "paid_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ["case", "amount", "status", "fast", "attempts", "created_at", "paid_at", "last_error"]
@@ -41,6 +59,17 @@ class RefundAdmin(ReadOnlyAdmin):
     search_fields = ["case__number", "idempotency_key", "provider_reference"]
     list_select_related = ["case"]
     readonly_fields = [f.name for f in Refund._meta.fields]
+    inlines = [RefundPayoutInline]
+
+
+@admin.register(PlatformAdvance)
+class PlatformAdvanceAdmin(ReadOnlyAdmin):
+    """先行垫付: what the platform bears for cases decided for the merchant after the consumer was paid."""
+
+    list_display = ["case", "amount", "reason", "created_at"]
+    search_fields = ["case__number"]
+    list_select_related = ["case"]
+    readonly_fields = [f.name for f in PlatformAdvance._meta.fields]
 
 
 @admin.register(CaseEvidence)

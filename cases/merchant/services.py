@@ -1,4 +1,4 @@
-"""Writes of the merchant desk. Case actions always go through `cases.api.run_action` (the case services)."""
+"""Writes of the merchant desk. Case actions always go through `cases.services.case_act` (the one dispatcher)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.api import run_action
 from cases.evidence import evidence_add
 from cases.models import AfterSalesCase
+from cases.services import case_act
 from portal.errors import DomainError
 from portal.models import Shop, User
 
@@ -64,7 +64,7 @@ def bulk_run(*, action: str, cases: Sequence[AfterSalesCase], user: User) -> lis
     outcomes = []
     for case in cases:
         try:
-            done = run_action(action, case_id=case.pk, user=user, data={})
+            done = case_act(action=action, case_id=case.pk, actor=user, data={})
         except DomainError as exc:
             outcomes.append(BulkOutcome(case.pk, case.number, False, code=exc.code, message=error_message(exc)))
         else:
@@ -93,7 +93,7 @@ def receipt_decide(*, case_id: int, user: User, action: str, data: dict[str, Any
     with transaction.atomic():
         if files:
             evidence_add(case_id=case_id, user=user, files=files, note=note)
-        return run_action(action, case_id=case_id, user=user, data=data)
+        return case_act(action=action, case_id=case_id, actor=user, data=data)
 
 
 # --- reply templates and reasons -----------------------------------------------------------------

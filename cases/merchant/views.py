@@ -1,7 +1,7 @@
 """The merchant desk: queue, bulk actions, case handling (shop-wide pages are in `shop_views.py`).
 
 Every view resolves the user's shops first; anything outside them is a 404 (never a 403 that would
-confirm it exists). Case writes go through the case services via `cases.api.run_action`.
+confirm it exists). Case writes go through the case services via `cases.services.case_act`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.api import messages_visible, run_action
+from cases.api import messages_visible
 from cases.choices import Kind, Reason
 from cases.models import AfterSalesCase, CaseEvidence
 from cases.permissions import available_actions
 from cases.selectors import CountedRows, case_list_for, with_details
-from cases.services import message_post
+from cases.services import case_act, message_post
 from portal.errors import DomainError
 from portal.models import Region, Shop
 
@@ -182,8 +182,8 @@ def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> d
         "actions": actions,
         "now": timezone.now(),
         "party": party_for(case.deadline_name),
-        "consumer_region": " ".join(r.name for r in reversed(region.lineage())) if region else order.address_region,
-        "shop_region": " ".join(r.name for r in reversed(shop_region.lineage())) if shop_region else "",
+        "consumer_region": region.label() if region else order.address_region,
+        "shop_region": shop_region.label() if shop_region else "",
         "show_full_address": ships_to_consumer,
         "consumer_evidence": [e for e in evidence if e.role == "consumer"],
         "merchant_evidence": [e for e in evidence if e.role != "consumer"],
@@ -230,7 +230,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
             services.receipt_decide(case_id=case.pk, user=request.user, action=action, data=data,
                                     files=request.FILES.getlist("files"), note=request.POST.get("note", ""))
         else:
-            run_action(action, case_id=case.pk, user=request.user, data=data)
+            case_act(action=action, case_id=case.pk, actor=request.user, data=data)
     except DomainError as exc:
         messages.error(request, services.error_message(exc))
     else:

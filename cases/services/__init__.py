@@ -5,6 +5,7 @@
 
 from .arbitration import case_close_evidence, case_intervene, case_rule
 from .base import CaseError, event_append
+from .dispatch import action_inputs, case_act
 from .flow import (
     case_approve,
     case_approve_refund,
@@ -24,7 +25,7 @@ from .messages import message_post
 from .submit import case_submit
 
 __all__ = [
-    "CaseError", "case_approve", "case_approve_refund", "case_close_evidence", "case_confirm_completion",
+    "CaseError", "action_inputs", "case_act", "case_approve", "case_approve_refund", "case_close_evidence", "case_confirm_completion",
     "case_confirm_receipt", "case_escalate", "case_expire", "case_intervene", "case_refuse_receipt", "case_reject",
     "case_revise", "case_rule", "case_ship_repaired", "case_ship_replacement", "case_ship_return", "case_submit",
     "case_withdraw", "event_append", "message_post",

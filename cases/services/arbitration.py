@@ -19,12 +19,10 @@ from .base import (
     _parse_amount,
     _parse_bool,
     _parse_points,
-    _refund_now,
-    _refuse_below_paid,
     _require_text,
     _run,
-    paid_so_far,
 )
+from .money import paid_so_far, refuse_below_paid
 
 
 def case_intervene(*, case_id: int, actor: User, note: Any = "", now: datetime | None = None) -> AfterSalesCase:
@@ -71,7 +69,7 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
                                 field="amount")
             if ruled <= 0:
                 raise CaseError("invalid", _("退款金额须大于 0"), field="amount")
-            _refuse_below_paid(case, ruled)
+            refuse_below_paid(case, ruled)
             need_return = _parse_bool(require_return, "require_return")
             case.rule(decision="refund", amount=ruled, require_return=need_return)
             payload.update({"amount": str(ruled), "require_return": need_return})
@@ -84,9 +82,7 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
     def after(case: AfterSalesCase, role: str, from_state: str) -> None:
         ruling = CaseEvent.objects.filter(case=case, action=Action.RULE).count()  # this one included
         suffix = "" if ruling <= 1 else f"-{ruling}"
-        if case.state == State.REFUNDED:
-            _refund_now(case, case.refund_amount)
-        elif case.state == State.CLOSED:
+        if case.state == State.CLOSED:
             paid = paid_so_far(case)
             if paid > 0:
                 PlatformAdvance.objects.get_or_create(
@@ -100,6 +96,3 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
                           reason=f"平台裁决补偿 {case.number}")
 
     return _run(case_id=case_id, actor=actor, action=Action.RULE, apply=apply, now=now, after=after)
-
-
-# --- messages (not events) ------------------------------------------------------------------

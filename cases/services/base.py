@@ -13,35 +13,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from portal.errors import DomainError
 from portal.models import User
 
 from .. import policy
 from ..choices import Action, ActorRole, State
-from ..deadlines import deadline_start
-from ..hooks import cases_left
-from ..models import AfterSalesCase, CaseEvent, Refund, RefundPayout
-from ..notifications import notify_next_party
+from ..events import event_append
+from ..models import AfterSalesCase
 from ..permissions import role_may_take, role_of, state_allows
-from ..refunds import refund_settle
+from .apply import Move, moves_apply, snapshot
+from .errors import CaseError
+
+__all__ = ["CaseError", "event_append"]
 
 log = logging.getLogger("cases")
 
 
-class CaseError(DomainError):
-    pass
-
-
 def _case_number(case: AfterSalesCase) -> str:
     return f"AS{policy.local_date(case.created_at):%Y%m%d}{case.pk:06d}"
-
-
-def event_append(*, case: AfterSalesCase, actor: User | None, role: str, action: str, from_state: str | None,
-                 to_state: str, payload: dict[str, Any] | None = None, at: datetime | None = None) -> CaseEvent:
-    return CaseEvent.objects.create(
-        case=case, at=at or timezone.now(), actor=actor, actor_username=actor.username if actor else None,
-        role=role, action=action, from_state=from_state, to_state=to_state, payload=payload or {},
-    )
 
 
 def _parse_amount(value: Any, field: str = "amount") -> Decimal | None:
@@ -67,7 +55,7 @@ def _require_text(value: Any, field: str, max_length: int = 2000) -> str:
     return text
 
 
-# --- submission -------------------------------------------------------------------------------
+# --- the action runner: the check half, then the one apply half --------------------------------
 
 
 def _run(
@@ -105,22 +93,11 @@ def _run(
                     _("当前状态（%(state)s）不能执行此操作") % {"state": State(case.state).label},
                     status=409,
                 )
+            before = snapshot(case)
             from_state = case.state
             payload = apply(case, role) or {}
-            case.save()
-            if case.state != from_state or action == Action.REVISE:
-                deadline_start(case=case, now=now)
-            if case.is_terminal and case.closed_at is None:
-                case.closed_at = now
-                AfterSalesCase.objects.filter(pk=case.pk).update(closed_at=now)
-            event_append(case=case, actor=actor, role=role, action=action, from_state=from_state,
-                         to_state=case.state, payload=payload, at=now)
-            if after is not None:
-                after(case, role, from_state)
-            cases_left([(case.pk, from_state, case.state)], now)
-            notify_next_party(case=case, action=action)
-            log.info("case %s: %s by %s, %s → %s", case.number, action, role, from_state, case.state,
-                     extra={"case": case.number})
+            moves_apply([Move(case=case, action=action, role=role, actor=actor, from_state=from_state,
+                              before=before, payload=payload, after=after)], now=now)
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
         raise CaseError("invalid_transition", _("售后单状态已变化，请刷新后重试"), status=409) from exc
     except IntegrityError as exc:
@@ -133,39 +110,7 @@ def _mark_merchant_response(case: AfterSalesCase, role: str, now: datetime | Non
         case.first_response_at = now or timezone.now()
 
 
-def _pay(case: AfterSalesCase, amount: Decimal, *, fast: bool = False,
-         now: datetime | None = None) -> RefundPayout | None:
-    """Make what the case pays equal `amount` (its first payout, or a further one for a raised amount) and
-    record a payout that was really created with its amount; the case's `refund_amount` follows."""
-    payout = refund_settle(case=case, amount=amount, fast=fast, now=now)
-    if case.refund_amount != amount:
-        case.refund_amount = amount
-        AfterSalesCase.objects.filter(pk=case.pk).update(refund_amount=amount)
-    if payout is not None and (fast or payout.idempotency_key != f"refund-{case.number}"):
-        event_append(case=case, actor=None, role=ActorRole.SYSTEM,
-                     action="fast_refund" if fast else "further_payout", from_state=case.state, to_state=case.state,
-                     payload={"amount": str(payout.amount), "total": str(amount)}, at=now)
-    return payout
-
-
-def _refund_now(case: AfterSalesCase, amount: Decimal | None = None, now: datetime | None = None) -> None:
-    _pay(case, amount if amount is not None else (case.refund_amount if case.refund_amount is not None
-                                                  else case.amount), now=now)
-
-
-def paid_so_far(case: AfterSalesCase) -> Decimal:
-    """What the case's refund already pays (0.00 without one)."""
-    return Refund.objects.filter(case=case).values_list("amount", flat=True).first() or policy.ZERO
-
-
-def _refuse_below_paid(case: AfterSalesCase, amount: Decimal) -> None:
-    paid = paid_so_far(case)
-    if amount < paid:
-        raise CaseError("amount_below_paid",
-                        _("已向消费者退款 ¥%(paid)s，金额不能低于已退金额") % {"paid": paid}, field="amount")
-
-
-# --- actions -------------------------------------------------------------------------------------
+# --- input parsing shared by the actions ----------------------------------------------------------
 
 
 def _parse_points(value: Any) -> int:

@@ -18,25 +18,8 @@ from ..choices import Action, ActorRole, ClosureReason, Kind, Reason, State
 from ..evidence import PHOTO_TYPES
 from ..models import AfterSalesCase, CaseEvent, PlatformSetting, Refund, RefundPayout
 from ..notifications import notify_staff
-from .base import (
-    CaseError,
-    _mark_merchant_response,
-    _parse_amount,
-    _parse_bool,
-    _pay,
-    _refund_now,
-    _refuse_below_paid,
-    _require_text,
-    _run,
-    paid_so_far,
-)
-
-
-def _refund_if_refunded(case: AfterSalesCase, role: str, from_state: str) -> None:
-    """After a move into `refunded`: what is paid becomes the refund amount (nothing more after a fast refund
-    of the same amount, the difference when the amount was raised since)."""
-    if case.state == State.REFUNDED:
-        _refund_now(case)
+from .base import CaseError, _mark_merchant_response, _parse_amount, _parse_bool, _require_text, _run
+from .money import paid_so_far, pay, refuse_below_paid
 
 
 def case_approve(*, case_id: int, actor: User | None, now: datetime | None = None,
@@ -47,10 +30,10 @@ def case_approve(*, case_id: int, actor: User | None, now: datetime | None = Non
             case.auto_approved = True
         case.approve()
         if case.refund_amount is not None:
-            _refuse_below_paid(case, case.refund_amount)
+            refuse_below_paid(case, case.refund_amount)
         return {"auto": role == ActorRole.SYSTEM} if role == ActorRole.SYSTEM else {}
 
-    return _run(case_id=case_id, actor=actor, action=Action.APPROVE, apply=apply, now=now, after=_refund_if_refunded,
+    return _run(case_id=case_id, actor=actor, action=Action.APPROVE, apply=apply, now=now,
                 expected_state=expected_state)
 
 
@@ -116,7 +99,7 @@ def case_revise(*, case_id: int, actor: User, amount: Any = None, reason: Any = 
                 changes["amount"] = [str(case.amount), str(new_amount)]
                 case.amount = new_amount
         if refund_kind:
-            _refuse_below_paid(case, case.amount)
+            refuse_below_paid(case, case.amount)
         if description not in (None, ""):
             if not isinstance(description, str) or len(description) > 2000:
                 raise CaseError("invalid", _("描述过长"), field="description")
@@ -146,10 +129,7 @@ def case_escalate(*, case_id: int, actor: User | None, statement: Any = "", now:
         case.escalate()
         return {"statement": text} if text else {}
 
-    def after(case: AfterSalesCase, role: str, from_state: str) -> None:
-        notify_staff(case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
-
-    return _run(case_id=case_id, actor=actor, action=Action.ESCALATE, apply=apply, now=now, after=after,
+    return _run(case_id=case_id, actor=actor, action=Action.ESCALATE, apply=apply, now=now,
                 expected_state=expected_state)
 
 
@@ -193,7 +173,7 @@ def case_ship_return(*, case_id: int, actor: User | None, carrier: Any, tracking
         case.return_carrier = _require_text(carrier, "carrier", 64)
         case.return_tracking = _require_text(tracking_number, "tracking_number", 64)
         case.ship_return()
-        payload = {"carrier": case.return_carrier, "tracking_number": case.return_tracking}
+        payload: dict[str, Any] = {"carrier": case.return_carrier, "tracking_number": case.return_tracking}
         if via_pickup:
             payload["pickup"] = True
         return payload
@@ -201,7 +181,7 @@ def case_ship_return(*, case_id: int, actor: User | None, carrier: Any, tracking
     def after(case: AfterSalesCase, role: str, from_state: str) -> None:
         at = now or timezone.now()
         if _fast_refund_due(case, at) is not None:
-            _pay(case, case.refund_amount if case.refund_amount is not None else case.amount, fast=True, now=at)
+            pay(case, case.refund_amount if case.refund_amount is not None else case.amount, fast=True, now=at)
 
     return _run(case_id=case_id, actor=actor, action=Action.SHIP_RETURN, apply=apply, now=now, after=after)
 
@@ -214,7 +194,6 @@ def case_confirm_receipt(*, case_id: int, actor: User | None, now: datetime | No
         return {"auto": True} if role == ActorRole.SYSTEM else {}
 
     return _run(case_id=case_id, actor=actor, action=Action.CONFIRM_RECEIPT, apply=apply, now=now,
-                after=_refund_if_refunded,
                 expected_state=expected_state)
 
 
@@ -266,10 +245,7 @@ def case_approve_refund(*, case_id: int, actor: User, now: datetime | None = Non
         case.approve_refund()
         return {"amount": str(amount)}
 
-    def after(case: AfterSalesCase, role: str, from_state: str) -> None:
-        _refund_now(case, case.refund_amount)
-
-    return _run(case_id=case_id, actor=actor, action=Action.APPROVE_REFUND, apply=apply, now=now, after=after)
+    return _run(case_id=case_id, actor=actor, action=Action.APPROVE_REFUND, apply=apply, now=now)
 
 
 def case_confirm_completion(*, case_id: int, actor: User | None, now: datetime | None = None,

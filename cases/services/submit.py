@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 
 from portal.models import OrderItem, Role, User
 
-from .. import policy
+from .. import events, policy
 from ..choices import Action, ActorRole, Kind, Reason
 from ..deadlines import deadline_start
 from ..evidence import evidence_store, evidence_validate, photo_count
 from ..models import AfterSalesCase
 from ..notifications import notify_next_party
-from .base import CaseError, _case_number, _parse_amount, event_append
+from .base import CaseError, _case_number, _parse_amount
 
 log = logging.getLogger("cases")
 
@@ -92,10 +92,8 @@ def case_submit(
         case.save()
         case.number = _case_number(case)
         AfterSalesCase.objects.filter(pk=case.pk).update(number=case.number)
-        event_append(case=case, actor=consumer, role=ActorRole.CONSUMER, action=Action.SUBMIT, from_state=None,
-                     to_state=case.state, at=now,
-                     payload={"kind": kind, "reason": reason, "quantity": qty, "amount": str(claim),
-                              "evidence": len(files)})
+        events.submitted(case=case, consumer=consumer, kind=kind, reason=reason, quantity=qty, amount=claim,
+                         evidence=len(files), at=now)
         evidence_store(case=case, files=files, uploaded_by=consumer, role=ActorRole.CONSUMER)
         deadline_start(case=case, now=now)
         notify_next_party(case=case, action=Action.SUBMIT)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.models import Shop
+from portal.refdata.status import holidays_unsynced_year
 
 from .. import services
 from ..choices import Action, State
@@ -112,11 +113,10 @@ def case_rule(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> Ht
         return case_review(request, model_admin, case_id, ruling_form=form, status=400)
     data = form.cleaned_data
     try:
-        case = services.case_rule(
-            case_id=case_id, actor=request.user, decision=data["decision"], rationale=data["rationale"],
-            amount=data["amount"] if data["decision"] == "refund" else None,
-            require_return=data["require_return"], compensation_points=data["compensation_points"],
-        )
+        case = services.case_act(action=Action.RULE, case_id=case_id, actor=request.user, data={
+            "decision": data["decision"], "rationale": data["rationale"],
+            "amount": data["amount"] if data["decision"] == "refund" else None,
+            "require_return": data["require_return"], "compensation_points": data["compensation_points"]})
     except services.CaseError as exc:
         messages.error(request, exc.detail)
         if exc.field and exc.field in form.fields:
@@ -133,7 +133,7 @@ def case_intervene(request: HttpRequest, model_admin: ModelAdmin, case_id: int) 
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        services.case_intervene(case_id=case_id, actor=request.user, note=note)
+        services.case_act(action=Action.INTERVENE, case_id=case_id, actor=request.user, data={"note": note})
     except services.CaseError as exc:
         messages.error(request, exc.detail)
     else:
@@ -145,7 +145,7 @@ def case_close_evidence(request: HttpRequest, model_admin: ModelAdmin, case_id: 
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
     try:
-        services.case_close_evidence(case_id=case_id, actor=request.user)
+        services.case_act(action=Action.CLOSE_EVIDENCE, case_id=case_id, actor=request.user, data={})
     except services.CaseError as exc:
         messages.error(request, exc.detail)
     else:
@@ -203,6 +203,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
         "d": numbers,
         "counts": selectors.team_counts(request.user),
         "pickups_admin_url": _pickups_admin_url(),
+        "holidays_unsynced_year": holidays_unsynced_year(timezone.localdate()),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/cases/dashboard.html", context)

@@ -173,19 +173,9 @@ def _case_url(case_id: int, anchor: str = "") -> str:
 
 
 def _run_consumer_action(request: HttpRequest, case: AfterSalesCase, action: str, data: dict[str, Any]) -> None:
-    common = {"case_id": case.pk, "actor": request.user}
-    if action == Action.WITHDRAW:
-        services.case_withdraw(**common)
-    elif action == Action.ESCALATE:
-        services.case_escalate(**common, statement=data.get("statement", ""))
-    elif action == Action.REVISE:
-        amount = data.get("amount")
-        services.case_revise(**common, amount=str(amount) if amount is not None else None,
-                             reason=data.get("reason") or None, description=data.get("description") or None)
-    elif action == Action.SHIP_RETURN:
-        services.case_ship_return(**common, carrier=data.get("carrier"), tracking_number=data.get("tracking_number"))
-    elif action == Action.CONFIRM_COMPLETION:
-        services.case_confirm_completion(**common)
+    """The form's cleaned values through the one dispatcher (empty optional fields left out)."""
+    fields = {k: (str(v) if k == "amount" else v) for k, v in data.items() if v not in (None, "")}
+    services.case_act(action=action, case_id=case.pk, actor=request.user, data=fields)
 
 
 @login_required

@@ -119,7 +119,7 @@ def pickup_assess(*, case: AfterSalesCase, region_code: str | None = None, now: 
     slots: list[Slot] = []
     serves_region = courier is not None and terms is not None and not (
         {policy.REGION_NOT_COVERED, policy.REMOTE_REGION} & set(reasons))
-    if with_slots and serves_region:
+    if with_slots and serves_region and courier is not None:
         slots = [s for s in slots_ensure(courier=courier, region_code=city_code, now=now) if s.remaining > 0]
         if not slots:
             reasons.append(policy.NO_SLOT)

@@ -28,7 +28,7 @@ def pickup_apply_status(*, pickup: Pickup, status: str, data: dict[str, Any], no
     status = STATUS_ALIASES.get(status, status)
     from_state = pickup.state
     reason = str(data.get("reason") or "")[:255]
-    payload = {k: data[k] for k in ("event_id", "status", "at", "reason") if k in data}
+    payload: dict[str, Any] = {k: data[k] for k in ("event_id", "status", "at", "reason") if k in data}
     if status == "dispatched":
         waybill = str(data.get("waybill") or "")
         if not waybill:

@@ -91,6 +91,10 @@ class Importer:
         self.db_skus: dict[str, str | None] = {}
         self.counts = Counts()
 
+    def result(self, counts: dict[str, Any]) -> dict[str, Any]:
+        """The counts, and warnings for what was accepted but deserves a look (retired region codes)."""
+        return {**counts, "warnings": list(self.regions.warnings.values())}
+
     # ---- pass 1 ----
     def validate(self) -> None:
         self.on_phase("check shops")
@@ -399,7 +403,7 @@ def import_document(doc: Any) -> dict[str, Any]:
     """Import a parsed document: all of it or, on the first fault (ImportError_), none of it."""
     importer = Importer(DictSource(doc))
     importer.validate()
-    return importer.write()
+    return importer.result(importer.write())
 
 
 def import_file(path: str, *, progress: Callable[[int, int], None] | None = None,
@@ -407,4 +411,4 @@ def import_file(path: str, *, progress: Callable[[int, int], None] | None = None
     """Import a JSON file streamed from disk (bounded memory whatever the number of orders)."""
     importer = Importer(FileSource(path, progress=progress), on_phase=on_phase)
     importer.validate()
-    return importer.write()
+    return importer.result(importer.write())

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext
 
 from ..models import Region, Role
 from .common import CENT, MAX_MONEY, SLUG_RE, USERNAME_RE, ImportError_
@@ -97,6 +98,12 @@ class _Regions:
 
     def __init__(self) -> None:
         self.provinces = set(Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", flat=True))
+        # code → (name, successor code, successor label) for the codes the official list has abolished
+        self.retired: dict[str, tuple[str, str | None, str]] = {
+            r.code: (r.name, r.successor_id, r.successor.label() if r.successor is not None else "")
+            for r in Region.objects.filter(retired=True).select_related("successor__parent__parent")
+        }
+        self.warnings: dict[str, dict[str, str | None]] = {}  # path → warning (a document is checked twice)
 
     def check(self, value: Any, path: str) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -106,7 +113,20 @@ class _Regions:
         value = value.strip()
         if self.provinces and value[:2] + "0000" not in self.provinces:
             raise ImportError_(path, "is not a known administrative division")
+        if value in self.retired:
+            self.warnings[path] = retired_region_warning(path, value, *self.retired[value])
         return value
+
+
+def retired_region_warning(path: str, code: str, name: str, successor: str | None,
+                           successor_label: str) -> dict[str, str | None]:
+    """An accepted address whose code was abolished: the import goes on, the operator is told what replaced it."""
+    if successor:
+        detail = gettext("地区编码 %(code)s（%(name)s）已撤销，现由 %(successor)s（%(label)s）承接") % {
+            "code": code, "name": name, "successor": successor, "label": successor_label}
+    else:
+        detail = gettext("地区编码 %(code)s（%(name)s）已撤销") % {"code": code, "name": name}
+    return {"code": "region_retired", "field": path, "region": code, "successor": successor, "detail": detail}
 
 
 def _address(value: Any, path: str, regions: _Regions) -> dict[str, str]:

@@ -114,7 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale" / area for area in ("core", "web", "merchant", "admin", "pickups", "api")]
+LOCALE_PATHS = [BASE_DIR / "locale" / area
+                for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "api")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

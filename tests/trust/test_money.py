@@ -236,3 +236,17 @@ def test_retry_sweep_leaves_a_refund_inside_its_own_retries(run, consumer, merch
     assert Refund.objects.get(pk=refund.pk).status == "pending"
     assert refund_execute(refund_id=refund.pk).status == "succeeded"
     assert SimulatedPayout.objects.filter(idempotency_key=refund.idempotency_key).count() == 1
+
+
+def test_staff_see_the_platform_advance_and_every_payout(run, client, consumer, merchant, agent, item):
+    case = fast_refunded_case(run, consumer, merchant, item)
+    to_ruling(run, consumer, case)
+    run(services.case_rule, case_id=case.pk, actor=agent, decision="reject", rationale="消费者责任")
+    client.force_login(agent)
+    page = client.get("/admin/cases/platformadvance/")
+    assert page.status_code == 200 and case.number in page.content.decode()
+    refund = Refund.objects.get(case=case)
+    detail = client.get(f"/admin/cases/refund/{refund.pk}/change/")
+    assert detail.status_code == 200 and refund.idempotency_key in detail.content.decode()
+    assert client.post(f"/admin/cases/platformadvance/{PlatformAdvance.objects.get().pk}/delete/").status_code in (
+        403, 302) and PlatformAdvance.objects.count() == 1

@@ -76,3 +76,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:10}{counts[name]:>10}{counts['created'][name]:>10}"
                               f"{counts['updated'][name]:>10}{counts['unchanged'][name]:>10}")
         self.stdout.write(f"{'items':10}{'':>10}{counts['created']['items']:>10}{counts['updated']['items']:>10}")
+        for warning in counts.get("warnings", []):
+            self.stderr.write(f"warning: {warning['field']}: {warning['detail']}")

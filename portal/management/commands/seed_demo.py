@@ -340,6 +340,18 @@ class Command(BaseCommand):
                 self._seed()
         self._print_logins()
 
+    def _holidays(self, anchor: Any) -> None:
+        """The statutory holidays of this year and next into the (otherwise empty) platform calendar, as an
+        operator's `sync_holidays` would; a year the package has no State Council schedule for is loaded by
+        rule and said so (docs/reference-data.md)."""
+        from portal.refdata.holidays import holidays_sync
+
+        year = timezone.localtime(anchor).year
+        for y in (year, year + 1):
+            plan = holidays_sync(year=y, allow_estimated=True)
+            note = "" if plan.official else " (estimated: no State Council schedule in the package yet)"
+            self.stdout.write(f"Holidays {y}: {len(plan.add)} added, {len(plan.unchanged)} unchanged{note}.")
+
     def _seed(self) -> None:
         from cases.models import AfterSalesCase
 
@@ -350,6 +362,7 @@ class Command(BaseCommand):
             anchor = anchor_order.paid_at + ANCHOR_OFFSET
         else:
             anchor = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+        self._holidays(anchor)
         try:
             counts = import_document(marketplace_document(anchor))
         except ImportError_ as exc:  # pragma: no cover - the demo document is fixed

@@ -1,0 +1,208 @@
+"""The apply half of every case move: one move (a person's action) or a batch of 500 (the deadline sweep),
+the same statements.
+
+Called while holding the case rows' SELECT … FOR UPDATE locks, after the check half (who may act, from which
+state, with which input) has run and the transition has been made in memory. It writes, in bulk: the fields
+each move changed, `updated_at`/`closed_at`, the clocks (the old one fired or cancelled, the next one started
+from the lifecycle table), the audit events, the refunds of moves into `refunded` (what is paid becomes the
+refund amount), the other apps' duties on leaving a state, the notifications; then each move's own after-work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F
+
+from portal.models import User
+
+from .. import policy
+from ..choices import Action, ActorRole, State
+from ..deadlines import active_holidays
+from ..hooks import cases_left
+from ..lifecycle import DEADLINE_FOR_STATE, NEXT_PARTY
+from ..models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund, RefundPayout
+from ..notifications import NEXT_TEXT, notify_many, party_user_ids, shop_members, staff_ids
+from ..refunds import _enqueue_payouts_later, restore_points_and_coupons
+from .money import pay
+
+log = logging.getLogger("cases")
+
+# The case's own columns a move may change (everything but identity and what only submission sets).
+_NOT_MOVED = {"id", "number", "order_item_id", "consumer_id", "shop_id", "created_at"}
+MOVABLE_FIELDS = [f.attname for f in AfterSalesCase._meta.concrete_fields if f.attname not in _NOT_MOVED]
+
+
+def snapshot(case: AfterSalesCase) -> dict[str, Any]:
+    """The case's movable fields as loaded (taken before the transition: what a move changed is the difference)."""
+    return {name: getattr(case, name) for name in MOVABLE_FIELDS}
+
+
+After = Callable[[AfterSalesCase, str, str], None]
+
+
+@dataclass
+class Move:
+    """One case moved in memory by `action`, ready to be written."""
+
+    case: AfterSalesCase
+    action: str
+    role: str
+    actor: User | None
+    from_state: str
+    before: dict[str, Any]
+    payload: dict[str, Any] = field(default_factory=dict)
+    fired: Deadline | None = None  # the clock whose expiry made this move
+    after: After | None = None  # the move's own work once the common writes are done (money, alerts)
+
+
+def moves_apply(moves: list[Move], *, now: datetime) -> None:
+    """Write checked, transitioned moves (see the module's docstring). Must run inside the locking transaction."""
+    if not moves:
+        return
+    cases = [m.case for m in moves]
+    for move in moves:
+        case = move.case
+        case.updated_at = now
+        if case.is_terminal and case.closed_at is None:
+            case.closed_at = now
+        if case.state == State.REFUNDED and case.refund_amount is None:
+            case.refund_amount = case.amount
+    new_clocks = _clocks(moves, now)
+    _write_cases(moves)
+    Deadline.objects.bulk_create(new_clocks)
+    CaseEvent.objects.bulk_create([
+        CaseEvent(case=m.case, at=now, actor=m.actor, actor_username=m.actor.username if m.actor else None,
+                  role=m.role, action=m.action, from_state=m.from_state, to_state=m.case.state, payload=m.payload)
+        for m in moves
+    ])
+    _refunds(moves, now)
+    cases_left([(m.case.pk, m.from_state, m.case.state) for m in moves], now)
+    _notify(moves)
+    for move in moves:
+        if move.after is not None:
+            move.after(move.case, move.role, move.from_state)
+    for move in moves:
+        log.debug("case %s: %s by %s, %s → %s", move.case.number, move.action, move.role, move.from_state,
+                  move.case.state, extra={"case": move.case.number})
+    if len(cases) == 1:
+        move = moves[0]
+        log.info("case %s: %s by %s, %s → %s", move.case.number, move.action, move.role, move.from_state,
+                 move.case.state, extra={"case": move.case.number})
+
+
+def _clocks(moves: list[Move], now: datetime) -> list[Deadline]:
+    """Fire or cancel the running clock of each moved case, and the next clock its new state guards."""
+    fired = [m.fired.pk for m in moves if m.fired is not None]
+    if fired:
+        Deadline.objects.filter(pk__in=fired).update(fired_at=now)
+        for move in moves:
+            if move.fired is not None:
+                move.fired.fired_at = now
+    restart = [m.case.pk for m in moves if m.case.state != m.from_state or m.action == Action.REVISE]
+    Deadline.objects.filter(case_id__in=restart, fired_at__isnull=True, cancelled_at__isnull=True).exclude(
+        pk__in=fired).update(cancelled_at=now)
+    holidays = active_holidays(now) if restart else []
+    policies = policy.deadline_policies_at(now) if restart else None
+    durations: dict[tuple[str, str, str], int] = {}
+    clocks = []
+    for move in moves:
+        case = move.case
+        if case.pk not in restart:
+            continue
+        name = DEADLINE_FOR_STATE.get(case.state)
+        if name is None:
+            case.deadline_name, case.deadline_due_at = "", None
+            continue
+        key = (name, case.kind, case.reason)
+        if key not in durations:
+            durations[key] = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now,
+                                                    policies=policies)
+        seconds = durations[key]
+        due = policy.due_time(now, seconds, holidays)
+        clocks.append(Deadline(case=case, name=name, state=case.state, started_at=now, duration_seconds=seconds,
+                               due_at=due, remind_at=policy.reminder_time(now, due, seconds)))
+        case.deadline_name, case.deadline_due_at = name, due
+    return clocks
+
+
+def _write_cases(moves: list[Move]) -> None:
+    """One UPDATE per group of cases whose changed fields and new values are the same (a batch shares `now`
+    and its clocks); a refund amount equal to the claim is written as the claim column, so it groups too."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for move in moves:
+        case = move.case
+        changed: list[tuple[str, Any]] = []
+        for name in MOVABLE_FIELDS:
+            value = getattr(case, name)
+            if value == move.before[name] and name not in ("updated_at",):
+                continue
+            if name == "refund_amount" and value is not None and value == case.amount:
+                value = "=amount"
+            changed.append((name, value))
+        groups[tuple(changed)].append(case.pk)
+    for group, ids in groups.items():
+        update = {name: (F("amount") if name == "refund_amount" and value == "=amount" else value)
+                  for name, value in group}
+        if update:
+            AfterSalesCase.objects.filter(pk__in=ids).update(**update)
+
+
+def _refunds(moves: list[Move], now: datetime) -> None:
+    """Moves into `refunded`: what is paid becomes the refund amount. New refunds in bulk (one payout each);
+    a case already paid something gets the difference through `refund_settle` (one at a time, rare)."""
+    into = [m.case for m in moves if m.case.state == State.REFUNDED and m.from_state != State.REFUNDED]
+    if not into:
+        return
+    existing = set(Refund.objects.filter(case__in=into).values_list("case_id", flat=True))
+    fresh = [Refund(case=c, amount=_refund_amount(c), idempotency_key=f"refund-{c.number}", created_at=now)
+             for c in into if c.pk not in existing]
+    created = Refund.objects.bulk_create(fresh)
+    if created:
+        RefundPayout.objects.bulk_create([
+            RefundPayout(refund=r, amount=r.amount, idempotency_key=r.idempotency_key, created_at=now)
+            for r in created])
+        restore_points_and_coupons(created, now=now)
+        _enqueue_payouts_later([r.pk for r in created])
+    for case in into:
+        if case.pk in existing:
+            pay(case, _refund_amount(case), now=now)
+
+
+def _refund_amount(case: AfterSalesCase) -> Decimal:
+    return Decimal(case.refund_amount if case.refund_amount is not None else case.amount)
+
+
+def _notify(moves: list[Move]) -> None:
+    """The party who must act next (the lifecycle table's), and staff when a case is escalated."""
+    members = shop_members(m.case.shop_id for m in moves)
+    staff: list[int] | None = None
+    rows: list[Notification] = []
+    for move in moves:
+        case = move.case
+        party = NEXT_PARTY.get(case.state, "both")
+        text = NEXT_TEXT.get(case.state, "售后单 {n} 有新进展").format(n=case.number)
+        rows.extend(Notification(user_id=u, case=case, kind=move.action, text=text)
+                    for u in party_user_ids(case, party, members))
+        if move.action == Action.ESCALATE:
+            staff = staff_ids() if staff is None else staff
+            rows.extend(Notification(user_id=u, case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
+                        for u in staff)
+    notify_many(rows)
+
+
+def system_move(case: AfterSalesCase, action: str, *, payload: dict[str, Any], fired: Deadline | None) -> Move:
+    """The system's move of a locked case by the transition named `action` (a deadline's expiry)."""
+    before = snapshot(case)
+    from_state = case.state
+    if action == Action.APPROVE:
+        case.auto_approved = True
+    getattr(case, action)()
+    return Move(case=case, action=action, role=ActorRole.SYSTEM, actor=None, from_state=from_state, before=before,
+                payload=payload, fired=fired)

@@ -1,0 +1,1 @@
+"""Reference data from maintained packages: administrative divisions and statutory holidays."""
