@@ -30,8 +30,8 @@ from portal.models import OrderItem
 
 from . import services
 from .choices import Kind, Reason, State
-from .lifecycle import ACTIONS, Field
 from .evidence import evidence_add
+from .lifecycle import ACTIONS, Field
 from .models import AfterSalesCase, CaseEvidence, CaseMessage
 from .permissions import available_actions, role_of
 from .policy import PARTY_FOR_DEADLINE

@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from cases.lifecycle import ACTIONS
+
 from .components import COMPONENTS
 from .errors import errors
-from .operations import ACTION_PATH, ACTIONS, OPERATIONS, action_operation
+from .operations import ACTION_PATH, OPERATIONS, action_operation
 
 DESCRIPTION = """Refunds, returns, exchanges, repairs and door-to-door pickup (售后).
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cases.lifecycle import ACTIONS as LIFECYCLE
+from cases.lifecycle import Field as LifecycleField
+
 from .components import AMOUNT_IN, DATETIME, EVIDENCE_CONTENT_TYPES, ID, nullable, obj, ref
 from .errors import SUBMISSION_CODES, errors
 
@@ -273,51 +276,67 @@ CASES_RETRIEVE: Operation = {
     "responses": {**ok(200, ref("Case"), "The case.", EXAMPLE_CASE, CASE_LINKS), **errors({})},
 }
 
-# Per action: (summary, body properties, required, 400 codes beyond the common ones, example body).
-_SHIP = ({"carrier": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"\S"},
-          "tracking_number": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"\S"}},
-         ["carrier", "tracking_number"], ("required",), {"carrier": "SF", "tracking_number": "SF1234567890"})
-_REASON_TEXT = ({"reason": {**TEXT, "maxLength": 2000, "description": "why, in free text"},
-                 "reason_code": {"type": "string", "maxLength": 64,
-                                 "description": "a reason from the shop's list, if one was chosen"}},
-                ["reason"], ("required",), {"reason": "商品已影响二次销售"})
-_NONE: tuple[dict[str, Any], list[str], tuple[str, ...], dict[str, Any]] = ({}, [], (), {})
-ACTIONS: dict[str, tuple[str, tuple[dict[str, Any], list[str], tuple[str, ...], dict[str, Any]]]] = {
-    "approve": ("Approve the request (merchant)", _NONE),
-    "reject": ("Reject the request (merchant)", _REASON_TEXT),
-    "revise": ("Revise the request (consumer)", ({
-        "amount": AMOUNT_IN, "reason": ref("Reason"), "description": {"type": "string", "maxLength": 2000}},
-        [], ("reason_not_applicable", "category_excluded", "evidence_required", "amount_exceeds_paid",
-             "amount_not_allowed", *SUBMISSION_CODES), {"amount": "50.00", "description": "只退一件"})),
-    "withdraw": ("Withdraw the request (consumer)", _NONE),
-    "escalate": ("Ask the platform to step in (consumer)", ({
-        "statement": {"type": "string", "maxLength": 4000}}, [], (), {"statement": "商家拒绝但商品确有质量问题"})),
-    "ship_return": ("Ship the goods back (consumer)", _SHIP),
-    "confirm_receipt": ("Confirm the return arrived (merchant)", _NONE),
-    "refuse_receipt": ("Refuse the returned parcel (merchant)", _REASON_TEXT),
-    "ship_replacement": ("Ship the replacement (merchant)", _SHIP),
-    "ship_repaired": ("Ship the repaired goods (merchant)", _SHIP),
-    "approve_refund": ("Refund instead of replacing or repairing (merchant)", ({}, [], ("amount_below_paid",), {})),
-    "confirm_completion": ("Confirm the replacement or repair arrived (consumer)", _NONE),
-    "intervene": ("Step in (staff)", ({"note": {"type": "string", "maxLength": 4000}}, [], (),
-                                       {"note": "平台主动介入"})),
-    "close_evidence": ("End the evidence period (staff)", _NONE),
-    "rule": ("Rule on the case (staff with the ruling permission)", ({
-        "decision": ref("Decision"),
-        "rationale": {**TEXT, "maxLength": 4000, "description": "the written reasons"},
-        "amount": {**AMOUNT_IN, "description": "required with `refund`: at most the claimable amount"},
-        "require_return": {"type": "boolean", "default": False,
-                           "description": "with `refund`: the goods come back first"},
-        "compensation_points": {"type": "integer", "minimum": 0, "maximum": 10000000},
-    }, ["decision", "rationale"], ("required", "amount_exceeds_paid", "amount_below_paid"),
-        {"decision": "refund", "rationale": "商品存在质量问题，支持退款", "amount": "99.00"})),
-    "expire": ("Close an expired case (the system only: always refused here)", _NONE),
+# The action bodies come from the lifecycle table's fields (cases/lifecycle.py); here only what a reader needs
+# besides: a summary, the 400 codes beyond `invalid`/`required`/`parse_error`, an example and field notes.
+ACTION_DOCS: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
+    "approve": ("Approve the request (merchant)", (), {}),
+    "reject": ("Reject the request (merchant)", (), {"reason": "商品已影响二次销售"}),
+    "revise": ("Revise the request (consumer)", ("reason_not_applicable", "category_excluded", "evidence_required",
+                                                 "amount_exceeds_paid", "amount_not_allowed", *SUBMISSION_CODES),
+               {"amount": "50.00", "description": "只退一件"}),
+    "withdraw": ("Withdraw the request (consumer)", (), {}),
+    "escalate": ("Ask the platform to step in (consumer)", (), {"statement": "商家拒绝但商品确有质量问题"}),
+    "ship_return": ("Ship the goods back (consumer)", (), {"carrier": "SF", "tracking_number": "SF1234567890"}),
+    "confirm_receipt": ("Confirm the return arrived (merchant)", ("amount_below_paid",), {}),
+    "refuse_receipt": ("Refuse the returned parcel (merchant)", (), {"reason": "退回商品与原商品不符"}),
+    "ship_replacement": ("Ship the replacement (merchant)", (), {"carrier": "SF", "tracking_number": "SF1234567891"}),
+    "ship_repaired": ("Ship the repaired goods (merchant)", (), {"carrier": "SF", "tracking_number": "SF1234567892"}),
+    "approve_refund": ("Refund instead of replacing or repairing (merchant)", ("amount_below_paid",), {}),
+    "confirm_completion": ("Confirm the replacement or repair arrived (consumer)", (), {}),
+    "intervene": ("Step in (staff)", (), {"note": "平台主动介入"}),
+    "close_evidence": ("End the evidence period (staff)", (), {}),
+    "rule": ("Rule on the case (staff with the ruling permission)", ("amount_exceeds_paid", "amount_below_paid"),
+             {"decision": "refund", "rationale": "商品存在质量问题，支持退款", "amount": "99.00"}),
+    "expire": ("Close an expired case (the system's alone: always refused here)", (), {}),
+}
+FIELD_NOTES = {
+    ("reject", "reason"): "why, in free text", ("refuse_receipt", "reason"): "why, in free text",
+    ("reject", "reason_code"): "a reason from the shop's list, if one was chosen",
+    ("refuse_receipt", "reason_code"): "a reason from the shop's list, if one was chosen",
+    ("rule", "rationale"): "the written reasons", ("rule", "amount"): "required with `refund`: at most claimable",
+    ("rule", "require_return"): "with `refund`: the goods come back first",
 }
 
 
+def field_schema(action: str, spec: LifecycleField) -> dict[str, Any]:
+    """An action field as OpenAPI, by the kind the lifecycle table gives it."""
+    out: dict[str, Any]
+    if spec.kind == "amount":
+        out = dict(AMOUNT_IN)
+    elif spec.kind == "bool":
+        out = {"type": "boolean", "default": False}
+    elif spec.kind == "points":
+        out = {"type": "integer", "minimum": 0, "maximum": 10_000_000}
+    elif spec.kind == "reason":
+        out = ref("Reason")
+    elif spec.kind == "choice":
+        out = ref("Decision") if spec.choices == ("refund", "reject") else {"type": "string",
+                                                                            "enum": list(spec.choices)}
+    else:
+        out = {"type": "string", **({"maxLength": spec.max_length} if spec.max_length else {})}
+        if spec.required:
+            out.update(minLength=1, pattern=r"\S")
+    note = FIELD_NOTES.get((action, spec.name))
+    return {**out, "description": note} if note and "$ref" not in out else out
+
+
 def action_operation(action: str) -> Operation:
-    summary, (props, required, codes, example) = ACTIONS[action]
+    summary, codes, example = ACTION_DOCS.get(action, (f"Run `{action}`", (), {}))
+    fields = LIFECYCLE[action].fields
+    props = {f.name: field_schema(action, f) for f in fields}
+    required = [f.name for f in fields if f.required]
     body_schema = obj(props, required) if props else {"type": "object", "description": "no fields"}
+    codes = (*codes, "required") if required else codes
     return {
         "operationId": f"cases_action_{action}", "tags": ["case actions"], "summary": summary,
         "description": f"Runs `{action}` (lifecycle.md) → 200 with the case. Not allowed in the case's state: "
