@@ -18,6 +18,7 @@ STATUS_TEXT = {
     413: "An uploaded file is larger than 10 MB.",
     415: "The body's media type, or an uploaded file's type, is not accepted.",
     429: "Rate limited: retry after the number of seconds in `Retry-After`.",
+    503: "The database is unavailable for a moment: retry after `Retry-After` seconds.",
 }
 # Codes any operation may answer with at these statuses (DRF's own parsing and negotiation included).
 COMMON: dict[int, tuple[str, ...]] = {
@@ -31,6 +32,7 @@ COMMON: dict[int, tuple[str, ...]] = {
     413: ("file_too_large",),
     415: ("unsupported_media_type",),
     429: ("rate_limited",),
+    503: ("service_unavailable",),
 }
 # lifecycle.md's eligibility table, in its order (`not_your_order` is the 404).
 SUBMISSION_CODES: tuple[str, ...] = (
@@ -69,9 +71,10 @@ def errors(spec: dict[int, tuple[str, ...] | list[str]], *, auth: bool = True, t
 
     `auth`: 401 (and 403 for a session without CSRF); `throttled`: 429; `body`: 400 for a malformed body and
     415 for a media type the operation does not parse. Every operation may also answer 404 (unknown ids),
-    405 and 406.
+    405, 406 and 503 (the database away for a moment).
     """
-    wanted: dict[int, list[str]] = {404: list(COMMON[404]), 405: list(COMMON[405]), 406: list(COMMON[406])}
+    wanted: dict[int, list[str]] = {404: list(COMMON[404]), 405: list(COMMON[405]), 406: list(COMMON[406]),
+                                    503: list(COMMON[503])}
     if auth:
         wanted[401] = list(COMMON[401])
         wanted[403] = list(COMMON[403])
