@@ -316,11 +316,9 @@ def _checked_value(spec: Field, value: Any, *, json: bool) -> Any:
     return text
 
 
-def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any], json: bool = True) -> AfterSalesCase:
-    """Run an action by name with its fields (the one dispatcher of `cases.services`).
-
-    Each field's type is checked first, as documented, whatever the action goes on to need (a `rule` with
-    `reject` still refuses a malformed `amount`); a case the user may not see stays a 404 all the same."""
+def checked_action_data(action: str, *, case_id: int, user: Any, data: Any, json: bool) -> Any:
+    """The request's fields for `action`, each type checked as documented, whatever the action goes on to need
+    (a `rule` with `reject` still refuses a malformed `amount`); a case the user may not see stays a 404."""
     spec = ACTIONS.get(action)
     if spec is not None and spec.fields:
         try:
@@ -329,7 +327,7 @@ def run_action(action: str, *, case_id: int, user: Any, data: dict[str, Any], js
             if case_detail_for(user, case_id) is None:
                 raise DomainError("not_found", _("找不到该售后单"), status=404) from None
             raise
-    return services.case_act(action=action, case_id=case_id, actor=user, data=data)
+    return data
 
 
 class CaseActionView(APIView):
@@ -338,8 +336,9 @@ class CaseActionView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
     def post(self, request: Request, case_id: int, action: str) -> Response:
-        case = run_action(action, case_id=case_id, user=request.user, data=_data(request),
-                          json=_is_json(request))
+        data = checked_action_data(action, case_id=case_id, user=request.user, data=_data(request),
+                                   json=_is_json(request))
+        case = services.case_act(action=action, case_id=case_id, actor=request.user, data=data)
         return Response(case_json(request.user, case.pk))
 
 

@@ -57,7 +57,8 @@ def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
     AfterSalesCase.objects.filter(pk__in=[d.case_id for d in deadlines]).update(overdue=True)
     supervisors = staff_ids(supervisors_only=True)
     notify_many([
-        Notification(user_id=u, case=d.case, kind="ruling_overdue", text=f"售后单 {d.case.number} 裁决已超时")
+        Notification(user_id=u, case=d.case, kind="ruling_overdue", message="ruling_overdue",
+                     params={"number": d.case.number})
         for d in deadlines for u in supervisors
     ])
     for d in deadlines:

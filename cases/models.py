@@ -23,6 +23,7 @@ from .choices import (
     RefundStatus,
     State,
 )
+from .notices import render
 
 S = State
 NON_TERMINAL = sorted(OPEN_STATES)
@@ -374,7 +375,11 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(AfterSalesCase, null=True, blank=True, on_delete=models.CASCADE)
     kind = models.CharField(max_length=32)
-    text = models.CharField(max_length=500)
+    # what it says: a message key of `cases.notices` and its parameters, rendered in the reader's language;
+    # `text` is only for rows written before keys existed
+    message = models.CharField(max_length=48, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
+    text = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     # set when the email copy went out (the email task skips these: running it twice sends once)
@@ -385,7 +390,11 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
 
     def __str__(self) -> str:
-        return self.text
+        return self.display()
+
+    def display(self) -> str:
+        """What it says, in the active language."""
+        return render(self.message, self.params, fallback=self.text)
 
 
 class Holiday(models.Model):

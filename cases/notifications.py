@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -14,26 +15,9 @@ from portal.models import Shop, User
 
 from .lifecycle import NEXT_PARTY
 from .models import AfterSalesCase, Notification
+from .notices import next_party_message
 
 log = logging.getLogger(__name__)
-
-# What the party who must act next (the lifecycle table's NEXT_PARTY) is told when a case enters a state.
-NEXT_TEXT = {
-    "pending_merchant": "售后单 {n} 待您处理",
-    "rejected": "商家拒绝了您的售后申请 {n}，您可以修改后重新提交或申请平台介入",
-    "awaiting_return": "售后单 {n} 已同意，请寄回商品",
-    "return_in_transit": "售后单 {n} 的退货已寄出，请留意收货",
-    "awaiting_replacement": "售后单 {n} 已收到退货，请发出换货",
-    "in_repair": "售后单 {n} 已收到维修件，请尽快维修",
-    "replacement_in_transit": "售后单 {n} 的商品已寄出，请确认收货",
-    "in_arbitration": "平台已介入售后单 {n}，请在举证期内提交凭证",
-    "awaiting_ruling": "售后单 {n} 举证结束，等待平台裁决",
-    "refunded": "售后单 {n} 退款成功",
-    "completed": "售后单 {n} 已完成",
-    "closed": "售后单 {n} 已关闭",
-}
-NEXT_PARTY_TEXT = {state: (NEXT_PARTY[state], text) for state, text in NEXT_TEXT.items()}
-
 
 def party_user_ids(case: AfterSalesCase, party: str, members: dict[int, list[int]]) -> list[int]:
     """Who `party` ("consumer", "merchant" or "both") is on this case; `members` from `shop_members`."""
@@ -64,8 +48,14 @@ def staff_ids(*, supervisors_only: bool = False) -> list[int]:
                 .values_list("pk", flat=True).distinct())
 
 
-def notify(*, users: list[int], case: AfterSalesCase | None, kind: str, text: str) -> None:
-    notify_many([Notification(user_id=u, case=case, kind=kind, text=text) for u in users])
+def notify(*, users: list[int], case: AfterSalesCase | None, kind: str, message: str,
+           params: dict[str, Any]) -> None:
+    notify_many([Notification(user_id=u, case=case, kind=kind, message=message, params=params) for u in users])
+
+
+def case_params(case: AfterSalesCase | None, **extra: Any) -> dict[str, Any]:
+    """A notice's parameters: the case number, and what else its message names."""
+    return {"number": case.number if case is not None else "", **{k: str(v) for k, v in extra.items()}}
 
 
 def notify_many(rows: list[Notification]) -> None:
@@ -97,7 +87,7 @@ def notifications_email(*, notification_ids: list[int]) -> int:
         messages = []
         for row in rows:
             if row.user.email:
-                subject, body = email_body(row.text)
+                subject, body = email_body(row)
                 messages.append(EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
                                              to=[row.user.email]))
         if messages:
@@ -106,27 +96,33 @@ def notifications_email(*, notification_ids: list[int]) -> int:
     return len(rows)
 
 
-def email_body(text: str) -> tuple[str, str]:
-    """Subject and body in both languages (Chinese first), from the stored Chinese sentence."""
+def email_body(notification: Notification) -> tuple[str, str]:
+    """Subject and body in both languages (Chinese first): the reader's language is not known to the worker."""
     from django.utils import translation
 
-    from .web.presenters import notification_text
-
+    with translation.override("zh-hans"):
+        chinese = notification.display()
     with translation.override("en"):
-        english = notification_text(text)
-    if english == text:
-        return text[:80], text
-    return f"{text[:60]} / {english[:60]}", f"{text}\n\n{english}\n\n— 售后服务中心 / After-sales service"
+        english = notification.display()
+    if english == chinese:
+        return chinese[:80], chinese
+    return f"{chinese[:60]} / {english[:60]}", f"{chinese}\n\n{english}\n\n— 售后服务中心 / After-sales service"
 
 
 def notify_next_party(*, case: AfterSalesCase, action: str) -> None:
-    party, template = NEXT_PARTY_TEXT.get(case.state, ("both", "售后单 {n} 有新进展"))
-    notify(users=_recipients(case, party), case=case, kind=action, text=template.format(n=case.number))
+    notify(users=_recipients(case, NEXT_PARTY.get(case.state, "both")), case=case, kind=action,
+           message=next_party_message(case.state), params=case_params(case))
 
 
-def notify_party(*, case: AfterSalesCase, party: str, kind: str, text: str) -> None:
-    notify(users=_recipients(case, party), case=case, kind=kind, text=text)
+def notify_party(*, case: AfterSalesCase, party: str, kind: str, params: dict[str, Any] | None = None,
+                 message: str | None = None) -> None:
+    """Tell the consumer, the merchant or both (`party`); the message key defaults to the kind."""
+    notify(users=_recipients(case, party), case=case, kind=kind, message=message or kind,
+           params=params if params is not None else case_params(case))
 
 
-def notify_staff(*, case: AfterSalesCase | None, kind: str, text: str, supervisors_only: bool = False) -> None:
-    notify(users=staff_ids(supervisors_only=supervisors_only), case=case, kind=kind, text=text)
+def notify_staff(*, case: AfterSalesCase | None, kind: str, params: dict[str, Any] | None = None,
+                 supervisors_only: bool = False) -> None:
+    """Tell platform staff (agents and supervisors, or supervisors only); the message key is the kind."""
+    notify(users=staff_ids(supervisors_only=supervisors_only), case=case, kind=kind, message=kind,
+           params=params if params is not None else case_params(case))

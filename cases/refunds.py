@@ -66,12 +66,6 @@ def refund_settle(*, case: AfterSalesCase, amount: Decimal, fast: bool = False,
     return payout
 
 
-def refund_create(*, case: AfterSalesCase, amount: Decimal, fast: bool = False) -> Refund:
-    """The case's Refund for `amount` (created, or raised by a further payout). Inside the moving transaction."""
-    refund_settle(case=case, amount=amount, fast=fast)
-    return Refund.objects.get(case=case)
-
-
 def _enqueue_payouts_later(refund_ids: list[int]) -> None:
     """After commit, one message for a batch's payouts (a worker fans it out); if the broker is down, the
     periodic retry pays the pending refunds from the database."""
@@ -249,7 +243,7 @@ def _record_failure(refund_id: int, exc: Exception) -> None:
         refund.last_error = str(exc)[:255]
         if refund.attempts >= MAX_ATTEMPTS and refund.status == RefundStatus.PENDING:
             refund.status = RefundStatus.FAILED
-            notify_staff(case=refund.case, kind="refund_failed", text=f"退款失败，需人工处理：{refund.case.number}")
+            notify_staff(case=refund.case, kind="refund_failed")
         refund.save(update_fields=["last_error", "status"])
 
 

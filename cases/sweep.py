@@ -27,7 +27,7 @@ def _fire(deadline: Deadline, now: datetime) -> bool:
     if spec.on_expiry is None:  # ruling_sla: no state change, the case is flagged and supervisors alerted
         AfterSalesCase.objects.filter(pk=deadline.case_id).update(overdue=True)
         case = AfterSalesCase.objects.get(pk=deadline.case_id)
-        notify_staff(case=case, kind="ruling_overdue", text=f"售后单 {case.number} 裁决已超时", supervisors_only=True)
+        notify_staff(case=case, kind="ruling_overdue", supervisors_only=True)
         return False
     services.case_act(action=spec.on_expiry, case_id=deadline.case_id, actor=None, data={}, now=now,
                       expected_state=deadline.state)
@@ -130,8 +130,8 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                 deadline.reminded_at = now
                 case = deadline.case
                 party = PARTY_FOR_DEADLINE.get(deadline.name, "both")
-                local_due = timezone.localtime(deadline.due_at).strftime("%m-%d %H:%M")
-                text = f"提醒：售后单 {case.number} 需在 {local_due} 前处理"
+                params = {"number": case.number,
+                          "due": timezone.localtime(deadline.due_at).strftime("%m-%d %H:%M")}
                 if party == "staff":
                     staff = staff_ids() if staff is None else staff
                     users = staff
@@ -139,6 +139,7 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                     users = party_user_ids(case, party, members)
                 else:
                     users = []
-                notifications.extend(Notification(user_id=u, case=case, kind="reminder", text=text) for u in users)
+                notifications.extend(Notification(user_id=u, case=case, kind="reminder", message="reminder", params=params)
+                                     for u in users)
             notify_many(notifications)
             sent += len(rows)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.admin import NoWritesMixin
 
+from .courier_secrets import is_weak
 from .models import Courier, CourierEvent, CourierRegionRule, Pickup, PickupEvent, Slot
 
 
@@ -36,6 +37,8 @@ class CourierForm(forms.ModelForm):
         data = super().clean()
         if not self.instance.pk and not data.get("new_secret"):
             self.add_error("new_secret", _("新建快递公司须设置签名密钥"))
+        elif data.get("new_secret") and is_weak(data["new_secret"]):
+            self.add_error("new_secret", _("该密钥是众所周知的默认值，任何人都能伪造签名；请使用随机密钥"))
         return data
 
     def save(self, commit: bool = True) -> Courier:

@@ -9,6 +9,7 @@ class PickupsConfig(AppConfig):
         from cases.choices import State
         from cases.hooks import on_leaving
 
+        from . import courier_secrets  # noqa: F401  (registers the deploy check on courier secrets)
         from .services import pickups_cancel_for_cases
 
         # a withdrawal, expiry or ruling cancels a live pickup in the same transaction (lifecycle.md)

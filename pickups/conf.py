@@ -1,7 +1,8 @@
 """Pickup settings: each read from Django settings first, then the environment, then a default.
 
 The environment fallback lets a subprocess (a Celery worker in an integration test, the demo) be tuned
-without a settings module of its own.
+without a settings module of its own. Courier secrets are not settings: each lives on its Courier row
+(the simulated courier's is made at random by `migrate`, see courier_secrets.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 
-DEFAULT_SIMULATED_SECRET = "dev-simulated-courier-secret-change-me"
 DEFAULT_SIMULATED_BASE_URL = "http://127.0.0.1:8000/simulated-courier/"
 
 
@@ -28,10 +28,6 @@ def setting(name: str, default: Any) -> Any:
     if isinstance(default, float):
         return float(raw)
     return raw
-
-
-def simulated_secret() -> str:
-    return str(setting("PICKUP_SIMULATED_SECRET", DEFAULT_SIMULATED_SECRET))
 
 
 def simulated_base_url() -> str:

@@ -227,7 +227,8 @@ class CourierEvent(models.Model):
     """Every status event a courier sent us, applied or not; (courier, event_id) makes replays no-ops."""
 
     courier = models.ForeignKey(Courier, on_delete=models.CASCADE, related_name="events")
-    event_id = models.CharField(max_length=128)
+    # Compared whole for replays: a longer id is refused (400), never cut to fit (cut ids would collide).
+    event_id = models.CharField(max_length=255)
     received_at = models.DateTimeField(default=timezone.now)
     waybill = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=32, blank=True)

@@ -20,6 +20,7 @@ from cases.notifications import notify_staff
 from portal.errors import DomainError
 
 from . import conf
+from .courier_secrets import is_weak, new_secret
 from .models import Courier, CourierEvent, Pickup
 from .services import STATUS_ALIASES, PickupError, _lock_pickup, pickup_apply_status
 from .signing import verify
@@ -49,13 +50,40 @@ def _parse(body: bytes) -> dict[str, Any]:
     return data
 
 
+def _column(name: str) -> int:
+    return getattr(CourierEvent._meta.get_field(name), "max_length", None) or 0
+
+
 def _text(data: dict[str, Any], key: str, limit: int) -> str:
+    """The field as text; longer than its column → 400, never cut (a cut event id would collide with
+    another event's and be dropped as its duplicate; a cut waybill could name another parcel)."""
     value = data.get(key)
     if value is None:
         return ""
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise PickupError("invalid", _("字段格式不正确"), field=key, status=400)
-    return str(value).strip()[:limit]
+    text = str(value).strip()
+    if len(text) > limit:
+        raise PickupError("invalid", _("字段过长（最多 %(limit)s 个字符）") % {"limit": limit}, field=key, status=400)
+    return text
+
+
+def _authenticate(courier_code: str, timestamp: str | None, signature: str | None, body: bytes,
+                  now: datetime) -> Courier:
+    """The courier that signed this request. An unknown courier, or one whose secret is empty or a known
+    default, is answered exactly like a bad signature (same status, same body, a signature computed all
+    the same), so the webhook tells nobody which courier codes exist."""
+    courier = Courier.objects.filter(code=courier_code).first()
+    usable = courier is not None and not is_weak(courier.secret)
+    secret = courier.secret if usable and courier is not None else new_secret()
+    refusal = verify(secret, timestamp, signature, body, tolerance=conf.webhook_tolerance_seconds(),
+                     now=now.timestamp())
+    if not usable:
+        refusal = "invalid_signature"
+    if refusal is not None:
+        raise DomainError(refusal, _("签名无效或时间戳过期"), status=401)
+    assert courier is not None
+    return courier
 
 
 def _alert_if_parcel_moves_on_closed_case(pickup: Pickup, status: str) -> None:
@@ -64,27 +92,21 @@ def _alert_if_parcel_moves_on_closed_case(pickup: Pickup, status: str) -> None:
     status = STATUS_ALIASES.get(status, status)
     if status in ("picked_up", "in_transit", "delivered") and pickup.case.is_terminal:
         notify_staff(case=pickup.case, kind="pickup_after_close",
-                     text=f"售后单 {pickup.case.number} 已结束，但快递员报告包裹{status}（运单 {pickup.waybill}），请跟进")
+                     params={"number": pickup.case.number, "status": status, "waybill": pickup.waybill})
 
 
 def courier_event_receive(*, courier_code: str, timestamp: str | None, signature: str | None, body: bytes,
                           now: datetime | None = None) -> WebhookResult:
-    """The webhook's whole job. Refusals: unknown courier 404, bad signature or stale timestamp 401,
-    malformed body 400. Anything else is a 200 saying whether the event applied."""
+    """The webhook's whole job. Refusals: bad signature, stale timestamp or unknown courier 401, malformed
+    body or a field longer than its column 400. Anything else is a 200 saying whether the event applied."""
     now = now or timezone.now()
-    courier = Courier.objects.filter(code=courier_code).first()
-    if courier is None:
-        raise DomainError("not_found", _("未知的快递公司"), status=404)
-    refusal = verify(courier.secret, timestamp, signature, body, tolerance=conf.webhook_tolerance_seconds(),
-                     now=now.timestamp())
-    if refusal is not None:
-        raise DomainError(refusal, _("签名无效或时间戳过期"), status=401)
+    courier = _authenticate(courier_code, timestamp, signature, body, now)
     data = _parse(body)
-    event_id = _text(data, "event_id", 128)
+    event_id = _text(data, "event_id", _column("event_id"))
     if not event_id:
         raise PickupError("required", _("缺少 event_id"), field="event_id", status=400)
-    waybill, status = _text(data, "waybill", 64), _text(data, "status", 32)
-    reference = _text(data, "reference", 64)
+    waybill, status = _text(data, "waybill", _column("waybill")), _text(data, "status", _column("status"))
+    reference = _text(data, "reference", Pickup._meta.get_field("idempotency_key").max_length or 0)
 
     with transaction.atomic():
         try:

@@ -33,14 +33,19 @@ admin.site.index_title = _("平台客服与仲裁")
 admin.site.enable_nav_sidebar = False
 
 
+def _platform_staff(request: HttpRequest) -> bool:
+    """Whether the requester is platform staff; a visitor who is not signed in has no role at all."""
+    return bool(getattr(request.user, "is_platform_staff", False))
+
+
 class StaffViewMixin:
     """Platform staff (agents, supervisors) may look; writes follow the model permissions."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_platform_staff or super().has_module_permission(request)  # type: ignore[misc]
+        return _platform_staff(request) or super().has_module_permission(request)  # type: ignore[misc]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_platform_staff or super().has_view_permission(request, obj)  # type: ignore[misc]
+        return _platform_staff(request) or super().has_view_permission(request, obj)  # type: ignore[misc]
 
 
 class NoWritesMixin:
@@ -170,7 +175,7 @@ class WalletEntryInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_platform_staff or super().has_view_permission(request, obj)
+        return _platform_staff(request) or super().has_view_permission(request, obj)
 
 
 @admin.register(Wallet)
@@ -200,4 +205,4 @@ class ApiTokenAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Revoking a token is allowed to supervisors; nothing else is editable.
-        return request.user.is_supervisor
+        return getattr(request.user, "is_supervisor", False)

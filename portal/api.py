@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -21,6 +22,7 @@ from cases.models import AfterSalesCase
 from . import parsers
 from .api_support import Pagination
 from .errors import DomainError
+from .importer import ImportError_, ImportForbidden, import_document
 from .models import ApiToken, Order, OrderItem, Role
 from .views import login_failed, login_failure_key, login_locked
 
@@ -56,12 +58,12 @@ class MarketplaceImportView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
-        if not request.user.is_supervisor:  # api.md: supervisors only (an agent is staff, not a supervisor)
-            raise DomainError("permission_denied", "Only supervisors may import marketplace data.", status=403)
-        from .importer import ImportError_, import_document
-
+        if not request.user.is_supervisor:
+            raise DomainError("permission_denied", _("只有平台主管可以导入商城数据"), status=403)
         try:
-            counts = import_document(request.data)
+            counts = import_document(request.data, operator=False)
+        except ImportForbidden as exc:
+            raise DomainError("permission_denied", exc.detail, field=exc.path or None, status=403) from exc
         except ImportError_ as exc:
             raise DomainError("invalid", exc.detail, field=exc.path) from exc
         return Response(counts)

@@ -1,61 +1,100 @@
-"""/healthz: 200 when the database, the broker and the workers answer; 503 naming what does not."""
+"""/healthz: 200 when the database, the broker and the workers answer; 503 naming what does not.
+
+The answer names the failing parts and nothing more (api.md): a driver's error text carries host names,
+ports and database users, so it goes to the server's log, never to whoever asked.
+"""
 
 from __future__ import annotations
 
-from django.db import connection
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
 from django.http import HttpRequest, JsonResponse
 
+log = logging.getLogger("portal.health")
+OK, UNAVAILABLE = "ok", "unavailable"
+LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
 
-def _check_database() -> str | None:
+
+class _NoAnswer(Exception):
+    """A part that raised nothing and still did not answer (no worker replied to the ping)."""
+
+
+def _answers(part: str, probe: Callable[[], None]) -> bool:
+    """Whether `probe` ran cleanly; when not, the error and its details are logged here, and only here."""
     try:
-        with connection.cursor() as cursor:
+        probe()
+    except Exception:  # noqa: BLE001 - whatever the driver raises, the part is down
+        log.warning("health check: %s unavailable", part, exc_info=True)
+        return False
+    return True
+
+
+def _database(alias: str) -> Callable[[], None]:
+    def probe() -> None:
+        with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return str(exc)[:200]
+
+    return probe
 
 
-def _check_broker() -> str | None:
+def _broker() -> None:
     from portal.celery import app
 
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return str(exc)[:200] or exc.__class__.__name__
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
 
 
-def _check_workers() -> str | None:
+def _workers() -> None:
     from portal.celery import app
 
     if app.conf.task_always_eager:
-        return None
-    try:
-        replies = app.control.inspect(timeout=1.0).ping()
-    except Exception as exc:  # noqa: BLE001
-        return str(exc)[:200] or exc.__class__.__name__
-    if not replies:
-        return "no worker answered"
-    return None
+        return
+    if not app.control.inspect(timeout=1.0).ping():
+        raise _NoAnswer("no worker answered the ping")
+
+
+def _cache() -> None:
+    cache.set("healthz", "1", timeout=10)
+    if cache.get("healthz") != "1":
+        raise _NoAnswer("the cache did not return what was just stored")
+
+
+def _replicas() -> list[str]:
+    return [alias for alias in settings.DATABASES if alias != "default"]
+
+
+def _cache_configured() -> bool:
+    return settings.CACHES["default"]["BACKEND"] not in LOCAL_CACHES
+
+
+def health_checks() -> dict[str, bool]:
+    """Each part (database, broker, workers; cache and replica where configured) → whether it answers."""
+    checks = {"database": _answers("database", _database("default")), "broker": _answers("broker", _broker)}
+    checks["workers"] = checks["broker"] and _answers("workers", _workers)
+    if _cache_configured():
+        checks["cache"] = _answers("cache", _cache)
+    replicas = _replicas()
+    if replicas:
+        checks["replica"] = all([_answers(f"replica {alias}", _database(alias)) for alias in replicas])
+    return checks
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    if checks["broker"] is None:
-        checks["workers"] = _check_workers()
-    else:
-        checks["workers"] = "broker unavailable"
-    failing = [name for name, error in checks.items() if error]
+    checks = health_checks()
+    failing = [name for name, up in checks.items() if not up]
     body = {
-        "status": "ok" if not failing else "unavailable",
-        "checks": {name: ("ok" if error is None else error) for name, error in checks.items()},
+        "status": OK if not failing else UNAVAILABLE,
+        "checks": {name: OK if up else UNAVAILABLE for name, up in checks.items()},
         "failing": failing,
     }
     return JsonResponse(body, status=200 if not failing else 503)
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    error = _check_database()
-    return JsonResponse({"status": "ok" if error is None else "unavailable", "database": error or "ok"},
-                        status=200 if error is None else 503)
+    up = _answers("database", _database("default"))
+    return JsonResponse({"status": OK if up else UNAVAILABLE, "database": OK if up else UNAVAILABLE},
+                        status=200 if up else 503)

@@ -1,4 +1,4 @@
-"""Request ids for log lines, and a 503 (not a 500) when the database is unreachable."""
+"""Request ids for log lines, a 503 (not a 500) when the database is unreachable, and trailing slashes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.middleware.common import CommonMiddleware
+from django.utils.http import escape_leading_slashes
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 log = logging.getLogger("portal.request")
@@ -68,3 +76,35 @@ class SecurityHeadersMiddleware:
         response.setdefault("Referrer-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class HttpResponsePermanentRedirectKeepingMethod(HttpResponsePermanentRedirect):
+    status_code = 308  # like 301, but the client repeats the same method with the same body
+
+
+class TrailingSlashMiddleware(CommonMiddleware):
+    """Django's APPEND_SLASH without its one 500 (under DEBUG it raises for a POST it cannot redirect).
+
+    The API answers a path without its trailing slash as the path with it, no redirect: clients that drop
+    the slash (`POST /api/v1/auth/token`) keep their method, body and headers. Pages redirect as before,
+    with a 308 for a method that carries a body so the body is sent again, in every setting.
+    """
+
+    api_prefix = "/api/"
+
+    def process_request(self, request: HttpRequest) -> HttpResponsePermanentRedirect | None:
+        response = super().process_request(request)
+        if (response is None and request.path_info.startswith(self.api_prefix)
+                and self.should_redirect_with_slash(request)):
+            request.path_info += "/"
+            request.path += "/"
+        return response
+
+    def get_full_path_with_slash(self, request: HttpRequest) -> str:
+        return escape_leading_slashes(request.get_full_path(force_append_slash=True))
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if (response.status_code == 404 and request.method not in ("GET", "HEAD")
+                and self.should_redirect_with_slash(request)):
+            return HttpResponsePermanentRedirectKeepingMethod(self.get_full_path_with_slash(request))
+        return super().process_response(request, response)

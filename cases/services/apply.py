@@ -28,7 +28,8 @@ from ..deadlines import active_holidays
 from ..hooks import cases_left
 from ..lifecycle import DEADLINE_FOR_STATE, NEXT_PARTY
 from ..models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund, RefundPayout
-from ..notifications import NEXT_TEXT, notify_many, party_user_ids, shop_members, staff_ids
+from ..notices import next_party_message
+from ..notifications import case_params, notify_many, party_user_ids, shop_members, staff_ids
 from ..refunds import _enqueue_payouts_later, restore_points_and_coupons
 from .money import pay
 
@@ -187,12 +188,12 @@ def _notify(moves: list[Move]) -> None:
     for move in moves:
         case = move.case
         party = NEXT_PARTY.get(case.state, "both")
-        text = NEXT_TEXT.get(case.state, "售后单 {n} 有新进展").format(n=case.number)
-        rows.extend(Notification(user_id=u, case=case, kind=move.action, text=text)
-                    for u in party_user_ids(case, party, members))
+        params = case_params(case)
+        rows.extend(Notification(user_id=u, case=case, kind=move.action, message=next_party_message(case.state),
+                                 params=params) for u in party_user_ids(case, party, members))
         if move.action == Action.ESCALATE:
             staff = staff_ids() if staff is None else staff
-            rows.extend(Notification(user_id=u, case=case, kind="escalated", text=f"售后单 {case.number} 申请平台介入")
+            rows.extend(Notification(user_id=u, case=case, kind="escalated", message="escalated", params=params)
                         for u in staff)
     notify_many(rows)
 

@@ -12,7 +12,7 @@ from portal.models import User
 from .. import policy
 from ..choices import Action, State
 from ..models import AfterSalesCase, CaseEvent, PlatformAdvance
-from ..notifications import notify_staff
+from ..notifications import case_params, notify_staff
 from ..refunds import wallet_credit
 from .base import (
     CaseError,
@@ -88,8 +88,7 @@ def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amoun
                 PlatformAdvance.objects.get_or_create(
                     key=f"advance-{case.number}{suffix}",
                     defaults={"case": case, "amount": paid, "reason": "ruled_for_merchant_after_payout"})
-                notify_staff(case=case, kind="platform_advance",
-                             text=f"售后单 {case.number} 裁决支持商家，但已向消费者退款 ¥{paid}，由平台先行垫付")
+                notify_staff(case=case, kind="platform_advance", params=case_params(case, amount=paid))
         points = points_holder.get("points", 0)
         if points:
             wallet_credit(user=case.consumer, key=f"compensation-{case.number}{suffix}", points=points,

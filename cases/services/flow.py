@@ -207,8 +207,7 @@ def case_refuse_receipt(*, case_id: int, actor: User, reason: Any, reason_code: 
     def after(case: AfterSalesCase, role: str, from_state: str) -> None:
         refund = Refund.objects.filter(case=case).first()
         if refund is not None and refund.fast:
-            notify_staff(case=case, kind="fast_refund_refused",
-                         text=f"售后单 {case.number} 已极速退款，但商家拒绝收货，请关注")
+            notify_staff(case=case, kind="fast_refund_refused")
 
     return _run(case_id=case_id, actor=actor, action=Action.REFUSE_RECEIPT, apply=apply, now=now, after=after)
 

@@ -31,5 +31,5 @@ def message_post(*, case_id: int, author: User, body: Any, internal: Any = False
         message = CaseMessage.objects.create(case=case, author=author, role=role, body=text, internal=is_internal)
         if not is_internal:
             other = {"consumer": "merchant", "merchant": "consumer", "staff": "both"}[role]
-            notify_party(case=case, party=other, kind="message", text=f"售后单 {case.number} 有新消息")
+            notify_party(case=case, party=other, kind="message", message="new_message")
     return message

@@ -5,7 +5,6 @@ Pure functions over a loaded case (no queries), so the case page costs the same 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -315,49 +314,6 @@ STATE_TONE = {
 
 def state_tone(state: str) -> str:
     return STATE_TONE.get(state, "")
-
-
-# --- notifications ---------------------------------------------------------------------------------------
-
-def _notification_patterns() -> list[tuple[re.Pattern[str], str]]:
-    from cases.notifications import NEXT_PARTY_TEXT
-
-    templates = [t for _party, t in NEXT_PARTY_TEXT.values()]
-    templates += ["售后单 {n} 有新进展", "售后单 {n} 有新消息", "售后单 {n} 申请平台介入"]
-    patterns = []
-    for template in templates:
-        regex = re.escape(template).replace(re.escape("{n}"), r"(?P<n>\S+)")
-        patterns.append((re.compile(f"^{regex}$"), template))
-    return patterns
-
-
-# Marked for translation here: the stored notification texts are Chinese; we show them in the viewer's language.
-NOTIFICATION_TEXTS = [
-    gettext_lazy("售后单 {n} 待您处理"),
-    gettext_lazy("商家拒绝了您的售后申请 {n}，您可以修改后重新提交或申请平台介入"),
-    gettext_lazy("售后单 {n} 已同意，请寄回商品"),
-    gettext_lazy("售后单 {n} 的退货已寄出，请留意收货"),
-    gettext_lazy("售后单 {n} 已收到退货，请发出换货"),
-    gettext_lazy("售后单 {n} 已收到维修件，请尽快维修"),
-    gettext_lazy("售后单 {n} 的商品已寄出，请确认收货"),
-    gettext_lazy("平台已介入售后单 {n}，请在举证期内提交凭证"),
-    gettext_lazy("售后单 {n} 举证结束，等待平台裁决"),
-    gettext_lazy("售后单 {n} 退款成功"),
-    gettext_lazy("售后单 {n} 已完成"),
-    gettext_lazy("售后单 {n} 已关闭"),
-    gettext_lazy("售后单 {n} 有新进展"),
-    gettext_lazy("售后单 {n} 有新消息"),
-    gettext_lazy("售后单 {n} 申请平台介入"),
-]
-
-
-def notification_text(text: str) -> str:
-    """A stored notification sentence in the viewer's language, when it is one of the known templates."""
-    for pattern, template in _notification_patterns():
-        match = pattern.match(text)
-        if match:
-            return _(template).replace("{n}", match.group("n"))
-    return text
 
 
 def remaining_seconds(due_at: datetime, now: datetime | None = None) -> float:

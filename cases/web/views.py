@@ -270,7 +270,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     items = list(page)
     unread_ids = [n.pk for n in items if n.read_at is None]
-    rows = [{"n": n, "text": presenters.notification_text(n.text), "unread": n.pk in unread_ids} for n in items]
+    rows = [{"n": n, "text": n.display(), "unread": n.pk in unread_ids} for n in items]
     if unread_ids:
         Notification.objects.filter(pk__in=unread_ids, user=request.user).update(read_at=timezone.now())
     return render(request, "web/notifications.html", {"page": page, "rows": rows, "nav": "notifications"})

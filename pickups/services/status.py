@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from cases.notifications import notify_party
@@ -59,11 +58,6 @@ def pickup_apply_status(*, pickup: Pickup, status: str, data: dict[str, Any], no
         if status == "failed":
             _release_place(pickup.slot_id)
         _release_deadline(pickup, now)
-        if status == "inspection_failed":
-            text = _("售后单 %(number)s 上门取件验货未通过：%(reason)s。请核对商品后自行寄回或联系客服") % {
-                "number": case.number, "reason": pickup.failure_reason}
-        else:
-            text = _("售后单 %(number)s 的上门取件未能完成，您可以自行寄回商品并填写运单号，或重新预约上门取件时段"
-                     ) % {"number": case.number}
-        notify_party(case=case, party="consumer", kind=f"pickup_{status}", text=text)
+        params = {"number": case.number, "reason": pickup.failure_reason or ""}
+        notify_party(case=case, party="consumer", kind=f"pickup_{status}", params=params)
     return "applied"

@@ -7,7 +7,6 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from cases.choices import State
 from cases.notifications import notify_party
@@ -80,9 +79,7 @@ def pickup_fail(*, pickup_id: int, reason: str, source: str = EventSource.SYSTEM
         _release_place(pickup.slot_id)
         _release_deadline(pickup, now)
         _event(pickup, action="fail", from_state=from_state, source=source, at=now, payload={"reason": reason})
-        notify_party(case=pickup.case, party="consumer", kind="pickup_failed", text=_(
-            "售后单 %(number)s 的上门取件未能完成，您可以自行寄回商品并填写运单号，或重新预约上门取件时段"
-        ) % {"number": pickup.case.number})
+        notify_party(case=pickup.case, party="consumer", kind="pickup_failed")
     return pickup
 
 

@@ -12,9 +12,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from .. import conf
+from ..courier_secrets import is_weak, new_secret
 from ..models import SimulatedCourierBooking
 from ..signing import verify
-from .service import SimulatedFailure, control_dict, control_set, simulator_book, simulator_cancel
+from .service import (
+    SimulatedFailure,
+    control_dict,
+    control_set,
+    simulated_secret,
+    simulator_book,
+    simulator_cancel,
+)
 
 
 def _error(code: str, status: int) -> JsonResponse:
@@ -25,9 +33,13 @@ def _signed(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
     """Refuse calls not signed with the simulated courier's secret (it is reachable wherever the portal is)."""
 
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        refusal = verify(conf.simulated_secret(), request.headers.get("X-Timestamp"),
+        secret = simulated_secret()
+        usable = secret is not None and not is_weak(secret)
+        refusal = verify(secret if secret and usable else new_secret(), request.headers.get("X-Timestamp"),
                          request.headers.get("X-Signature"), request.body,
                          tolerance=conf.webhook_tolerance_seconds())
+        if not usable:
+            refusal = "invalid_signature"
         if refusal is not None:
             return _error(refusal, 401)
         return view(request, *args, **kwargs)

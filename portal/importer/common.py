@@ -20,3 +20,8 @@ class ImportError_(Exception):  # noqa: N801 - the API and the command already u
     def __init__(self, path: str, detail: str) -> None:
         self.path, self.detail = path, detail
         super().__init__(f"{path}: {detail}" if path else detail)
+
+
+class ImportForbidden(ImportError_):  # noqa: N818 - a refusal like its parent, answered 403 by the API
+    """The document asks for something its importer may not do (api.md: through the API an import never
+    creates, changes or promotes a staff or superuser account). Nothing of the document is written."""

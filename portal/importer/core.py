@@ -8,12 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..models import Order, OrderItem, Product, Role, Shop, User
-from .common import CHUNK, SECTIONS, STAFF_GROUPS, ImportError_
+from .common import CHUNK, SECTIONS, STAFF_GROUPS, ImportError_, ImportForbidden
 from .records import _Regions, clean_order, clean_product, clean_shop, clean_user
 from .sources import DictSource, FileSource
 
@@ -32,26 +33,22 @@ class Counts:
         return out
 
 
-def _password_hashes(records: list[dict[str, Any]], existing: dict[str, User]) -> dict[str, str]:
-    """New hashes for the users whose password is new or differs (username → hash).
+def _password_hashes(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Hashes for the users about to be created (username → hash); an existing user's password is never
+    touched by an import (api.md), so nobody's password can be reset by re-importing their username.
 
-    Checking and hashing cost the same slow key derivation (that is its purpose); hashlib releases the
-    GIL while deriving, so a batch runs on every core. Unchanged passwords are checked, never rewritten.
+    Hashing is a deliberately slow key derivation; hashlib releases the GIL while deriving, so a batch
+    runs on every core.
     """
 
-    def work(rec: dict[str, Any]) -> tuple[str, str | None]:
-        user = existing.get(rec["username"])
-        if user is not None and check_password(rec["password"], user.password):
-            return rec["username"], None
+    def work(rec: dict[str, Any]) -> tuple[str, str]:
         return rec["username"], make_password(rec["password"])
 
     workers = max(1, min(len(records), os.cpu_count() or 1))
     if workers == 1:
-        results = [work(rec) for rec in records]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(work, records))
-    return {name: hashed for name, hashed in results if hashed is not None}
+        return dict(work(rec) for rec in records)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(work, records))
 
 
 def _assign_changes(obj: Any, values: dict[str, Any]) -> list[str]:
@@ -76,9 +73,11 @@ def _chunks(records: Iterator[tuple[int, Any]], size: int = CHUNK) -> Iterator[l
 class Importer:
     """Validates a source completely, then writes it in one transaction."""
 
-    def __init__(self, source: DictSource | FileSource, *,
+    def __init__(self, source: DictSource | FileSource, *, operator: bool = False,
                  on_phase: Callable[[str], None] | None = None) -> None:
         self.source = source
+        # The operator's command may create and change staff; anything else (the API) may not.
+        self.operator = operator
         self.on_phase = on_phase or (lambda phase: None)
         self.regions = _Regions()
         # What the document itself declares, for references between its sections.
@@ -115,6 +114,7 @@ class Importer:
                 self.doc_users[user["username"]] = user["role"]
                 cleaned.append((path, user))
             self._lookup_shops({c for _, u in cleaned for c in u.get("shops", [])})
+            self._check_accounts(cleaned)
             for path, user in cleaned:
                 for i, code in enumerate(user.get("shops", [])):
                     if not self._shop_exists(code):
@@ -155,6 +155,24 @@ class Importer:
                     if owner != order["shop"]:
                         raise ImportError_(f"{path}.items[{i}].sku",
                                            f"sku {item['sku']!r} belongs to another shop ({owner})")
+
+    def _check_accounts(self, cleaned: list[tuple[str, dict[str, Any]]]) -> None:
+        """Authority and roles, against the accounts as they are: only the operator touches staff; nobody
+        changes a role by re-importing a username (the refusal names the path, api.md)."""
+        found = {row["username"]: row for row in User.objects.filter(
+            username__in=[u["username"] for _, u in cleaned]).values("username", "role", "is_staff", "is_superuser")}
+        for path, user in cleaned:
+            if not self.operator and user["role"] == Role.STAFF:
+                raise ImportForbidden(f"{path}.role", _("通过接口导入不能创建或修改平台员工账号"))
+            have = found.get(user["username"])
+            if have is None:
+                continue
+            self.db_users[user["username"]] = have["role"]
+            if have["role"] != user["role"]:
+                if not self.operator and (have["is_staff"] or have["is_superuser"]):
+                    raise ImportForbidden(path, _("通过接口导入不能修改平台员工或超级用户账号"))
+                raise ImportError_(f"{path}.role", _("用户 %(username)s 的角色是 %(role)s，重新导入不能更改角色")
+                                   % {"username": user["username"], "role": have["role"]})
 
     def _shop_exists(self, code: str) -> bool:
         return code in self.doc_shops or self.db_shops.get(code, False)
@@ -222,21 +240,22 @@ class Importer:
     def _write_users(self) -> None:
         groups = {name: Group.objects.get_or_create(name=name)[0] for name in STAFF_GROUPS}
         for batch in _chunks(self.source.records("users")):
-            records = [clean_user(rec, f"users[{i}]") for i, rec in batch]
+            records = [(f"users[{i}]", clean_user(rec, f"users[{i}]")) for i, rec in batch]
             self.counts.seen["users"] += len(records)
-            existing = {u.username: u for u in User.objects.filter(username__in=[r["username"] for r in records])
+            existing = {u.username: u for u in User.objects.filter(username__in=[r["username"] for _, r in records])
                         .prefetch_related("groups", "shops")}
-            shop_ids = dict(Shop.objects.filter(code__in={c for r in records for c in r.get("shops", [])})
+            shop_ids = dict(Shop.objects.filter(code__in={c for _, r in records for c in r.get("shops", [])})
                             .values_list("code", "id"))
-            new_hashes = _password_hashes(records, existing)
-            for rec in records:
+            new_hashes = _password_hashes([r for _, r in records if r["username"] not in existing])
+            for path, rec in records:
                 user = existing.get(rec["username"])
                 created = user is None
                 if created:
-                    user = User(username=rec["username"])
-                wanted: dict[str, Any] = {
-                    "role": rec["role"], "good_standing": rec["good_standing"],
-                }
+                    user = User(username=rec["username"], role=rec["role"], password=new_hashes[rec["username"]])
+                elif user.role != rec["role"]:  # pass 1 checked; a row that changed since is refused the same way
+                    raise ImportError_(f"{path}.role", _("用户 %(username)s 的角色是 %(role)s，重新导入不能更改角色")
+                                       % {"username": user.username, "role": user.role})
+                wanted: dict[str, Any] = {"good_standing": rec["good_standing"]}
                 if rec["role"] == Role.STAFF:
                     wanted["is_staff"] = True
                 elif not user.is_superuser:
@@ -244,48 +263,52 @@ class Importer:
                 if "email" in rec:
                     wanted["email"] = rec["email"]
                 changed = [k for k, v in wanted.items() if getattr(user, k) != v]
+                group_diff = self._group_diff(user, rec, created)
+                shop_diff = self._shop_diff(user, rec, shop_ids, created)
+                if (not created and not self.operator and (user.is_staff or user.is_superuser)
+                        and (changed or any(group_diff) or any(shop_diff))):
+                    raise ImportForbidden(path, _("通过接口导入不能修改平台员工或超级用户账号"))
                 for k in changed:
                     setattr(user, k, wanted[k])
-                if rec["username"] in new_hashes:
-                    user.password = new_hashes[rec["username"]]
-                    changed.append("password")
                 if created:
                     user.save()
                 elif changed:
                     user.save(update_fields=changed)
-                touched = self._sync_groups(user, rec, groups, created)
-                touched |= self._sync_shops(user, rec, shop_ids, created)
+                touched = self._apply(user.groups, {groups[n] for n in group_diff[0]},
+                                      {groups[n] for n in group_diff[1]})
+                touched |= self._apply(user.shops, *shop_diff)
                 if created:
                     self.counts.created["users"] += 1
                 elif changed or touched:
                     self.counts.updated["users"] += 1
 
     @staticmethod
-    def _sync_groups(user: User, rec: dict[str, Any], groups: dict[str, Group], created: bool) -> bool:
+    def _group_diff(user: User, rec: dict[str, Any], created: bool) -> tuple[set[str], set[str]]:
+        """(staff groups to add, to remove): a staff user is in `agents`, and in `supervisors` if asked."""
         have = set() if created else {g.name for g in user.groups.all()}
         want = set(have) - set(STAFF_GROUPS)
         if rec["role"] == Role.STAFF:
             want.add("agents")
             if rec["supervisor"]:
                 want.add("supervisors")
-        add, remove = want - have, have - want
-        if add:
-            user.groups.add(*(groups[n] for n in add))
-        if remove:
-            user.groups.remove(*(groups[n] for n in remove))
-        return bool(add or remove)
+        return want - have, have - want
 
     @staticmethod
-    def _sync_shops(user: User, rec: dict[str, Any], shop_ids: dict[str, int], created: bool) -> bool:
+    def _shop_diff(user: User, rec: dict[str, Any], shop_ids: dict[str, int],
+                   created: bool) -> tuple[set[int], set[int]]:
+        """(shop ids to join, to leave): a merchant belongs to the shops listed (none listed: unchanged)."""
         if rec["role"] == Role.MERCHANT and "shops" not in rec:
-            return False  # no list given: memberships stay as they are
+            return set(), set()
         have = set() if created else {s.pk for s in user.shops.all()}
         want = {shop_ids[c] for c in rec.get("shops", [])} if rec["role"] == Role.MERCHANT else set()
-        add, remove = want - have, have - want
+        return want - have, have - want
+
+    @staticmethod
+    def _apply(related: Any, add: set[Any], remove: set[Any]) -> bool:
         if add:
-            user.shops.add(*add)
+            related.add(*add)
         if remove:
-            user.shops.remove(*remove)
+            related.remove(*remove)
         return bool(add or remove)
 
     def _write_products(self) -> None:
@@ -399,16 +422,18 @@ class Importer:
         return batch[0][0]
 
 
-def import_document(doc: Any) -> dict[str, Any]:
-    """Import a parsed document: all of it or, on the first fault (ImportError_), none of it."""
-    importer = Importer(DictSource(doc))
+def import_document(doc: Any, *, operator: bool = False) -> dict[str, Any]:
+    """Import a parsed document: all of it or, on the first fault (ImportError_), none of it.
+
+    `operator=True` only for the operator's own tools (the command, the demo seed): it may create staff."""
+    importer = Importer(DictSource(doc), operator=operator)
     importer.validate()
     return importer.result(importer.write())
 
 
-def import_file(path: str, *, progress: Callable[[int, int], None] | None = None,
+def import_file(path: str, *, operator: bool = False, progress: Callable[[int, int], None] | None = None,
                 on_phase: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Import a JSON file streamed from disk (bounded memory whatever the number of orders)."""
-    importer = Importer(FileSource(path, progress=progress), on_phase=on_phase)
+    importer = Importer(FileSource(path, progress=progress), operator=operator, on_phase=on_phase)
     importer.validate()
     return importer.result(importer.write())

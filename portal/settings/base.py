@@ -32,7 +32,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.admin_site.PortalAdminConfig",  # django.contrib.admin with the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,7 +57,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "portal.middleware.TrailingSlashMiddleware",  # Django's CommonMiddleware, never a 500 for a missing slash
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -115,7 +115,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale" / area
-                for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "api")]
+                for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "trust", "api")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -258,6 +258,9 @@ PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "cases.payments.SimulatedGat
 REFUND_RETRY_AFTER_SECONDS = int(os.environ.get("REFUND_RETRY_AFTER_SECONDS", "120"))
 SIMULATED_PAYMENT_DELAY_SECONDS = float(os.environ.get("SIMULATED_PAYMENT_DELAY_SECONDS", "0"))
 COURIER_WEBHOOK_TOLERANCE_SECONDS = 300
+# Refuse to serve (ImproperlyConfigured when the WSGI app loads) while a courier's webhook secret is empty or
+# a known default; on by default in production (pickups/courier_secrets.py). `check --deploy` reports it always.
+COURIER_SECRETS_REQUIRED = env_bool("COURIER_SECRETS_REQUIRED", False)
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {

@@ -15,6 +15,7 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+COURIER_SECRETS_REQUIRED = env_bool("COURIER_SECRETS_REQUIRED", True)
 WHITENOISE_MANIFEST_STRICT = False  # a file missing from the manifest is served unhashed, never a 500
 STORAGES = {
     "default": {"BACKEND": os.environ.get("DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},

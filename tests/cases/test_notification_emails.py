@@ -60,3 +60,21 @@ def test_sweep_moves_are_emailed(django_capture_on_commit_callbacks: Any, time_m
     to_consumer = [m for m in mail.outbox if m.to == [consumer.email]]
     assert len(to_consumer) == 1 and case.number in to_consumer[0].subject
     assert "退款成功" in to_consumer[0].body
+
+
+@pytest.mark.django_db
+def test_a_notification_stores_a_key_and_parameters_and_speaks_the_readers_language(consumer, item):
+    """No sentence is stored: the message key and its parameters are rendered when shown (#16)."""
+    from django.utils import translation
+
+    from cases.models import Notification
+
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="return_refund", reason="other",
+                                quantity=1, condition_intact=True)
+    note = Notification.objects.filter(case=case).first()
+    assert note is not None and note.text == ""
+    assert (note.message, note.params) == ("next:pending_merchant", {"number": case.number})
+    with translation.override("zh-hans"):
+        assert note.display() == f"售后单 {case.number} 待您处理"
+    with translation.override("en"):
+        assert note.display() == f"Case {case.number} is waiting for you"

@@ -109,13 +109,13 @@ def _pickup_regions():  # type: ignore[no-untyped-def]
 
 
 def test_book_a_pickup_slot_and_cancel(page, live_server):
-    from pickups import conf
+    from pickups.courier_secrets import new_secret
     from pickups.models import Courier
 
     _pickup_regions()
     # The migration's courier, re-made when an earlier transactional test flushed it.
     Courier.objects.update_or_create(code="simulated", defaults={
-        "name": "模拟快递", "secret": conf.simulated_secret(), "base_url": f"{live_server.url}/simulated-courier/",
+        "name": "模拟快递", "secret": new_secret(), "base_url": f"{live_server.url}/simulated-courier/",
         "max_weight_grams": 30000, "max_side_cm": 150, "capacity_per_slot": 10, "first_kg_fee": "12.00",
         "extra_kg_fee": "2.00", "covers_remote": False, "is_default": True, "active": True})
     alice, bob, item = _alice_with_item()

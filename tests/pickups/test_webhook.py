@@ -65,8 +65,9 @@ def test_stale_and_far_future_timestamps_are_401(client, courier, dispatched):
     assert signed_post(client, event(), secret=courier.secret, timestamp=now - 200).status_code == 200
 
 
-def test_unknown_courier_is_404(client, courier):
-    assert signed_post(client, event(), secret=courier.secret, courier="nobody").status_code == 404
+def test_unknown_courier_is_401_like_a_bad_signature(client, courier):
+    r = signed_post(client, event(), secret=courier.secret, courier="nobody")
+    assert r.status_code == 401 and r.json()["code"] == "invalid_signature"
 
 
 def test_webhook_needs_no_session_or_csrf(courier, dispatched):
@@ -163,7 +164,7 @@ def test_inspection_failed_tells_the_consumer_why(client, courier, consumer, cas
                     secret=courier.secret)
     assert r.json()["state"] == "inspection_failed"
     note = Notification.objects.get(user=consumer, kind="pickup_inspection_failed")
-    assert "数量不符：少 1 件" in note.text
+    assert "数量不符：少 1 件" in note.display()
     assert AfterSalesCase.objects.get(pk=case.pk).state == "awaiting_return"
 
 

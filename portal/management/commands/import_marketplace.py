@@ -55,7 +55,7 @@ class Command(BaseCommand):
         bar = _ProgressBar(self.stderr) if options["progress"] or self.stderr.isatty() else None
         started = time.monotonic()
         try:
-            counts = import_file(path, progress=bar.update if bar else None,
+            counts = import_file(path, operator=True, progress=bar.update if bar else None,
                                  on_phase=bar.set_phase if bar else None)
         except FileNotFoundError as exc:
             raise CommandError(f"{path}: no such file") from exc
