@@ -108,15 +108,18 @@ def _run(schema_file: Path, base: str, token: str, out: Path, *, phases: str, in
         "--checks", "all", "--exclude-checks", "positive_data_acceptance",
         "--phases", phases, "--max-examples", str(MAX_EXAMPLES), "--workers", "1",
         "--request-timeout", "30", "--no-color", "--suppress-health-check", "all",
-        "--generation-database", "none", "--report", "json,ndjson", "--report-json-path", str(out.with_suffix(".json")),
+        "--report", "json,ndjson", "--report-json-path", str(out.with_suffix(".json")),
         "--report-ndjson-path", str(out.with_suffix(".ndjson")),
     ]
-    if SEED is not None:
+    if SEED is not None:  # deterministic: no example database either
         command += ["--seed", str(SEED), "--generation-deterministic"]
+    else:
+        command += ["--generation-database", "none"]
     if include:
         command += ["--include-operation-id-regex", include]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, cwd=schema_file.parent)
     out.with_suffix(".txt").write_text(done.stdout + done.stderr, encoding="utf-8")
+    assert out.with_suffix(".json").exists(), done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert done.returncode == 0 and not report["failures"] and not report["errors"], (
         f"Schemathesis found failures ({out.with_suffix('.txt')}):\n" + done.stdout[-12000:])
