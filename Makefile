@@ -18,6 +18,7 @@ install: $(STAMP)
 ## Run the portal with demo data on SQLite: web, Celery worker and beat, simulated courier.
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py assistant_build
 	$(BIN)/python manage.py rundemo --seed
 
 ## Run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
@@ -29,6 +30,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python manage.py bench
+	$(BIN)/python manage.py assistant_eval --check
 
 soak: $(STAMP)
 	SOAK=1 $(BIN)/python -m pytest -m "race or worker" tests

@@ -42,6 +42,10 @@ MESSAGES: Mapping[str, str] = {
     "pickup_failed": gettext_noop(
         "售后单 {number} 的上门取件未能完成，您可以自行寄回商品并填写运单号，或重新预约上门取件时段"),
     "pickup_inspection_failed": gettext_noop("售后单 {number} 上门取件验货未通过：{reason}。请核对商品后自行寄回或联系客服"),
+    # the smart assistant's handoff threads (cases/assistant)
+    "assistant_handoff": gettext_noop("买家 {user} 转人工咨询：{body}"),
+    "assistant_consumer_reply": gettext_noop("买家 {user} 在咨询会话中回复：{body}"),
+    "assistant_service_reply": gettext_noop("客服回复了您的咨询：{body}"),
 }
 
 

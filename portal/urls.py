@@ -20,6 +20,7 @@ api_v1 = [
     path("cases/<int:case_id>/messages/", case_api.CaseMessagesView.as_view(), name="api-case-messages"),
     path("evidence/<int:evidence_id>/file/", case_api.EvidenceFileView.as_view(), name="api-evidence-file"),
     path("", include("pickups.urls")),
+    path("", include("cases.assistant.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
     path("simulated-courier/", include("pickups.simulator.urls")),
+    path("", include("cases.assistant.urls")),
     path("merchant/", include("cases.merchant.urls")),
     path("", include("cases.web.urls")),
     path("", views.home, name="home"),

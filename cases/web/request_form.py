@@ -124,7 +124,7 @@ def case_new(request: HttpRequest, item_id: int) -> HttpResponse:
         initial_reason = request.GET.get("reason") or (open_reasons[0][0] if len(open_reasons) == 1 else None)
         form = CaseRequestForm(kind=kind, max_quantity=units, initial={
             "kind": kind, "quantity": units, "amount": claim_by_qty[units] if refund_kind else None,
-            "reason": initial_reason,
+            "reason": initial_reason, "description": request.GET.get("description", "")[:2000],
         })
     describe_errors(form)
     selected_reason = form["reason"].value() or ""

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "portal",
     "cases",
     "cases.merchant",
+    "cases.assistant",
     "pickups",
 ]
 
@@ -115,7 +116,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale" / area
-                for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "trust", "api")]
+                for area in ("core", "web", "merchant", "admin", "pickups", "refdata", "trust", "assistant", "api")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

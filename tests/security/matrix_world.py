@@ -33,9 +33,13 @@ def build_world() -> World:
                                 reason="quality_issue", quantity=1,
                                 evidence_files=[SimpleUploadedFile("p.jpg", f.jpeg_bytes())])
     evidence = CaseEvidence.objects.get(case=case)
+    from cases.assistant.services import handoff_open
+
+    thread = handoff_open(user=consumer, item=item, message="转人工")
     ids: dict[str, Any] = {"case_id": case.pk, "item_id": item.pk, "evidence_id": evidence.pk,
                            "action": "reject", "courier": "simulated", "waybill": "NOPE", "token": "x", "key": "y",
-                           "pickup_id": 999999, "template_id": 999999, "reason_id": 999999, "job_id": 999999}
+                           "pickup_id": 999999, "template_id": 999999, "reason_id": 999999, "job_id": 999999,
+           "thread_id": thread.pk}
     users = {"anonymous": None, "consumer": consumer, "other_consumer": other_consumer, "merchant": merchant,
              "other_merchant": other_merchant, "agent": agent, "supervisor": supervisor}
     return World(users=users, ids=ids)
