@@ -107,7 +107,8 @@ def _run(schema_file: Path, base: str, token: str, out: Path, *, phases: str, in
         "-H", f"Authorization: Bearer {token}",
         "--checks", "all", "--exclude-checks", "positive_data_acceptance",
         "--phases", phases, "--max-examples", str(MAX_EXAMPLES), "--workers", "1",
-        "--request-timeout", "30", "--no-color", "--suppress-health-check", "all",
+        # the assistant builds its index and classifier on its first answer after a bare migrate (api.md)
+        "--request-timeout", "60", "--max-response-time", "30", "--no-color", "--suppress-health-check", "all",
         "--report", "json,ndjson", "--report-json-path", str(out.with_suffix(".json")),
         "--report-ndjson-path", str(out.with_suffix(".ndjson")),
     ]
