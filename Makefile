@@ -34,6 +34,7 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	SOAK=1 $(BIN)/python -m pytest -m "race or worker or crawl or model" tests
+	SOAK=1 $(BIN)/python -m pytest tests/api/test_schemathesis.py
 
 graph: $(STAMP)
 	$(BIN)/python manage.py graph_transitions

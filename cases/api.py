@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,17 +10,28 @@ from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import parsers, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pickups.selectors import pickup_dict
-from portal.api_support import CaseActionThrottle, CaseCreateThrottle, MessageThrottle, UploadThrottle
+from portal import parsers
+from portal.api_support import (
+    CaseActionThrottle,
+    CaseCreateThrottle,
+    MessageThrottle,
+    UploadThrottle,
+    query_choices,
+    query_value,
+)
 from portal.errors import DomainError
+from portal.models import OrderItem
 
 from . import conditions, services
+from .choices import Kind, Reason, State
 from .evidence import evidence_add
+from .lifecycle import ACTIONS, Field
 from .models import AfterSalesCase, CaseEvidence, CaseMessage, Holiday
 from .permissions import available_actions, role_of
 from .policy import PARTY_FOR_DEADLINE
@@ -34,6 +46,9 @@ from .selectors import (
     current_pickups,
     joins_as_written,
 )
+
+SHOP_CODE = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+ORDERINGS = ("deadline", "-deadline", "deadline_due_at", "created_at", "-created_at")
 
 
 def evidence_dict(evidence: CaseEvidence) -> dict[str, Any]:
@@ -177,23 +192,49 @@ def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
     return case
 
 
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+AMOUNT_TEXT = re.compile(r"(\d{1,10}(\.\d{1,2})?)?")
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 
 
-def _int_or_error(value: Any, field: str) -> int | None:
-    if value in (None, ""):
+def _is_json(request: Request) -> bool:
+    return (request.content_type or "").split(";")[0].strip().lower() == "application/json"
+
+
+def _bool(value: Any, field: str, *, json: bool) -> bool:
+    """A boolean field: JSON true/false, or in a form one of the usual words; anything else is a 400."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if not json and isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise DomainError("invalid", _("%(field)s 须为 true 或 false") % {"field": field}, field=field)
+
+
+def _int_or_error(value: Any, field: str, *, json: bool = False) -> int | None:
+    """An integer field: a JSON integer, or in a form its digits; anything else is a 400."""
+    if value is None or (value == "" and not json):
         return None
-    if isinstance(value, bool):
-        raise DomainError("invalid", f"{field} must be an integer", field=field)
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    try:
-        return int(str(value).strip())
-    except ValueError as exc:
-        raise DomainError("invalid", f"{field} must be an integer", field=field) from exc
+    if not json and isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
+        return int(value)
+    raise DomainError("invalid", _("%(field)s 须为整数") % {"field": field}, field=field)
+
+
+def _amount(value: Any, field: str = "amount") -> Any:
+    """An amount as documented: a decimal string with at most 2 places ("" = not given), or a JSON number."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str) and AMOUNT_TEXT.fullmatch(value):
+        return value
+    raise DomainError("invalid", _("%(field)s 须为最多两位小数的金额，如 \"99.00\"") % {"field": field}, field=field)
+
+
+def _text(value: Any, field: str, max_length: int | None = None) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise DomainError("invalid", _("%(field)s 须为文本") % {"field": field}, field=field)
+    if max_length is not None and value is not None and len(value) > max_length:
+        raise DomainError("invalid", _("内容过长"), field=field)
+    return value
 
 
 def _data(request: Request) -> dict[str, Any]:
@@ -242,9 +283,14 @@ class CaseListView(APIView):
     def get(self, request: Request) -> Response:
         from portal.api_support import Pagination
 
-        qs = case_list_for(request.user, state=request.query_params.get("state"),
-                           kind=request.query_params.get("kind"), shop=request.query_params.get("shop"),
-                           ordering=request.query_params.get("ordering"))
+        shop = query_value(request, "shop")
+        if shop is not None and not SHOP_CODE.fullmatch(shop):
+            raise DomainError("invalid", _("shop 须为店铺编码"), field="shop")
+        ordering = query_value(request, "ordering")
+        if ordering is not None and ordering not in ORDERINGS:
+            raise DomainError("invalid", _("ordering 须为以下之一：%(values)s") % {"values": ", ".join(ORDERINGS)}, field="ordering")
+        qs = case_list_for(request.user, state=query_choices(request, "state", State.values),
+                           kind=query_choices(request, "kind", Kind.values), shop=shop, ordering=ordering)
         # Plain rows: one joined query for the page, then histories and pickups by case id (cases_json).
         paginator = Pagination()
         with joins_as_written():
@@ -256,22 +302,27 @@ class CaseListView(APIView):
         if request.user.role != "consumer" or request.user.is_platform_staff:
             raise DomainError("permission_denied", "Only consumers open after-sales cases.", status=403)
         data = _data(request)
+        json = _is_json(request)
         if data.get("order_item") in (None, ""):
             raise DomainError("required", _("此项为必填项"), field="order_item")
         try:
-            order_item = _int_or_error(data.get("order_item"), "order_item")
+            order_item = _int_or_error(data.get("order_item"), "order_item", json=json)
         except DomainError as exc:  # not an id of any item, so not one of this consumer's
             raise DomainError("not_your_order", _("找不到该订单商品"), field="order_item", status=404) from exc
-        try:
-            quantity: Any = _int_or_error(data.get("quantity"), "quantity")
-        except DomainError:
-            quantity = data.get("quantity")  # refused by the service, after `not_your_order`
-        # the service answers `not_your_order` before looking at any other field (lifecycle.md)
+        try:  # each field's type as documented; what the values mean is the service's to judge
+            fields = {
+                "kind": _text(data.get("kind"), "kind") or "", "reason": _text(data.get("reason"), "reason") or "",
+                "quantity": _int_or_error(data.get("quantity"), "quantity", json=json),
+                "amount": _amount(data.get("amount")),
+                "description": _text(data.get("description"), "description") or "",
+                "condition_intact": _bool(data.get("condition_intact"), "condition_intact", json=json),
+            }
+        except DomainError as exc:  # `not_your_order` still answers first (lifecycle.md)
+            if not OrderItem.objects.filter(pk=order_item, order__consumer=request.user).exists():
+                raise DomainError("not_your_order", _("找不到该订单商品"), field="order_item", status=404) from exc
+            raise
         case = services.case_submit(
-            consumer=request.user, order_item_id=order_item or 0, kind=str(data.get("kind") or ""),
-            reason=str(data.get("reason") or ""), quantity=quantity,
-            amount=data.get("amount"), description=data.get("description") or "",
-            condition_intact=_bool(data.get("condition_intact", False)),
+            consumer=request.user, order_item_id=order_item or 0, **fields,
             evidence_files=request.FILES.getlist("evidence") if hasattr(request, "FILES") else [],
         )
         return Response(case_json(request.user, case.pk), status=201)
@@ -283,6 +334,39 @@ class CaseDetailView(APIView):
         return Response(case_json(request.user, case_id))
 
 
+def _checked_value(spec: Field, value: Any, *, json: bool) -> Any:
+    """One action field's type, as the lifecycle table and the schema say it; what it means is the service's."""
+    if value is None:
+        return None
+    if spec.kind == "amount":
+        return _amount(value, spec.name)
+    if spec.kind == "bool":
+        return _bool(value, spec.name, json=json)
+    if spec.kind == "points":
+        return _int_or_error(value, spec.name, json=json)
+    text = _text(value, spec.name, spec.max_length or None)
+    if spec.kind == "reason" and text is not None:
+        if text == "" and not json:
+            return None  # a form's blank select: unchanged
+        if text not in Reason.values:
+            raise DomainError("invalid", _("售后原因无效"), field=spec.name)
+    return text
+
+
+def checked_action_data(action: str, *, case_id: int, user: Any, data: Any, json: bool) -> Any:
+    """The request's fields for `action`, each type checked as documented, whatever the action goes on to need
+    (a `rule` with `reject` still refuses a malformed `amount`); a case the user may not see stays a 404."""
+    spec = ACTIONS.get(action)
+    if spec is not None and spec.fields:
+        try:
+            data = {**data, **{f.name: _checked_value(f, data.get(f.name), json=json) for f in spec.fields}}
+        except DomainError:
+            if case_detail_for(user, case_id) is None:
+                raise DomainError("not_found", _("找不到该售后单"), status=404) from None
+            raise
+    return data
+
+
 class CaseActionView(APIView):
     parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
     throttle_classes = [CaseActionThrottle]
@@ -290,7 +374,8 @@ class CaseActionView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
     def post(self, request: Request, case_id: int, action: str) -> Response:
         raw = _data(request)
-        data: dict[str, Any] = {key: raw.get(key) for key in raw}
+        data: dict[str, Any] = checked_action_data(action, case_id=case_id, user=request.user,
+                                                   data={key: raw.get(key) for key in raw}, json=_is_json(request))
         files = request.FILES.getlist("evidence") if request.FILES else []
         if files:
             data["evidence_files"] = files
@@ -345,7 +430,7 @@ class CaseMessagesView(APIView):
     def post(self, request: Request, case_id: int) -> Response:
         data = _data(request)
         message = services.message_post(case_id=case_id, author=request.user, body=data.get("body"),
-                                        internal=data.get("internal", False))
+                                        internal=_bool(data.get("internal"), "internal", json=_is_json(request)))
         return Response(message_dict(message), status=status.HTTP_201_CREATED)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -13,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.models import AfterSalesCase
-from portal.api_support import CaseActionThrottle
+from portal.api_support import CaseActionThrottle, query_value
 from portal.errors import DomainError
 
 from . import services
@@ -26,6 +28,14 @@ def _data(request: Request) -> dict[str, Any]:
     if not hasattr(data, "get"):
         raise DomainError("invalid", "The body must be a JSON object.")
     return data
+
+
+def _slot(data: dict[str, Any]) -> Any:
+    """`slot` as documented: an integer id (a string of digits is taken from forms only)."""
+    value = data.get("slot")
+    if isinstance(value, bool) or (value is not None and not isinstance(value, int | str)):
+        raise DomainError("invalid", _("取件时段无效"), field="slot")
+    return value
 
 
 def _consumer_case(request: Request, case_id: int) -> AfterSalesCase:
@@ -58,7 +68,9 @@ class PickupOptionsView(APIView):
         OpenApiParameter("region", OpenApiTypes.STR, description="another pickup address's region code")])
     def get(self, request: Request, case_id: int) -> Response:
         case = _consumer_case(request, case_id)
-        region = request.query_params.get("region") or None
+        region = query_value(request, "region")
+        if region is not None and not re.fullmatch(r"\d{2}(\d{2}){0,2}", region):
+            raise DomainError("invalid", _("地区编码须为 2、4 或 6 位数字"), field="region")
         return Response(options_dict(services.pickup_assess(case=case, region_code=region)))
 
 
@@ -68,7 +80,7 @@ class PickupBookView(APIView):
     @extend_schema(request=BookIn, responses={201: PickupOut})
     def post(self, request: Request, case_id: int) -> Response:
         data = _data(request)
-        pickup = services.pickup_book(case_id=case_id, actor=request.user, slot_id=data.get("slot"),
+        pickup = services.pickup_book(case_id=case_id, actor=request.user, slot_id=_slot(data),
                                       address=data.get("address"))
         return Response(_fresh(pickup.pk), status=status.HTTP_201_CREATED)
 
@@ -94,7 +106,7 @@ class PickupRescheduleView(APIView):
     @extend_schema(request=SlotIn, responses={200: PickupOut})
     def post(self, request: Request, pickup_id: int) -> Response:
         data = _data(request)
-        pickup = services.pickup_reschedule(pickup_id=pickup_id, actor=request.user, slot_id=data.get("slot"))
+        pickup = services.pickup_reschedule(pickup_id=pickup_id, actor=request.user, slot_id=_slot(data))
         return Response(_fresh(pickup.pk))
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -14,10 +17,53 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import DomainError
 
 
+def query_value(request: Any, name: str) -> str | None:
+    """One query parameter, refused (400 `invalid`) when given twice or holding a NUL byte."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise DomainError("invalid", _("参数 %(name)s 只能给出一次") % {"name": name}, field=name)
+    if "\x00" in values[0]:
+        raise DomainError("invalid", _("参数 %(name)s 的值无效") % {"name": name}, field=name)
+    return values[0]
+
+
+def query_int(request: Any, name: str, *, minimum: int = 1) -> int | None:
+    """An optional integer query parameter, as the schema documents it (absent: None; else 400 `invalid`)."""
+    value = query_value(request, name)
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,9}", value) or int(value) < minimum:
+        raise DomainError("invalid", _("参数 %(name)s 须为不小于 %(min)s 的整数") % {"name": name, "min": minimum}, field=name)
+    return int(value)
+
+
+def query_choices(request: Any, name: str, choices: Iterable[str]) -> str | None:
+    """An optional comma-separated list of known values (`state=rejected,closed`); anything else is a 400."""
+    value = query_value(request, name)
+    if value is None:
+        return None
+    allowed = set(choices)
+    if not value or any(part not in allowed for part in value.split(",")):
+        raise DomainError("invalid", _("参数 %(name)s 须为以下之一（可用逗号分隔多个）：%(values)s") % {"name": name, "values": ", ".join(sorted(allowed))}, field=name)
+    return value
+
+
 class Pagination(pagination.PageNumberPagination):
+    """Page-number pagination whose `page` and `page_size` are checked as the schema documents them."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):  # type: ignore[no-untyped-def]
+        size = query_int(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+        query_int(request, self.page_query_param)
+        return super().paginate_queryset(queryset, request, view)
 
 
 def _first_error(detail: Any, path: str = "") -> tuple[str | None, str, str]:

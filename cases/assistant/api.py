@@ -139,12 +139,15 @@ class HandoffView(APIView):
 
     @extend_schema(operation_id="assistant_handoff", request=inline_serializer("AssistantHandoff", fields={
         "order_item": serializers.IntegerField(required=False, allow_null=True),
-        "message": serializers.CharField(required=False)}), responses={201: inline_serializer(
+        "message": serializers.CharField(required=False, allow_blank=True)}), responses={201: inline_serializer(
             "AssistantThread", fields={"id": serializers.IntegerField(), "to": serializers.CharField(),
                                        "shop": serializers.CharField(allow_null=True)})})
     def post(self, request: Request) -> Response:
+        user = signed_in(request)
+        if user.role != Role.CONSUMER or user.is_platform_staff:  # a shopper's 转人工; others had a 500
+            raise DomainError("permission_denied", translation.gettext("只有买家可以转人工"), status=403)
         data = _data(request)
-        item = services.own_item(signed_in(request), _item_id(data))
+        item = services.own_item(user, _item_id(data))
         message = _text(data, "message", required=False, limit=services.BODY_MAX)
         thread = services.handoff_open(user=signed_in(request), item=item, message=message)
         return Response(thread_dict(services.threads_for(signed_in(request)).get(pk=thread.pk), messages=True),

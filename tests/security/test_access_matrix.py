@@ -84,7 +84,7 @@ MATRIX: dict[str, str] = {
     'cases/<int:case_id>/pickup/<int:pickup_id>/cancel/': '302/302 405/404 405/404 405/404 405/404 405/404 405/404',
     'cases/<int:case_id>/pickup/<int:pickup_id>/reschedule/': '302/302 405/404 405/404 405/404 405/404 405/404 405/404',
     'api/v1/assistant/ask/': '401/401 405/400 405/400 405/400 405/400 405/400 405/400',
-    'api/v1/assistant/handoff/': '401/401 405/400 405/400 405/400 405/400 405/400 405/400',
+    'api/v1/assistant/handoff/': '401/401 405/400 405/400 405/403 405/403 405/403 405/403',
     'api/v1/assistant/threads/': '401/401 200/405 200/405 200/405 200/405 200/405 200/405',
     'api/v1/assistant/threads/<int:thread_id>/messages/': '401/401 200/400 404/404 200/400 404/404 200/400 200/400',
     'api/v1/cases/<int:case_id>/reply-suggestions/': '401/401 403/405 404/405 200/405 404/405 403/405 403/405',
