@@ -21,7 +21,9 @@ from .models import AfterSalesCase, CaseEvent
 # Event kinds that record something other than a state move (the case stays where it is).
 FAST_REFUND = "fast_refund"
 FURTHER_PAYOUT = "further_payout"
-NON_MOVE_KINDS = (FAST_REFUND, FURTHER_PAYOUT)
+RATE = "rate"  # the consumer rated the service (cases.quality)
+HIDE_RATING_COMMENT = "hide_rating_comment"  # staff hid a rating's comment (cases.quality)
+NON_MOVE_KINDS = (FAST_REFUND, FURTHER_PAYOUT, RATE, HIDE_RATING_COMMENT)
 
 
 def event_append(*, case: AfterSalesCase, actor: User | None, role: str, action: str, from_state: str | None,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from pickups.models import PickupState
 from portal.models import User
 
+from .. import events
 from ..choices import TERMINAL_STATES, ActorRole
 from ..events import event_append
 from ..models import AfterSalesCase, CaseEvent
@@ -23,8 +24,8 @@ from .models import RATING_TAGS, CaseRating
 
 RATING_WINDOW = timedelta(days=15)
 COMMENT_MAX = 500
-RATE = "rate"
-HIDE_RATING_COMMENT = "hide_rating_comment"
+RATE = events.RATE
+HIDE_RATING_COMMENT = events.HIDE_RATING_COMMENT
 # A case "used a pickup" when a courier took its parcel (api.md: `pickup_stars` only then).
 USED_PICKUP_STATES = (PickupState.PICKED_UP, PickupState.IN_TRANSIT, PickupState.DELIVERED)
 

@@ -20,16 +20,20 @@ from cases.choices import (
     RefundStatus,
     State,
 )
+from cases.events import NON_MOVE_KINDS
+from cases.lifecycle import DEADLINES
 from pickups import policy as pickup_policy
 from pickups.models import EventSource, Payer, PickupState
 from portal.models import Role
 
 Schema = dict[str, Any]
 
+# Who a clock binds (the lifecycle table's parties: "both" is the consumer and the merchant).
+DEADLINE_PARTIES = sorted({d.party for d in DEADLINES.values()})
 # Action names a person may send to /actions/{action}/ (lifecycle.md); `expire` is the system's alone.
 API_ACTIONS: tuple[str, ...] = tuple(a for a in Action.values if a != Action.SUBMIT)
-# Audit events that record what the system did besides the lifecycle's actions (payouts).
-SYSTEM_EVENT_ACTIONS = ("fast_refund", "further_payout")
+# Audit events that record something besides the lifecycle's actions (payouts, ratings): cases/events.py.
+SYSTEM_EVENT_ACTIONS = NON_MOVE_KINDS
 EVIDENCE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 # What the server accepts as an amount in a request: up to 10 digits and 2 decimals ("" = not given).
 AMOUNT_IN_PATTERN = r"^(\d{1,10}(\.\d{1,2})?)?$"
@@ -90,7 +94,7 @@ ENUMS: dict[str, Schema] = {
 }
 
 DEADLINE = obj({"name": ref("DeadlineName"), "due_at": DATETIME,
-                "party": {"type": "string", "nullable": True, "enum": ["consumer", "merchant", "staff", None],
+                "party": {"type": "string", "nullable": True, "enum": [*DEADLINE_PARTIES, None],
                           "description": "who must act before the clock runs out"}},
                ["name", "due_at"])
 EVENT = obj({

@@ -298,6 +298,16 @@ ACTION_DOCS: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     "rule": ("Rule on the case (staff with the ruling permission)", ("amount_exceeds_paid", "amount_below_paid"),
              {"decision": "refund", "rationale": "商品存在质量问题，支持退款", "amount": "99.00"}),
     "expire": ("Close an expired case (the system's alone: always refused here)", (), {}),
+    "appeal": ("Appeal a ruling, once, within 3 days of it (consumer or merchant; docs/appeals.md)",
+               ("not_appealable", "already_appealed", "appeal_window_closed"), {"statement": "裁决未考虑质检报告"}),
+    "answer_appeal": ("Answer the other party's appeal (docs/appeals.md)", ("already_answered", "answer_window_closed"),
+                      {"statement": "维持原裁决的理由"}),
+    "decide_appeal": ("Decide an appeal: uphold or overturn (a supervisor who did not rule; docs/appeals.md)",
+                      ("amount_exceeds_paid", "amount_below_paid"),
+                      {"outcome": "overturn", "rationale": "复核后支持退款", "decision": "refund", "amount": "99.00"}),
+    "intercept": ("Ask the courier to stop the parcel (consumer or merchant; docs/interception.md)",
+                  ("not_interceptable",), {}),
+    "intercept_failed": ("The courier could not stop the parcel (the system's alone: refused here)", (), {}),
 }
 FIELD_NOTES = {
     ("reject", "reason"): "why, in free text", ("refuse_receipt", "reason"): "why, in free text",
