@@ -560,7 +560,7 @@ class CaseModel(RuleBasedStateMachine):
                                "at": timezone.now().isoformat()}).encode()
             stamp = str(int(timezone.now().timestamp()) - (3600 if how == "stale" else 0))
         self.courier.refresh_from_db()
-        secret = self.courier.secret if how != "forged" else "dev-simulated-courier-secret-change-me"
+        secret = self.courier.secret if how != "forged" else "not-the-" + "courier-secret"
         signature = sign(secret, stamp, body)
         self.attempt(f"courier {how} {body[:120]!r}", lambda: courier_event_receive(
             courier_code="simulated", timestamp=stamp, signature=signature, body=body))

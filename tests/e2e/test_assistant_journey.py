@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from cases.assistant import model_store
 from cases.models import AfterSalesCase
 from tests import factories as f
-from tests.e2e.conftest import browser, login, page, screenshot  # noqa: F401 (fixtures)
+from tests.e2e.conftest import login, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ def _alice_with_mug():  # type: ignore[no-untyped-def]
                               paid="59.00", unit_price="59.00")
 
 
-def test_ask_accept_the_suggestion_and_file_from_the_prefilled_form(page):  # noqa: F811
+def test_ask_accept_the_suggestion_and_file_from_the_prefilled_form(page):
     item = _alice_with_mug()
     login(page, "alice")
     page.goto(page.base_url + "/orders/")
@@ -52,7 +52,7 @@ def test_ask_accept_the_suggestion_and_file_from_the_prefilled_form(page):  # no
     assert (case.kind, case.reason, case.description) == ("return_refund", "quality_issue", "收到的杯子裂了")
 
 
-def test_the_request_form_suggests_a_reason_while_typing(page):  # noqa: F811
+def test_the_request_form_suggests_a_reason_while_typing(page):
     item = _alice_with_mug()
     login(page, "alice")
     page.goto(page.base_url + f"/orders/items/{item.pk}/after-sales/new/?kind=return_refund")
@@ -61,7 +61,7 @@ def test_the_request_form_suggests_a_reason_while_typing(page):  # noqa: F811
     expect(page.locator("#reason-quality_issue")).to_be_checked()
 
 
-def test_the_merchant_inserts_a_suggested_reply(page):  # noqa: F811
+def test_the_merchant_inserts_a_suggested_reply(page):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from cases import services
