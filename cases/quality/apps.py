@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class QualityConfig(AppConfig):
@@ -6,4 +7,4 @@ class QualityConfig(AppConfig):
 
     name = "cases.quality"
     label = "quality"
-    verbose_name = "服务质量 Service quality"
+    verbose_name = _("服务质量")
