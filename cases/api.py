@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pickups.selectors import pickup_dict
+from pickups.selectors import current_pickups, pickup_dict
 from portal import parsers
 from portal.api_support import (
     CaseActionThrottle,
@@ -43,7 +43,6 @@ from .selectors import (
     case_history,
     case_list_for,
     case_rows,
-    current_pickups,
     joins_as_written,
 )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from portal.errors import DomainError
@@ -13,6 +14,7 @@ from portal.models import User
 
 from .choices import State
 from .models import AfterSalesCase, CaseEvidence
+from .permissions import role_of
 
 ALLOWED_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 # What counts as a photo for `evidence_required` (lifecycle.md): a PDF may accompany one but is not one.
@@ -84,10 +86,6 @@ def evidence_store(*, case: AfterSalesCase, files: list[CheckedFile], uploaded_b
 
 def evidence_add(*, case_id: int, user: User, files: list, note: str = "") -> list[CaseEvidence]:
     """Add evidence to a case the user is a party of (consumer or merchant)."""
-    from django.db import transaction
-
-    from .permissions import role_of
-
     case = AfterSalesCase.objects.filter(pk=case_id).first()
     role = role_of(user, case) if case is not None else None
     if case is None or role is None:

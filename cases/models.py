@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -398,7 +399,6 @@ class PlatformAdvance(models.Model):
 
 def evidence_upload_to(instance: CaseEvidence, filename: str) -> str:
     # Never trust the client's file name: only our own random name and a checked extension.
-    import uuid
 
     ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}.get(
         instance.content_type, "bin"

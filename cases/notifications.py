@@ -10,10 +10,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.utils import timezone, translation
 
 from portal.models import Shop, User
 
+from . import effects
 from .lifecycle import NEXT_PARTY
 from .models import AfterSalesCase, Notification
 from .notices import next_party_message
@@ -68,20 +71,13 @@ def notify_many(rows: list[Notification]) -> None:
 
 
 def _enqueue_emails(notification_ids: list[int]) -> None:
-    from .tasks import send_notification_emails
-
-    try:
-        send_notification_emails.delay(notification_ids)
-    except Exception:  # broker down: the in-app notification stays; only its email copy is lost
-        log.exception("could not enqueue notification emails", extra={"task": "send_notification_emails"})
+    # broker down: logged; the in-app notification stays and the outbox sends its email copy later
+    effects.notification_emails_enqueue(notification_ids)
 
 
 def notifications_email(*, notification_ids: list[int]) -> int:
     """Send the email copy of each notification once, one message per person (nobody sees another's
     address; users without one get none). Answers how many notifications were handled now."""
-    from django.core.mail import EmailMessage, get_connection
-    from django.utils import timezone
-
     with transaction.atomic():
         rows = list(Notification.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("user").filter(pk__in=notification_ids, emailed_at__isnull=True))
@@ -99,8 +95,6 @@ def notifications_email(*, notification_ids: list[int]) -> int:
 
 def email_body(notification: Notification) -> tuple[str, str]:
     """Subject and body in both languages (Chinese first): the reader's language is not known to the worker."""
-    from django.utils import translation
-
     with translation.override("zh-hans"):
         chinese = notification.display()
     with translation.override("en"):
@@ -132,13 +126,11 @@ def notify_staff(*, case: AfterSalesCase | None, kind: str, params: dict[str, An
 def notification_emails_resend(*, now: datetime) -> int:
     """Outbox: queue the email copy again for notifications still unsent after OUTBOX_RESEND_AFTER_SECONDS
     (within OUTBOX_RESEND_WINDOW_SECONDS); the task sends each notification at most once."""
-    from .tasks import send_notification_emails
-
     ids = list(Notification.objects.filter(
         emailed_at__isnull=True,
         created_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
         created_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
     ).order_by("pk").values_list("pk", flat=True)[:1000])
     for start in range(0, len(ids), 100):
-        send_notification_emails.delay(ids[start:start + 100])
+        effects.notification_emails_enqueue(ids[start:start + 100], robust=False)
     return len(ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -62,8 +63,6 @@ class SimulatedGateway:
                 existing = SimulatedPayout.objects.get(idempotency_key=idempotency_key)
             else:
                 if settings.SIMULATED_PAYMENT_DELAY_SECONDS:
-                    import time
-
                     # a slow answer after paying: the window in which a crash leaves the refund pending
                     time.sleep(settings.SIMULATED_PAYMENT_DELAY_SECONDS)
         if SimulatedGateway.timeout_next > 0:

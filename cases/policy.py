@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from portal.models import EXCLUDED_NO_REASON_CATEGORIES, OrderItem
@@ -24,6 +25,7 @@ from .choices import (
     Kind,
     Reason,
 )
+from .models import AfterSalesCase, DeadlinePolicy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
@@ -110,8 +112,6 @@ def units_value(item: OrderItem, units: int, ledger: ItemLedger) -> Decimal:
 
 def item_ledger(item: OrderItem, cases: Iterable | None = None) -> ItemLedger:
     """Summarise the item's cases: units refunded or returned, money refunded, an open case."""
-    from .models import AfterSalesCase
-
     if cases is None:
         cases = AfterSalesCase.objects.filter(order_item=item).select_related("refund")
     ledger = ItemLedger()
@@ -189,8 +189,6 @@ def _fmt_day(moment: datetime) -> str:
 
 
 def _is_zh() -> bool:
-    from django.utils.translation import get_language
-
     return (get_language() or "zh-hans").startswith("zh")
 
 
@@ -345,8 +343,6 @@ def deadline_seconds(name: str, *, kind: str = "", reason: str = "", at: datetim
 
 def deadline_policies_at(at: datetime, *, names: list[str] | None = None) -> list:
     """The policy rows in force at `at`, newest first (a handful of rows)."""
-    from .models import DeadlinePolicy
-
     qs = DeadlinePolicy.objects.filter(effective_from__lte=at)
     if names is not None:
         qs = qs.filter(name__in=names)

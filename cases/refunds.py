@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from portal.errors import DomainError
 from portal.models import OrderItem, User, Wallet, WalletEntry
 
+from . import effects
 from .choices import RefundStatus
 from .models import AfterSalesCase, Refund, RefundPayout
 from .notifications import notify_staff
@@ -69,24 +71,12 @@ def refund_settle(*, case: AfterSalesCase, amount: Decimal, fast: bool = False,
 def _enqueue_payouts_later(refund_ids: list[int]) -> None:
     """After commit, one message for a batch's payouts (a worker fans it out); if the broker is down, the
     periodic retry pays the pending refunds from the database."""
-    def enqueue() -> None:
-        from .tasks import enqueue_refund_payouts
-
-        try:
-            enqueue_refund_payouts.delay(refund_ids)
-        except Exception:
-            log.exception("could not enqueue refund payouts", extra={"task": "enqueue_refund_payouts"})
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: effects.refund_payouts_enqueue(refund_ids))
 
 
 def _enqueue_payout(refund_id: int) -> None:
-    from .tasks import execute_refund
-
-    try:
-        execute_refund.delay(refund_id)
-    except Exception:  # broker down: the periodic retry picks the refund up from the database
-        log.exception("could not enqueue refund payout", extra={"task": "execute_refund"})
+    # broker down: logged; the periodic retry picks the refund up from the database
+    effects.refund_payout_enqueue(refund_id)
 
 
 @dataclass(frozen=True)
@@ -253,8 +243,6 @@ def refunds_due_for_retry(*, now: datetime | None = None, limit: int = 500) -> l
     A refund still inside its own task's retries (attempted recently) is left to them: re-sending it would
     use up its attempts early and could mark a payout that went through as failed.
     """
-    from django.conf import settings
-
     stale = (now or timezone.now()) - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
     return list(Refund.objects.filter(status=RefundStatus.PENDING, created_at__lte=stale)
                 .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=stale))
@@ -263,9 +251,7 @@ def refunds_due_for_retry(*, now: datetime | None = None, limit: int = 500) -> l
 
 def refunds_resend(*, now: datetime) -> int:
     """Outbox: queue the payout again for refunds whose payout task went missing (refunds_due_for_retry)."""
-    from .tasks import execute_refund
-
     ids = refunds_due_for_retry(now=now)
     for refund_id in ids:
-        execute_refund.delay(refund_id)
+        effects.refund_payout_enqueue(refund_id, robust=False)
     return len(ids)

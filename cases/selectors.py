@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,8 +55,6 @@ EVIDENCE_FIELDS = ("id", "case_id", "role", "content_type", "size", "original_na
 
 def case_history(case_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
     """Events and evidence of many cases as plain rows (two queries, no model instances), oldest first."""
-    from collections import defaultdict
-
     events: dict[int, list[dict]] = defaultdict(list)
     for row in CaseEvent.objects.filter(case_id__in=case_ids).order_by("at", "id").values(*EVENT_FIELDS):
         events[row["case_id"]].append(row)
@@ -71,8 +70,6 @@ def case_event_summaries(case_ids: list[int]) -> tuple[dict[int, dict], dict[int
 
     The newest event is the last of the timeline's order (at, id); counts from one grouped query.
     """
-    from collections import defaultdict
-
     if not case_ids:
         return {}, {}, {}
     newest = CaseEvent.objects.filter(case_id=OuterRef("pk")).order_by("-at", "-id").values("id")[:1]
@@ -165,16 +162,6 @@ def joins_as_written() -> Iterator[None]:
         yield
         if outer:  # the setting would outlive this block until the enclosing transaction ends
             cursor.execute("SET LOCAL join_collapse_limit TO DEFAULT")
-
-
-def current_pickups(case_ids: list[int]) -> dict[int, Any]:
-    """Each case's newest pickup (with courier, slot and events), one query when no case has any."""
-    from pickups.selectors import pickups_with_details
-
-    newest: dict[int, Any] = {}
-    for pickup in pickups_with_details().filter(case_id__in=case_ids):
-        newest.setdefault(pickup.case_id, pickup)
-    return newest
 
 
 def case_detail_for(user: User, case_id: int) -> AfterSalesCase | None:

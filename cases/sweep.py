@@ -10,6 +10,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from portal.errors import DomainError
+
+from . import services
+from .bulk import fire_batch
 from .choices import State
 from .lifecycle import DEADLINES
 from .models import AfterSalesCase, Deadline, Notification
@@ -21,8 +25,6 @@ log = logging.getLogger(__name__)
 
 def _fire(deadline: Deadline, now: datetime) -> bool:
     """Apply the deadline's expiry action (the lifecycle table's) as the system. Answers whether the case moved."""
-    from . import services
-
     spec = DEADLINES[deadline.name]
     if spec.on_expiry is None:  # ruling_sla, appeal_answer: no state change, the case flagged, supervisors told
         AfterSalesCase.objects.filter(pk=deadline.case_id).update(**{spec.flag: True})
@@ -52,8 +54,6 @@ def deadline_fire(*, deadline_id: int, now: datetime | None = None) -> bool:
 def _fire_rows(rows: list[Deadline], now: datetime) -> int:
     """Fire locked deadlines the way production does: the batch path, then one case at a time for the rest.
     Answers how many cases moved."""
-    from .bulk import fire_batch
-
     states = {d.pk: d.case.state for d in rows}
     leftovers = fire_batch(rows, now)
     moved = sum(1 for d in rows if d not in leftovers and d.case.state != states[d.pk])
@@ -63,8 +63,6 @@ def _fire_rows(rows: list[Deadline], now: datetime) -> int:
 
 
 def _fire_locked(deadline: Deadline, now: datetime) -> bool:
-    from portal.errors import DomainError
-
     if deadline.case.state != deadline.state:
         deadline.cancelled_at = now
         deadline.save(update_fields=["cancelled_at"])

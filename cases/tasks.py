@@ -1,4 +1,7 @@
-"""Celery tasks: take ids, load, call one service. All idempotent."""
+"""Celery tasks: take ids, load, call one service. All idempotent.
+
+The domain queues them through `cases.effects` by name and never imports this module; `CasesConfig.ready()`
+imports it so that every name is registered."""
 
 from __future__ import annotations
 
@@ -6,20 +9,19 @@ import smtplib
 
 from celery import shared_task
 
+from .notifications import notifications_email
 from .payments import PaymentError
+from .refunds import refund_execute, refunds_due_for_retry
+from .sweep import deadline_fire, deadlines_sweep
 
 
 @shared_task(name="cases.tasks.sweep_deadlines", acks_late=True, ignore_result=True)
 def sweep_deadlines() -> int:
-    from .sweep import deadlines_sweep
-
     return deadlines_sweep()
 
 
 @shared_task(name="cases.tasks.fire_deadline", acks_late=True, ignore_result=True)
 def fire_deadline(deadline_id: int) -> bool:
-    from .sweep import deadline_fire
-
     return deadline_fire(deadline_id=deadline_id)
 
 
@@ -28,16 +30,12 @@ def fire_deadline(deadline_id: int) -> bool:
     autoretry_for=(PaymentError,), retry_backoff=2, retry_backoff_max=300, retry_jitter=False, max_retries=4,
 )
 def execute_refund(self, refund_id: int) -> None:  # type: ignore[no-untyped-def]
-    from .refunds import refund_execute
-
     refund_execute(refund_id=refund_id)
 
 
 @shared_task(name="cases.tasks.retry_pending_refunds", ignore_result=True)
 def retry_pending_refunds() -> int:
     """Refunds whose payout task was lost (broker flushed, worker killed) are paid from the database."""
-    from .refunds import refunds_due_for_retry
-
     ids = refunds_due_for_retry()
     for refund_id in ids:
         execute_refund.delay(refund_id)
@@ -47,8 +45,6 @@ def retry_pending_refunds() -> int:
 @shared_task(name="cases.tasks.send_notification_emails", acks_late=True, ignore_result=True,
              autoretry_for=(OSError, smtplib.SMTPException), retry_backoff=5, max_retries=3)
 def send_notification_emails(notification_ids: list[int]) -> int:
-    from .notifications import notifications_email
-
     return notifications_email(notification_ids=notification_ids)
 
 

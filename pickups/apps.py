@@ -10,7 +10,10 @@ class PickupsConfig(AppConfig):
         from cases.choices import State
         from cases.hooks import on_entering, on_leaving
 
-        from . import courier_secrets  # noqa: F401  (registers the deploy check on courier secrets)
+        from . import (
+            courier_secrets,  # noqa: F401  (registers the deploy check on courier secrets)
+            tasks,  # noqa: F401  (registers the task names pickups.effects queues)
+        )
         from .interception import interceptions_request_later
         from .services import pickups_cancel_for_cases
 

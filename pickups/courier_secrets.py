@@ -21,6 +21,8 @@ from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
+from .models import Courier
+
 log = logging.getLogger(__name__)
 
 # The constant the simulated courier's secret used to be (pickups/conf.py before issue #15).
@@ -54,8 +56,6 @@ def is_weak(secret: str | None) -> bool:
 
 def weak_courier_codes() -> list[str]:
     """Codes of the couriers whose secret is weak (raises DatabaseError when the table cannot be read)."""
-    from .models import Courier
-
     return sorted(code for code, secret in Courier.objects.values_list("code", "secret") if is_weak(secret))
 
 

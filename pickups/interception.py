@@ -13,6 +13,7 @@ from cases.models import AfterSalesCase
 from cases.services.interception import INTERCEPT_FAILED, INTERCEPTED, case_intercept_result
 from portal.errors import DomainError
 
+from . import effects
 from .couriers import gateway_for
 from .models import Courier
 
@@ -23,11 +24,9 @@ RESULTS = (INTERCEPTED, INTERCEPT_FAILED)
 def interceptions_request_later(case_ids: list[int], now: datetime) -> None:
     """Registered for cases entering `intercepting`: once the move commits, a task asks the courier."""
     def enqueue() -> None:
-        from .tasks import request_interception
-
         for case_id in case_ids:
             try:
-                request_interception.delay(case_id)
+                effects.interception_enqueue(case_id)
             except Exception:  # broker down: the interception clock still ends the wait
                 log.exception("could not enqueue interception", extra={"task": "request_interception"})
 

@@ -26,6 +26,14 @@ def pickups_with_details():  # type: ignore[no-untyped-def]
     ).order_by("-created_at", "-id")
 
 
+def current_pickups(case_ids: list[int]) -> dict[int, Any]:
+    """Each case's newest pickup (with courier, slot and events), one query when no case has any."""
+    newest: dict[int, Any] = {}
+    for pickup in pickups_with_details().filter(case_id__in=case_ids):
+        newest.setdefault(pickup.case_id, pickup)
+    return newest
+
+
 def pickup_prefetch() -> list[str | Prefetch]:
     """Prefetches that make `current_pickup` free of queries on a list of cases."""
     return [Prefetch("pickups", queryset=pickups_with_details(), to_attr=PREFETCH_ATTR)]

@@ -9,36 +9,33 @@ from django.utils import timezone
 
 from cases.choices import State
 
-from . import conf
+from . import conf, effects
 from .models import CANCELLABLE_STATES, Pickup, PickupState
 from .services import pickup_cancel_orphaned, pickup_fail
+from .simulator.service import simulator_advance
 
 
 def dispatches_resend(*, now: datetime) -> int:
     """Outbox: dispatch again pickups left `requested` (their task lost) while their slot is still ahead."""
-    from .tasks import dispatch_pickup
-
     stuck = list(Pickup.objects.filter(
         state=PickupState.REQUESTED, updated_at__lte=now - timedelta(seconds=conf.redispatch_after_seconds()),
         slot__end__gt=now,
     ).values_list("pk", flat=True)[:500])
     for pickup_id in stuck:
-        dispatch_pickup.delay(pickup_id)  # idempotent: state re-checked, the courier dedupes by key
+        effects.pickup_dispatch_enqueue(pickup_id)  # idempotent: state re-checked, the courier dedupes by key
     return len(stuck)
 
 
 def courier_cancellations_resend(*, now: datetime) -> int:
     """Outbox: tell the courier again about cancelled bookings it has not acknowledged (cancelling twice is
     harmless at the courier), for pickups cancelled within OUTBOX_RESEND_WINDOW_SECONDS."""
-    from .tasks import cancel_courier_booking
-
     owed = list(Pickup.objects.filter(
         state=PickupState.CANCELLED, courier_cancelled_at__isnull=True,
         closed_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
         closed_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
     ).exclude(waybill="").values_list("pk", flat=True)[:500])
     for pickup_id in owed:
-        cancel_courier_booking.delay(pickup_id)
+        effects.courier_cancel_enqueue(pickup_id)
     return len(owed)
 
 
@@ -58,8 +55,6 @@ def pickups_sweep(now: datetime | None = None) -> dict[str, int]:
         pickup_cancel_orphaned(pickup_id=pickup_id, now=now)
     moved = 0
     if conf.simulated_enabled():
-        from .simulator.service import simulator_advance
-
         moved = simulator_advance(now)
     return {"no_shows": len(no_shows), "orphans_cancelled": len(orphaned),
             "simulated_steps": moved}

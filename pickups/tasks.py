@@ -9,7 +9,11 @@ from celery import Task, shared_task
 from django.utils import timezone
 
 from . import conf
-from .couriers import CourierError, CourierUnavailable
+from .couriers import CourierError, CourierUnavailable, gateway_for
+from .interception import interception_request
+from .models import Pickup, PickupState
+from .services import pickup_dispatch, pickup_fail
+from .sweep import pickups_sweep
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +27,6 @@ class DispatchTask(Task):
             pickup_id = args[0]
         if pickup_id is None or not isinstance(exc, CourierError):
             return
-        from .services import pickup_fail
-
         log.warning("pickup dispatch gave up", extra={"pickup": pickup_id, "task": task_id})
         pickup_fail(pickup_id=int(pickup_id), reason="dispatch_failed")
 
@@ -37,8 +39,6 @@ class DispatchTask(Task):
 def dispatch_pickup(self: Task, pickup_id: int) -> str | None:
     """Book the courier. Safe to run twice or after a crash: the service re-checks the state and the courier
     dedupes on the pickup's idempotency key."""
-    from .services import pickup_dispatch
-
     pickup = pickup_dispatch(pickup_id=pickup_id)
     return pickup.state if pickup is not None else None
 
@@ -50,9 +50,6 @@ def dispatch_pickup(self: Task, pickup_id: int) -> str | None:
 )
 def cancel_courier_booking(pickup_id: int) -> bool:
     """Tell the courier a cancelled pickup is off (cancelling twice is harmless at the courier)."""
-    from .couriers import gateway_for
-    from .models import Pickup, PickupState
-
     pickup = Pickup.objects.select_related("courier").filter(pk=pickup_id).first()
     if (pickup is None or pickup.state != PickupState.CANCELLED or not pickup.waybill
             or pickup.courier_cancelled_at is not None):
@@ -65,8 +62,6 @@ def cancel_courier_booking(pickup_id: int) -> bool:
 @shared_task(name="pickups.tasks.sweep_pickups", acks_late=True, ignore_result=True)
 def sweep_pickups() -> dict[str, int]:
     """Every minute: re-dispatch pickups whose task was lost, fail no-shows, and move the simulated courier."""
-    from .sweep import pickups_sweep
-
     return pickups_sweep()
 
 
@@ -79,6 +74,4 @@ def request_interception(case_id: int) -> str | None:
     """Ask the order's courier to stop the parcel and apply its answer to the case. Idempotent: a case no
     longer `intercepting` is left alone, and the courier answers the same waybill the same way. A courier
     that answers `requested` reports later by webhook; if nobody answers, the `interception` clock ends it."""
-    from .interception import interception_request
-
     return interception_request(case_id=case_id)

@@ -8,3 +8,6 @@ class MerchantDeskConfig(AppConfig):
     name = "cases.merchant"
     label = "merchant_desk"
     verbose_name = _("商家工作台")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the task names cases.effects queues)

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import effects
 from cases.evidence import evidence_add
 from cases.models import AfterSalesCase
 from cases.services import case_act
@@ -168,14 +169,12 @@ def csv_stream(shop_ids: Sequence[int], filters: QueueFilters):  # type: ignore[
 
 def export_job_create(*, user: User, shops: Sequence[Shop], filters: QueueFilters) -> ExportJob:
     """Record a background export and queue its task once the row is committed."""
-    from .tasks import export_queue
-
     with transaction.atomic():
         job = ExportJob.objects.create(requested_by=user, filters=filters.as_params(),
                                        total=queue_cases([s.pk for s in shops], filters).count())
         job.shops.set(shops)
         job_id = job.pk
-        transaction.on_commit(lambda: export_queue.delay(job_id), robust=True)
+        transaction.on_commit(lambda: effects.queue_export_enqueue(job_id), robust=True)
     return job
 
 
@@ -224,8 +223,6 @@ def export_jobs_resend(*, now: datetime) -> int:
     """Outbox: queue again exports still `pending` after OUTBOX_RESEND_AFTER_SECONDS (their task never
     reached a worker), so a page never polls a job nobody will run; one still pending past the window is
     marked failed (the merchant asks again) rather than run a day late."""
-    from .tasks import export_queue
-
     ExportJob.objects.filter(
         status=ExportJob.Status.PENDING,
         created_at__lt=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
@@ -236,5 +233,5 @@ def export_jobs_resend(*, now: datetime) -> int:
         created_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
     ).values_list("pk", flat=True)[:100])
     for job_id in ids:
-        export_queue.delay(job_id)
+        effects.queue_export_enqueue(job_id)
     return len(ids)

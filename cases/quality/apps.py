@@ -8,3 +8,6 @@ class QualityConfig(AppConfig):
     name = "cases.quality"
     label = "quality"
     verbose_name = _("服务质量")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the task names cases.effects queues)

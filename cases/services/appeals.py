@@ -20,6 +20,7 @@ from ..models import AfterSalesCase, Deadline, PlatformAdvance
 from ..notifications import case_params, notify_staff
 from ..refunds import wallet_credit
 from .base import CaseError, _parse_amount, _parse_bool, _parse_points, _require_text, _run
+from .inputs import Amount, Flag, Points, Text
 from .money import paid_so_far, refuse_below_paid
 
 _REFUSALS = {
@@ -43,7 +44,7 @@ def _files(evidence_files: Any) -> list:
     return list(evidence_files) if isinstance(evidence_files, list | tuple) else [evidence_files]
 
 
-def case_appeal(*, case_id: int, actor: User, statement: Any, evidence_files: Any = None,
+def case_appeal(*, case_id: int, actor: User, statement: Text, evidence_files: Any = None,
                 now: datetime | None = None) -> AfterSalesCase:
     """Either party appeals the ruling, once, before the window (3 days from the ruling, paused over
     holidays) closes. The case keeps its ruled outcome visible while under appeal."""
@@ -69,7 +70,7 @@ def case_appeal(*, case_id: int, actor: User, statement: Any, evidence_files: An
     return _run(case_id=case_id, actor=actor, action=Action.APPEAL, apply=apply, now=at, after=after)
 
 
-def case_answer_appeal(*, case_id: int, actor: User, statement: Any, evidence_files: Any = None,
+def case_answer_appeal(*, case_id: int, actor: User, statement: Text, evidence_files: Any = None,
                        now: datetime | None = None) -> AfterSalesCase:
     """The other party answers, once, while `appeal_answer` runs; the answer readies the case for decision
     and stops the clock."""
@@ -98,8 +99,8 @@ def case_answer_appeal(*, case_id: int, actor: User, statement: Any, evidence_fi
     return _run(case_id=case_id, actor=actor, action=Action.ANSWER_APPEAL, apply=apply, now=at, after=after)
 
 
-def case_decide_appeal(*, case_id: int, actor: User, outcome: Any, rationale: Any, decision: Any = None,
-                       amount: Any = None, require_return: Any = False, compensation_points: Any = None,
+def case_decide_appeal(*, case_id: int, actor: User, outcome: Text, rationale: Text, decision: Text = None,
+                       amount: Amount = None, require_return: Flag = False, compensation_points: Points = None,
                        now: datetime | None = None) -> AfterSalesCase:
     """A supervisor other than the one who ruled decides: `uphold` returns the case to its ruled state;
     `overturn` applies a new ruling, with money by lifecycle.md (a raised amount pays the difference; a

@@ -23,10 +23,11 @@ from .base import (
     _require_text,
     _run,
 )
+from .inputs import Amount, Flag, Points, Text
 from .money import paid_so_far, refuse_below_paid
 
 
-def case_intervene(*, case_id: int, actor: User, note: Any = "", now: datetime | None = None) -> AfterSalesCase:
+def case_intervene(*, case_id: int, actor: User, note: Text = "", now: datetime | None = None) -> AfterSalesCase:
     def apply(case: AfterSalesCase, role: str) -> dict:
         case.intervene()
         if case.assignee_id is None and actor is not None:
@@ -43,8 +44,8 @@ def case_close_evidence(*, case_id: int, actor: User | None, now: datetime | Non
                 now=now, expected_state=expected_state)
 
 
-def case_rule(*, case_id: int, actor: User, decision: Any, rationale: Any, amount: Any = None,
-              require_return: Any = False, compensation_points: Any = None,
+def case_rule(*, case_id: int, actor: User, decision: Text, rationale: Text, amount: Amount = None,
+              require_return: Flag = False, compensation_points: Points = None,
               now: datetime | None = None) -> AfterSalesCase:
     """The platform's ruling. Money follows lifecycle.md: what is paid becomes the ruled amount (a further
     payout for a raised one, `amount_below_paid` below what was paid); a ruling for the merchant after the

@@ -21,6 +21,7 @@ from ..notifications import notify_staff
 from ..quality.models import QualitySetting
 from ..quality.trust import buyer_record, quota_multiplier
 from .base import CaseError, _mark_merchant_response, _parse_amount, _parse_bool, _require_text, _run
+from .inputs import Amount, Flag, Text
 from .money import paid_so_far, pay, refuse_below_paid
 
 
@@ -39,7 +40,7 @@ def case_approve(*, case_id: int, actor: User | None, now: datetime | None = Non
                 expected_state=expected_state)
 
 
-def case_reject(*, case_id: int, actor: User, reason: Any, reason_code: str = "",
+def case_reject(*, case_id: int, actor: User, reason: Text, reason_code: Text = "",
                 now: datetime | None = None) -> AfterSalesCase:
     def apply(case: AfterSalesCase, role: str) -> dict:
         text = _require_text(reason, "reason")
@@ -50,8 +51,8 @@ def case_reject(*, case_id: int, actor: User, reason: Any, reason_code: str = ""
     return _run(case_id=case_id, actor=actor, action=Action.REJECT, apply=apply, now=now)
 
 
-def case_revise(*, case_id: int, actor: User, amount: Any = None, reason: Any = None,
-                description: Any = None, condition_intact: Any = None, now: datetime | None = None) -> AfterSalesCase:
+def case_revise(*, case_id: int, actor: User, amount: Amount = None, reason: Text = None,
+                description: Text = None, condition_intact: Flag = None, now: datetime | None = None) -> AfterSalesCase:
     """A new reason re-runs the whole eligibility table as at the time of the revision (the case itself aside);
     keeping the reason keeps the case's standing and checks only what changes (lifecycle.md)."""
     def apply(case: AfterSalesCase, role: str) -> dict:
@@ -122,7 +123,7 @@ def case_expire(*, case_id: int, now: datetime | None = None, expected_state: st
                 expected_state=expected_state)
 
 
-def case_escalate(*, case_id: int, actor: User | None, statement: Any = "", now: datetime | None = None,
+def case_escalate(*, case_id: int, actor: User | None, statement: Text = "", now: datetime | None = None,
                   expected_state: str | None = None) -> AfterSalesCase:
     def apply(case: AfterSalesCase, role: str) -> dict:
         text = statement.strip() if isinstance(statement, str) else ""
@@ -166,7 +167,7 @@ def _fast_refund_due(case: AfterSalesCase, now: datetime) -> Decimal | None:
     return due
 
 
-def case_ship_return(*, case_id: int, actor: User | None, carrier: Any, tracking_number: Any,
+def case_ship_return(*, case_id: int, actor: User | None, carrier: Text, tracking_number: Text,
                      now: datetime | None = None, via_pickup: bool = False) -> AfterSalesCase:
     def apply(case: AfterSalesCase, role: str) -> dict:
         case.return_carrier = _require_text(carrier, "carrier", 64)
@@ -196,7 +197,7 @@ def case_confirm_receipt(*, case_id: int, actor: User | None, now: datetime | No
                 expected_state=expected_state)
 
 
-def case_refuse_receipt(*, case_id: int, actor: User, reason: Any, reason_code: str = "",
+def case_refuse_receipt(*, case_id: int, actor: User, reason: Text, reason_code: Text = "",
                         now: datetime | None = None) -> AfterSalesCase:
     def apply(case: AfterSalesCase, role: str) -> dict:
         text = _require_text(reason, "reason")
@@ -211,7 +212,7 @@ def case_refuse_receipt(*, case_id: int, actor: User, reason: Any, reason_code: 
     return _run(case_id=case_id, actor=actor, action=Action.REFUSE_RECEIPT, apply=apply, now=now, after=after)
 
 
-def _ship_back(transition: str, carrier: Any, tracking_number: Any) -> Callable[[AfterSalesCase, str], dict]:
+def _ship_back(transition: str, carrier: Text, tracking_number: Text) -> Callable[[AfterSalesCase, str], dict]:
     """The merchant sends goods to the consumer (replacement or repaired item) with carrier and tracking."""
     def apply(case: AfterSalesCase, role: str) -> dict:
         case.replacement_carrier = _require_text(carrier, "carrier", 64)
@@ -222,13 +223,13 @@ def _ship_back(transition: str, carrier: Any, tracking_number: Any) -> Callable[
     return apply
 
 
-def case_ship_replacement(*, case_id: int, actor: User, carrier: Any, tracking_number: Any,
+def case_ship_replacement(*, case_id: int, actor: User, carrier: Text, tracking_number: Text,
                           now: datetime | None = None) -> AfterSalesCase:
     return _run(case_id=case_id, actor=actor, action=Action.SHIP_REPLACEMENT,
                 apply=_ship_back("ship_replacement", carrier, tracking_number), now=now)
 
 
-def case_ship_repaired(*, case_id: int, actor: User, carrier: Any, tracking_number: Any,
+def case_ship_repaired(*, case_id: int, actor: User, carrier: Text, tracking_number: Text,
                        now: datetime | None = None) -> AfterSalesCase:
     return _run(case_id=case_id, actor=actor, action=Action.SHIP_REPAIRED,
                 apply=_ship_back("ship_repaired", carrier, tracking_number), now=now)

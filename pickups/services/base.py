@@ -20,7 +20,7 @@ from cases.permissions import role_of
 from portal.errors import DomainError
 from portal.models import Region, User
 
-from .. import policy
+from .. import effects, policy
 from ..models import (
     ACTIVE_STATES,
     Courier,
@@ -265,13 +265,9 @@ def _release_deadline(pickup: Pickup, now: datetime) -> None:
 
 
 def _enqueue_dispatch(pickup_id: int) -> None:
-    from ..tasks import dispatch_pickup
-
     # robust: with the broker down the booking stands; the pickups sweep re-sends lost dispatches
-    transaction.on_commit(lambda: dispatch_pickup.delay(pickup_id), robust=True)
+    transaction.on_commit(lambda: effects.pickup_dispatch_enqueue(pickup_id), robust=True)
 
 
 def _enqueue_courier_cancel(pickup_id: int) -> None:
-    from ..tasks import cancel_courier_booking
-
-    transaction.on_commit(lambda: cancel_courier_booking.delay(pickup_id), robust=True)
+    transaction.on_commit(lambda: effects.courier_cancel_enqueue(pickup_id), robust=True)

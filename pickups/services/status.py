@@ -8,6 +8,7 @@ from typing import Any
 from django_fsm import TransitionNotAllowed
 
 from cases.notifications import notify_party
+from cases.services import case_ship_return
 
 from ..models import (
     EventSource,
@@ -50,8 +51,6 @@ def pickup_apply_status(*, pickup: Pickup, status: str, data: dict[str, Any], no
            payload=payload)
     case = pickup.case
     if status == "picked_up":
-        from cases.services import case_ship_return
-
         case_ship_return(case_id=case.pk, actor=None, carrier=pickup.courier.name, tracking_number=pickup.waybill,
                          via_pickup=True, now=now)
     elif status in ("inspection_failed", "failed"):
