@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from ..models import AfterSalesCase, Deadline, PlatformAdvance
 from ..notifications import case_params, notify_staff
 from ..refunds import wallet_credit
 from .base import CaseError, _parse_amount, _parse_bool, _parse_points, _require_text, _run
-from .inputs import Amount, Flag, Points, Text
+from .inputs import Amount, EvidenceFiles, Flag, Points, Text
 from .money import paid_so_far, refuse_below_paid
 
 _REFUSALS = {
@@ -38,13 +39,15 @@ def _refuse(refusal: conditions.Refusal, default: str) -> CaseError:
     return CaseError(code, _REFUSALS.get(code, default), status=status)
 
 
-def _files(evidence_files: Any) -> list:
+def _files(evidence_files: EvidenceFiles) -> list[UploadedFile]:
     if not evidence_files:
         return []
-    return list(evidence_files) if isinstance(evidence_files, list | tuple) else [evidence_files]
+    if isinstance(evidence_files, list | tuple):
+        return list(evidence_files)
+    return [cast(UploadedFile, evidence_files)]
 
 
-def case_appeal(*, case_id: int, actor: User, statement: Text, evidence_files: Any = None,
+def case_appeal(*, case_id: int, actor: User, statement: Text, evidence_files: EvidenceFiles = None,
                 now: datetime | None = None) -> AfterSalesCase:
     """Either party appeals the ruling, once, before the window (3 days from the ruling, paused over
     holidays) closes. The case keeps its ruled outcome visible while under appeal."""
@@ -70,7 +73,7 @@ def case_appeal(*, case_id: int, actor: User, statement: Text, evidence_files: A
     return _run(case_id=case_id, actor=actor, action=Action.APPEAL, apply=apply, now=at, after=after)
 
 
-def case_answer_appeal(*, case_id: int, actor: User, statement: Text, evidence_files: Any = None,
+def case_answer_appeal(*, case_id: int, actor: User, statement: Text, evidence_files: EvidenceFiles = None,
                        now: datetime | None = None) -> AfterSalesCase:
     """The other party answers, once, while `appeal_answer` runs; the answer readies the case for decision
     and stops the clock."""

@@ -32,7 +32,7 @@ def _case_number(case: AfterSalesCase) -> str:
     return f"AS{policy.local_date(case.created_at):%Y%m%d}{case.pk:06d}"
 
 
-def _parse_amount(value: Any, field: str = "amount") -> Decimal | None:
+def _parse_amount(value: object, field: str = "amount") -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, float):
@@ -47,7 +47,7 @@ def _parse_amount(value: Any, field: str = "amount") -> Decimal | None:
     return amount.quantize(policy.CENT)
 
 
-def _require_text(value: Any, field: str, max_length: int = 2000) -> str:
+def _require_text(value: object, field: str, max_length: int = 2000) -> str:
     text = (value or "").strip() if isinstance(value, str) else ""
     if not text:
         raise CaseError("required", _("此项为必填项"), field=field)
@@ -114,7 +114,7 @@ def _mark_merchant_response(case: AfterSalesCase, role: str, now: datetime | Non
 # --- input parsing shared by the actions ----------------------------------------------------------
 
 
-def _parse_points(value: Any) -> int:
+def _parse_points(value: object) -> int:
     if value in (None, ""):
         return 0
     if isinstance(value, bool):
@@ -128,7 +128,7 @@ def _parse_points(value: Any) -> int:
     return points
 
 
-def _parse_bool(value: Any, field: str) -> bool:
+def _parse_bool(value: object, field: str) -> bool:
     if isinstance(value, bool):
         return value
     if value in (None, ""):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from django.utils.translation import gettext as _
 
@@ -37,6 +37,7 @@ from .flow import (
     case_ship_return,
     case_withdraw,
 )
+from .inputs import ActionInput
 from .interception import case_intercept, case_intercept_failed
 
 SERVICES: Mapping[str, Callable[..., AfterSalesCase]] = {
@@ -57,16 +58,17 @@ _GUARDED = {Action.APPROVE, Action.EXPIRE, Action.ESCALATE, Action.CONFIRM_RECEI
             Action.CLOSE_EVIDENCE, Action.INTERCEPT_FAILED}
 
 
-def action_inputs(action: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields the table lists for the action, read from the request's data (absent ones as None).
+def action_inputs(action: str, data: Mapping[str, object]) -> ActionInput:
+    """The fields the table lists for the action, read from the request's data (absent ones as None), as the
+    action's TypedDict (`inputs.INPUTS`).
 
     Values are checked by the service under the row lock, after who may see and act on the case (so a case
     the user may not see stays a 404 whatever the fields say).
     """
-    return {field.name: data.get(field.name) for field in ACTIONS[action].fields}
+    return cast(ActionInput, {field.name: data.get(field.name) for field in ACTIONS[action].fields})
 
 
-def case_act(*, action: str, case_id: int, actor: User | None, data: Mapping[str, Any],
+def case_act(*, action: str, case_id: int, actor: User | None, data: Mapping[str, object],
              now: datetime | None = None, expected_state: str | None = None) -> AfterSalesCase:
     """Run `action` on the case as `actor` (None: the system) with the fields of `data` the action takes."""
     if action not in ACTIONS or action not in SERVICES:
@@ -76,7 +78,7 @@ def case_act(*, action: str, case_id: int, actor: User | None, data: Mapping[str
         if case is None or role_of(actor, case) is None:
             raise CaseError("not_found", _("找不到该售后单"), status=404)
         raise CaseError("permission_denied", _("只有系统可以超时关闭售后单"), status=403)
-    kwargs: dict[str, Any] = {"case_id": case_id, **action_inputs(action, data)}
+    kwargs: dict[str, object] = {"case_id": case_id, **action_inputs(action, data)}
     if action != Action.EXPIRE:
         kwargs["actor"] = actor
     if action in _WITH_FILES and data.get("evidence_files"):

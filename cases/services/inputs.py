@@ -11,10 +11,12 @@ table has its TypedDict here with exactly the table's fields, and that each serv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TypedDict
+
+from django.core.files.uploadedfile import UploadedFile
 
 from ..choices import Action
 
@@ -23,6 +25,8 @@ Text = str | None  # text, reason, choice: the edge checked it is text within it
 Amount = str | int | float | Decimal | None  # a decimal amount as text or number, parsed by the service
 Flag = bool | str | None  # true/false, or a form's "on"/"1"/"true"
 Points = int | str | None  # a non-negative integer, or its digits
+# the files an appeal or its answer brings (beside the fields: not in the table)
+EvidenceFiles = Sequence[UploadedFile] | UploadedFile | None
 
 KIND_TYPES: Mapping[str, object] = MappingProxyType({
     "text": Text, "reason": Text, "choice": Text, "amount": Amount, "bool": Flag, "points": Points,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -14,9 +12,10 @@ from ..models import AfterSalesCase, CaseMessage
 from ..notifications import notify_party
 from ..permissions import role_of
 from .base import CaseError, _parse_bool, _require_text
+from .inputs import Flag, Text
 
 
-def message_post(*, case_id: int, author: User, body: Any, internal: Any = False) -> CaseMessage:
+def message_post(*, case_id: int, author: User, body: Text, internal: Flag = False) -> CaseMessage:
     with transaction.atomic():
         case = AfterSalesCase.objects.select_related("shop", "consumer").filter(pk=case_id).first()
         role = role_of(author, case) if case is not None else None

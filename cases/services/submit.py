@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +20,7 @@ from ..models import AfterSalesCase
 from ..notifications import notify_next_party
 from ..quality.consequences import fast_approve_on_submission
 from .base import CaseError, _case_number, _parse_amount
+from .inputs import Amount
 
 log = logging.getLogger("cases")
 
@@ -32,7 +32,7 @@ def case_submit(
     kind: str,
     reason: str,
     quantity: int | None = None,
-    amount: Any = None,
+    amount: Amount = None,
     description: str = "",
     condition_intact: bool = False,
     evidence_files: list | None = None,
@@ -103,6 +103,6 @@ def case_submit(
     return case
 
 
-def _own_item(consumer: User, order_item_id: Any) -> bool:
+def _own_item(consumer: User, order_item_id: object) -> bool:
     return (consumer.role == Role.CONSUMER and isinstance(order_item_id, int) and not isinstance(order_item_id, bool)
             and OrderItem.objects.filter(pk=order_item_id, order__consumer=consumer).exists())

@@ -45,6 +45,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from cases.events import payload_problems
+from cases.models import CaseEvent
 from tests import factories as f
 from tests.invariants.contract import ACTION_ROLES, Figures, check_invariants, refusal_problem
 
@@ -144,6 +146,7 @@ class CaseModel(RuleBasedStateMachine):
         self.event_seq = 0
         self.last_webhook: tuple[bytes, str] | None = None
         self.swept = False
+        self.events_checked = 0  # the last CaseEvent id whose payload was checked against its type
         self.build_people()
 
     # --- the world -----------------------------------------------------------------------------------------
@@ -575,6 +578,12 @@ class CaseModel(RuleBasedStateMachine):
         problems = [p for p in check_invariants(self.case_ids, now=timezone.now(), after_sweep=self.swept,
                                                 figures=FIGURES) if not any(known in p for known in IGNORED)]
         self.swept = False
+        # every event written since the last step has the payload cases/events.py declares for its kind
+        fresh = list(CaseEvent.objects.filter(pk__gt=self.events_checked).order_by("pk").values_list(
+            "pk", "action", "payload"))
+        if fresh:
+            self.events_checked = fresh[-1][0]
+        problems += [f"event {pk}: {p}" for pk, kind, payload in fresh for p in payload_problems(kind, payload)]
         assert not problems, "\n".join(problems)
 
     def teardown(self) -> None:
