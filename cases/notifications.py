@@ -104,9 +104,18 @@ def email_body(notification: Notification) -> tuple[str, str]:
     return f"{chinese[:60]} / {english[:60]}", f"{chinese}\n\n{english}\n\n— 售后服务中心 / After-sales service"
 
 
+def next_party_notices(case: AfterSalesCase, kind: str, members: dict[int, list[int]]) -> list[Notification]:
+    """The one builder of "your turn" notices: the party who must act once the case is in its state (the
+    lifecycle table's NEXT_PARTY), told of `kind` (the action or the submission); `members` from
+    `shop_members`. A move's apply half stores them in bulk; the submission through `notify_next_party`."""
+    party = NEXT_PARTY.get(case.state, "both")
+    message, params = next_party_message(case.state), case_params(case)
+    return [Notification(user_id=u, case=case, kind=kind, message=message, params=params)
+            for u in party_user_ids(case, party, members)]
+
+
 def notify_next_party(*, case: AfterSalesCase, action: str) -> None:
-    notify(users=_recipients(case, NEXT_PARTY.get(case.state, "both")), case=case, kind=action,
-           message=next_party_message(case.state), params=case_params(case))
+    notify_many(next_party_notices(case, action, shop_members([case.shop_id])))
 
 
 def notify_party(*, case: AfterSalesCase, party: str, kind: str, params: dict[str, Any] | None = None,

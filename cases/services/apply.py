@@ -26,10 +26,9 @@ from .. import policy
 from ..choices import Action, ActorRole, State
 from ..deadlines import active_holidays
 from ..hooks import cases_left
-from ..lifecycle import DEADLINE_FOR_STATE, NEXT_PARTY
+from ..lifecycle import DEADLINE_FOR_STATE
 from ..models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund, RefundPayout
-from ..notices import next_party_message
-from ..notifications import case_params, notify_many, party_user_ids, shop_members, staff_ids
+from ..notifications import case_params, next_party_notices, notify_many, shop_members, staff_ids
 from ..refunds import _enqueue_payouts_later, restore_points_and_coupons
 from .money import pay
 
@@ -191,11 +190,9 @@ def _notify(moves: list[Move]) -> None:
     rows: list[Notification] = []
     for move in moves:
         case = move.case
-        party = NEXT_PARTY.get(case.state, "both")
-        params = case_params(case)
-        rows.extend(Notification(user_id=u, case=case, kind=move.action, message=next_party_message(case.state),
-                                 params=params) for u in party_user_ids(case, party, members))
+        rows.extend(next_party_notices(case, move.action, members))
         if move.action == Action.ESCALATE:
+            params = case_params(case)
             staff = staff_ids() if staff is None else staff
             rows.extend(Notification(user_id=u, case=case, kind="escalated", message="escalated", params=params)
                         for u in staff)
