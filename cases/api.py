@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
@@ -21,11 +21,13 @@ from portal.api_support import (
     CaseActionThrottle,
     CaseCreateThrottle,
     MessageThrottle,
+    Pagination,
     UploadThrottle,
     query_choices,
     query_value,
 )
 from portal.errors import DomainError
+from portal.http import user_of
 from portal.models import OrderItem
 
 from . import conditions, services
@@ -240,7 +242,7 @@ def _data(request: Request) -> dict[str, Any]:
     data = request.data
     if not hasattr(data, "get"):
         raise DomainError("invalid", "The body must be a JSON object.")
-    return data
+    return cast(dict[str, Any], data)  # a JSON object, or a form's QueryDict
 
 
 CaseOut = inline_serializer("Case", fields={
@@ -267,7 +269,7 @@ CaseIn = inline_serializer("CaseCreate", fields={
 class CaseListView(APIView):
     parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
-    def get_throttles(self):  # type: ignore[no-untyped-def]
+    def get_throttles(self):
         return [CaseCreateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
@@ -280,25 +282,23 @@ class CaseListView(APIView):
             "previous": serializers.CharField(allow_null=True), "results": serializers.ListField(child=CaseOut)})},
     )
     def get(self, request: Request) -> Response:
-        from portal.api_support import Pagination
-
         shop = query_value(request, "shop")
         if shop is not None and not SHOP_CODE.fullmatch(shop):
             raise DomainError("invalid", _("shop 须为店铺编码"), field="shop")
         ordering = query_value(request, "ordering")
         if ordering is not None and ordering not in ORDERINGS:
             raise DomainError("invalid", _("ordering 须为以下之一：%(values)s") % {"values": ", ".join(ORDERINGS)}, field="ordering")
-        qs = case_list_for(request.user, state=query_choices(request, "state", State.values),
+        qs = case_list_for(user_of(request), state=query_choices(request, "state", State.values),
                            kind=query_choices(request, "kind", Kind.values), shop=shop, ordering=ordering)
         # Plain rows: one joined query for the page, then histories and pickups by case id (cases_json).
         paginator = Pagination()
         with joins_as_written():
             page = list(paginator.paginate_queryset(CountedRows(case_rows(qs), qs), request, view=self) or [])
-        return paginator.get_paginated_response(cases_json(page, request.user, detail=False))
+        return paginator.get_paginated_response(cases_json(page, user_of(request), detail=False))
 
     @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})
     def post(self, request: Request) -> Response:
-        if request.user.role != "consumer" or request.user.is_platform_staff:
+        if user_of(request).role != "consumer" or user_of(request).is_platform_staff:
             raise DomainError("permission_denied", "Only consumers open after-sales cases.", status=403)
         data = _data(request)
         json = _is_json(request)
@@ -317,20 +317,20 @@ class CaseListView(APIView):
                 "condition_intact": _bool(data.get("condition_intact"), "condition_intact", json=json),
             }
         except DomainError as exc:  # `not_your_order` still answers first (lifecycle.md)
-            if not OrderItem.objects.filter(pk=order_item, order__consumer=request.user).exists():
+            if not OrderItem.objects.filter(pk=order_item or 0, order__consumer=user_of(request)).exists():
                 raise DomainError("not_your_order", _("找不到该订单商品"), field="order_item", status=404) from exc
             raise
         case = services.case_submit(
-            consumer=request.user, order_item_id=order_item or 0, **fields,
+            consumer=user_of(request), order_item_id=order_item or 0, **fields,
             evidence_files=request.FILES.getlist("evidence") if hasattr(request, "FILES") else [],
         )
-        return Response(case_json(request.user, case.pk), status=201)
+        return Response(case_json(user_of(request), case.pk), status=201)
 
 
 class CaseDetailView(APIView):
     @extend_schema(responses={200: CaseOut})
     def get(self, request: Request, case_id: int) -> Response:
-        return Response(case_json(request.user, case_id))
+        return Response(case_json(user_of(request), case_id))
 
 
 def _checked_value(spec: Field, value: Any, *, json: bool) -> Any:
@@ -373,13 +373,13 @@ class CaseActionView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseOut})
     def post(self, request: Request, case_id: int, action: str) -> Response:
         raw = _data(request)
-        data: dict[str, Any] = checked_action_data(action, case_id=case_id, user=request.user,
+        data: dict[str, Any] = checked_action_data(action, case_id=case_id, user=user_of(request),
                                                    data={key: raw.get(key) for key in raw}, json=_is_json(request))
         files = request.FILES.getlist("evidence") if request.FILES else []
         if files:
             data["evidence_files"] = files
-        case = services.case_act(action=action, case_id=case_id, actor=request.user, data=data)
-        return Response(case_json(request.user, case.pk))
+        case = services.case_act(action=action, case_id=case_id, actor=user_of(request), data=data)
+        return Response(case_json(user_of(request), case.pk))
 
 
 class CaseEvidenceView(APIView):
@@ -391,13 +391,13 @@ class CaseEvidenceView(APIView):
         responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, case_id: int) -> Response:
         files = request.FILES.getlist("files") or request.FILES.getlist("evidence")
-        stored = evidence_add(case_id=case_id, user=request.user, files=files,
-                              note=str(request.data.get("note") or ""))
+        stored = evidence_add(case_id=case_id, user=user_of(request), files=files,
+                              note=str(_data(request).get("note") or ""))
         return Response({"evidence": [evidence_dict(e) for e in stored]}, status=201)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, case_id: int) -> Response:
-        case = _case_or_404(request.user, case_id)
+        case = _case_or_404(user_of(request), case_id)
         return Response({"evidence": [evidence_dict(e) for e in case.evidence.all()]})
 
 
@@ -415,20 +415,20 @@ def messages_visible(case: AfterSalesCase, user: Any) -> list[CaseMessage]:
 
 
 class CaseMessagesView(APIView):
-    def get_throttles(self):  # type: ignore[no-untyped-def]
+    def get_throttles(self):
         return [MessageThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, case_id: int) -> Response:
-        case = _case_or_404(request.user, case_id)
-        return Response({"results": [message_dict(m) for m in messages_visible(case, request.user)]})
+        case = _case_or_404(user_of(request), case_id)
+        return Response({"results": [message_dict(m) for m in messages_visible(case, user_of(request))]})
 
     @extend_schema(request=inline_serializer("MessageIn", fields={
         "body": serializers.CharField(), "internal": serializers.BooleanField(required=False)}),
         responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, case_id: int) -> Response:
         data = _data(request)
-        message = services.message_post(case_id=case_id, author=request.user, body=data.get("body"),
+        message = services.message_post(case_id=case_id, author=user_of(request), body=data.get("body"),
                                         internal=_bool(data.get("internal"), "internal", json=_is_json(request)))
         return Response(message_dict(message), status=status.HTTP_201_CREATED)
 
@@ -439,7 +439,7 @@ class EvidenceFileView(APIView):
     @extend_schema(responses={200: OpenApiTypes.BINARY})
     def get(self, request: Request, evidence_id: int) -> FileResponse:
         evidence = CaseEvidence.objects.select_related("case").filter(pk=evidence_id).first()
-        if evidence is None or role_of(request.user, evidence.case) is None:
+        if evidence is None or role_of(user_of(request), evidence.case) is None:
             raise Http404
         return evidence_file_response(evidence)
 

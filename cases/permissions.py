@@ -86,7 +86,7 @@ def available_actions(user: User | None, case: AfterSalesCase | Any) -> list[str
     role = role_of(user, case)
     if role is None:
         return []
-    cache: dict = getattr(user, "_available_actions_cache", None) if user is not None else None  # type: ignore[assignment]
+    cache: dict = getattr(user, "_available_actions_cache", None) if user is not None else None  # type: ignore[assignment]  # a per-request cache on the user
     key = (role, case.state)
     if cache is not None and key in cache:
         return list(cache[key])
@@ -96,7 +96,7 @@ def available_actions(user: User | None, case: AfterSalesCase | Any) -> list[str
     if user is not None:
         if cache is None:
             cache = {}
-            user._available_actions_cache = cache  # type: ignore[attr-defined]
+            user._available_actions_cache = cache
         cache[key] = tuple(actions)
     return _conditions_met(user, role, case, actions)
 
@@ -135,6 +135,6 @@ def _holidays(user: User | None) -> list:
     if cached is None:
         cached = list(Holiday.objects.all())
         if user is not None:
-            user._holidays_cache = cached  # type: ignore[attr-defined]
+            user._holidays_cache = cached  # type: ignore[attr-defined]  # a per-request cache on the user
     return cached
 

@@ -132,7 +132,7 @@ def item_ledger(item: OrderItem, cases: Iterable | None = None) -> ItemLedger:
     return ledger
 
 
-def _has_refund(case) -> bool:  # type: ignore[no-untyped-def]
+def _has_refund(case) -> bool:
     try:
         return case.refund is not None
     except Exception:  # RelatedObjectDoesNotExist

@@ -29,7 +29,7 @@ def fire_deadline(deadline_id: int) -> bool:
     name="cases.tasks.execute_refund", bind=True, acks_late=True, ignore_result=True,
     autoretry_for=(PaymentError,), retry_backoff=2, retry_backoff_max=300, retry_jitter=False, max_retries=4,
 )
-def execute_refund(self, refund_id: int) -> None:  # type: ignore[no-untyped-def]
+def execute_refund(self, refund_id: int) -> None:
     refund_execute(refund_id=refund_id)
 
 

@@ -35,7 +35,8 @@ class CourierForm(forms.ModelForm):
                   "max_side_cm", "capacity_per_slot", "first_kg_fee", "extra_kg_fee"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # answers self.cleaned_data
+        data = self.cleaned_data
         if not self.instance.pk and not data.get("new_secret"):
             self.add_error("new_secret", _("新建快递公司须设置签名密钥"))
         elif data.get("new_secret") and is_weak(data["new_secret"]):
@@ -51,7 +52,7 @@ class CourierForm(forms.ModelForm):
 class CourierRegionRuleInline(admin.TabularInline):
     model = CourierRegionRule
     extra = 0
-    autocomplete_fields: list[str] = []
+    autocomplete_fields = ()
     raw_id_fields = ["region"]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from cases.models import AfterSalesCase
 from portal.api_support import CaseActionThrottle, query_value
 from portal.errors import DomainError
+from portal.http import user_of
 
 from . import services
 from .selectors import options_dict, pickup_dict, pickup_for_consumer
@@ -27,7 +28,7 @@ def _data(request: Request) -> dict[str, Any]:
     data = request.data
     if not hasattr(data, "get"):
         raise DomainError("invalid", "The body must be a JSON object.")
-    return data
+    return cast(dict[str, Any], data)  # a JSON object, or a form's QueryDict
 
 
 def _slot(data: dict[str, Any]) -> Any:
@@ -41,7 +42,7 @@ def _slot(data: dict[str, Any]) -> Any:
 def _consumer_case(request: Request, case_id: int) -> AfterSalesCase:
     case = (AfterSalesCase.objects.select_related("order_item__order", "order_item__product", "shop", "consumer")
             .filter(pk=case_id).first())
-    return services._require_consumer(request.user, case)
+    return services._require_consumer(user_of(request), case)
 
 
 PickupOut = inline_serializer("Pickup", fields={
@@ -80,7 +81,7 @@ class PickupBookView(APIView):
     @extend_schema(request=BookIn, responses={201: PickupOut})
     def post(self, request: Request, case_id: int) -> Response:
         data = _data(request)
-        pickup = services.pickup_book(case_id=case_id, actor=request.user, slot_id=_slot(data),
+        pickup = services.pickup_book(case_id=case_id, actor=user_of(request), slot_id=_slot(data),
                                       address=data.get("address"))
         return Response(_fresh(pickup.pk), status=status.HTTP_201_CREATED)
 
@@ -96,7 +97,7 @@ class PickupCancelView(APIView):
 
     @extend_schema(request=None, responses={200: PickupOut})
     def post(self, request: Request, pickup_id: int) -> Response:
-        pickup = services.pickup_cancel(pickup_id=pickup_id, actor=request.user)
+        pickup = services.pickup_cancel(pickup_id=pickup_id, actor=user_of(request))
         return Response(_fresh(pickup.pk))
 
 
@@ -106,7 +107,7 @@ class PickupRescheduleView(APIView):
     @extend_schema(request=SlotIn, responses={200: PickupOut})
     def post(self, request: Request, pickup_id: int) -> Response:
         data = _data(request)
-        pickup = services.pickup_reschedule(pickup_id=pickup_id, actor=request.user, slot_id=_slot(data))
+        pickup = services.pickup_reschedule(pickup_id=pickup_id, actor=user_of(request), slot_id=_slot(data))
         return Response(_fresh(pickup.pk))
 
 

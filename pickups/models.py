@@ -237,12 +237,12 @@ class PickupEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.pickup_id} {self.from_state}→{self.to_state}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise PermissionError("Pickup events are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args, **kwargs):
         raise PermissionError("Pickup events are append-only.")
 
 

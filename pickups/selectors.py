@@ -20,7 +20,7 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(policy.SHANGHAI).isoformat()
 
 
-def pickups_with_details():  # type: ignore[no-untyped-def]
+def pickups_with_details():
     return Pickup.objects.select_related("courier", "slot").prefetch_related(
         Prefetch("events", queryset=PickupEvent.objects.order_by("at", "id"))
     ).order_by("-created_at", "-id")

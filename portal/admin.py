@@ -44,10 +44,10 @@ class StaffViewMixin:
     """Platform staff (agents, supervisors) may look; writes follow the model permissions."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _platform_staff(request) or super().has_module_permission(request)  # type: ignore[misc]
+        return _platform_staff(request) or super().has_module_permission(request)  # type: ignore[misc]  # the admin mixins' method resolution
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _platform_staff(request) or super().has_view_permission(request, obj)  # type: ignore[misc]
+        return _platform_staff(request) or super().has_view_permission(request, obj)  # type: ignore[misc]  # the admin mixins' method resolution
 
 
 class NoWritesMixin:
@@ -73,7 +73,7 @@ class UserAdmin(StaffViewMixin, SimpleHistoryAdmin, DjangoUserAdmin):
     list_filter = ["role", "good_standing", "is_staff", "groups"]
     search_fields = ["username", "email", "phone"]
     fieldsets = [
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("售后平台"), {"fields": ["role", "good_standing", "phone"]}),
     ]
     add_fieldsets = [
@@ -189,7 +189,7 @@ class WalletEntryInline(admin.TabularInline):
     model = WalletEntry
     extra = 0
     fields = ["created_at", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason", "key"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason", "key"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -225,7 +225,7 @@ class ApiTokenAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["user__username"]
     list_select_related = ["user"]
     fields = ["user", "created_at", "expires_at", "last_used_at"]
-    readonly_fields = fields
+    readonly_fields = ["user", "created_at", "expires_at", "last_used_at"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Revoking a token is allowed to supervisors; nothing else is editable.

@@ -22,6 +22,7 @@ from cases.models import AfterSalesCase
 from . import parsers
 from .api_support import Pagination
 from .errors import DomainError
+from .http import user_of
 from .importer import ImportError_, ImportForbidden, import_document
 from .models import ApiToken, Order, OrderItem, Role
 
@@ -59,7 +60,7 @@ class MarketplaceImportView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
-        if not request.user.is_supervisor:
+        if not user_of(request).is_supervisor:
             raise DomainError("permission_denied", _("只有平台主管可以导入商城数据"), status=403)
         try:
             counts = import_document(request.data, operator=False)
@@ -94,7 +95,7 @@ def order_dict(order: Order, now: Any) -> dict[str, Any]:
     }
 
 
-def orders_for(user: Any):  # type: ignore[no-untyped-def]
+def orders_for(user: Any):
     return (
         Order.objects.filter(consumer=user)
         .select_related("shop")
@@ -111,9 +112,9 @@ class OrderListView(APIView):
     def get(self, request: Request) -> Response:
         from django.utils import timezone
 
-        if request.user.role != Role.CONSUMER:
+        if user_of(request).role != Role.CONSUMER:
             raise DomainError("permission_denied", "Only consumers have orders here.", status=403)
         paginator = Pagination()
-        page = paginator.paginate_queryset(orders_for(request.user), request, view=self)
+        page = paginator.paginate_queryset(orders_for(user_of(request)), request, view=self)
         now = timezone.now()
         return paginator.get_paginated_response([order_dict(o, now) for o in page or []])

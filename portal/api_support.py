@@ -57,11 +57,11 @@ class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
-    def get_page_size(self, request):  # type: ignore[no-untyped-def]
+    def get_page_size(self, request):
         size = query_int(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
 
-    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+    def paginate_queryset(self, queryset, request, view=None):
         query_int(request, self.page_query_param)
         return super().paginate_queryset(queryset, request, view)
 
@@ -98,10 +98,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         return error_response("invalid", "; ".join(exc.messages), 400)
     if isinstance(exc, exceptions.Throttled):
-        response = error_response("rate_limited", "Too many requests; slow down.", 429)
-        if exc.wait:
-            response["Retry-After"] = str(int(exc.wait) + 1)
-        return response
+        throttled = error_response("rate_limited", "Too many requests; slow down.", 429)
+        wait = getattr(exc, "wait", None)  # seconds until the next request is allowed (DRF's Throttled)
+        if wait:
+            throttled["Retry-After"] = str(int(wait) + 1)
+        return throttled
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -118,17 +119,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"code": code, "detail": str(exc.detail)}
         return response
     detail = getattr(exc, "detail", "")
-    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    other = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.UnsupportedMediaType):
-        code = "unsupported_media_type"
-    response.data = {"code": str(code), "detail": str(detail)}
+        other = "unsupported_media_type"
+    response.data = {"code": str(other), "detail": str(detail)}
     return response
 
 
 class UserScopedThrottle(throttling.SimpleRateThrottle):
     """Throttle keyed on the user (never on the client address alone)."""
 
-    def get_cache_key(self, request, view):  # type: ignore[no-untyped-def]
+    def get_cache_key(self, request, view):
         if request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:

@@ -11,7 +11,7 @@ from .models import ApiToken, User
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "bearer"
 
-    def authenticate(self, request) -> tuple[User, ApiToken] | None:  # type: ignore[no-untyped-def]
+    def authenticate(self, request) -> tuple[User, ApiToken] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -29,12 +29,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
         return token.user, token
 
-    def authenticate_header(self, request) -> str:  # type: ignore[no-untyped-def]
+    def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
 
 
 class CsrfSessionAuthentication(authentication.SessionAuthentication):
     """Session auth (CSRF enforced); answers 401 rather than 403 when nobody is logged in."""
 
-    def authenticate_header(self, request) -> str:  # type: ignore[no-untyped-def]
+    def authenticate_header(self, request) -> str:
         return 'Session realm="api"'

@@ -51,7 +51,7 @@ def read_alias() -> str:
 
 class ReplicaRouter:
     def db_for_read(self, model: type, **hints: Any) -> str:
-        if model._meta.label in PRIMARY_ONLY_MODELS:  # type: ignore[attr-defined]
+        if model._meta.label in PRIMARY_ONLY_MODELS:  # type: ignore[attr-defined]  # a model class, as Django routers receive it
             return DEFAULT_DB_ALIAS
         return read_alias()
 

@@ -89,7 +89,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     message, status 429, when the attempt was refused unchecked. The failure that reaches the limit was
     checked, so it keeps its ordinary "wrong password" page."""
     if not getattr(request, "login_locked", False):
-        return original_response  # type: ignore[return-value]
+        return original_response
     message = _("登录失败次数过多，请 15 分钟后再试")
     if isinstance(original_response, TemplateResponse):
         context = dict(original_response.context_data or {})

@@ -23,7 +23,7 @@ def throttled(*throttle_classes: type[BaseThrottle], methods: tuple[str, ...] = 
             if request.method in methods:
                 for throttle_class in throttle_classes:
                     throttle = throttle_class()
-                    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
+                    if not throttle.allow_request(request, None):  # type: ignore[arg-type]  # DRF throttles take no view here
                         return rate_limited(request, throttle.wait())
             return view(request, *args, **kwargs)
 

@@ -7,7 +7,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "portal.auth.BearerTokenAuthentication"
     name = "bearerAuth"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token/ to get a token."}
 
 
@@ -15,5 +15,5 @@ class SessionScheme(OpenApiAuthenticationExtension):
     target_class = "portal.auth.CsrfSessionAuthentication"
     name = "cookieAuth"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

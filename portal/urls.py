@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
@@ -9,7 +9,7 @@ from cases import api as case_api
 from . import api, health, views
 from .openapi.views import SchemaView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
     path("marketplace/import/", api.MarketplaceImportView.as_view(), name="api-import"),
     path("orders/", api.OrderListView.as_view(), name="api-orders"),

@@ -7,6 +7,8 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
+from .http import AuthedRequest
+
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
@@ -14,7 +16,7 @@ class LoginView(auth_views.LoginView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if user.is_platform_staff:
         return redirect("admin:index")

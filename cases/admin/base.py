@@ -9,16 +9,17 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin import NoWritesMixin
+from portal.http import user_of
 
 
 class StaffViewMixin:
     """Platform staff may look at everything in the workspace, whatever their per-model permissions."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_platform_staff
+        return user_of(request).is_platform_staff
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_platform_staff
+        return user_of(request).is_platform_staff
 
 
 class ReadOnlyAdmin(NoWritesMixin, StaffViewMixin, admin.ModelAdmin):
@@ -30,7 +31,7 @@ class SettingsAdmin(StaffViewMixin, SimpleHistoryAdmin):
     History page (django-simple-history) shows who changed what from which value to which."""
 
     def _may_edit(self, request: HttpRequest) -> bool:
-        return request.user.is_platform_staff and request.user.has_perm("cases.edit_platform_settings")
+        return user_of(request).is_platform_staff and user_of(request).has_perm("cases.edit_platform_settings")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._may_edit(request)

@@ -15,6 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.http import user_of
+
 from .. import policy
 from ..choices import State
 from ..models import (
@@ -30,7 +32,7 @@ from .base import ReadOnlyAdmin
 def titled(filter_class: type, title: Any) -> type:
     """A field filter under our own (translated) title; the models carry no verbose names yet."""
 
-    class Titled(filter_class):  # type: ignore[misc,valid-type]
+    class Titled(filter_class):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.title = title
@@ -110,7 +112,7 @@ class AssigneeFilter(SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         if value == "me":
-            return queryset.filter(assignee=request.user)
+            return queryset.filter(assignee=user_of(request))
         if value == "none":
             return queryset.filter(assignee__isnull=True)
         if value and value.isdigit():
@@ -156,7 +158,7 @@ class AfterSalesCaseAdmin(ReadOnlyAdmin):
         return selectors.queue_ordering()
 
     def has_reassign_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("cases.reassign_case")
+        return user_of(request).has_perm("cases.reassign_case")
 
     @admin.display(description=_("售后单号"), ordering="number")
     def number_link(self, obj: AfterSalesCase) -> str:
@@ -210,7 +212,7 @@ class AfterSalesCaseAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("分配给我"))
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._assign(request, queryset, request.user)
+        self._assign(request, queryset, user_of(request))
 
     @admin.action(description=_("取消分配（主管）"), permissions=["reassign"])
     def unassign(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -220,7 +222,7 @@ class AfterSalesCaseAdmin(ReadOnlyAdmin):
         done, refused = 0, []
         for case_id, number in queryset.values_list("pk", "number"):
             try:
-                case = case_assign(case_id=case_id, actor=request.user, assignee=assignee)
+                case = case_assign(case_id=case_id, actor=user_of(request), assignee=assignee)
             except CaseError as exc:
                 refused.append(f"{number}: {exc.detail}")
             else:
@@ -233,7 +235,7 @@ class AfterSalesCaseAdmin(ReadOnlyAdmin):
             self.message_user(request, line, messages.ERROR)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "counts": selectors.team_counts(request.user),
+        extra_context = {**(extra_context or {}), "counts": selectors.team_counts(user_of(request)),
                          "title": gettext("仲裁队列") if request.GET.get("state", "arbitration") == "arbitration"
                          else gettext("售后单")}
         return super().changelist_view(request, extra_context)

@@ -47,7 +47,7 @@ class CaseEventAdmin(ReadOnlyAdmin):
     search_fields = ["case__number", "actor_username"]
     list_select_related = ["case"]
     fields = ["case", "at", "actor_username", "role", "action_name", "from_name", "to_name", "details"]
-    readonly_fields = fields
+    readonly_fields = ["case", "at", "actor_username", "role", "action_name", "from_name", "to_name", "details"]
 
     @admin.display(description=_("操作"), ordering="action")
     def action_name(self, obj: CaseEvent) -> str:
@@ -72,8 +72,10 @@ class RefundPayoutInline(admin.TabularInline):
     model = RefundPayout
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["amount", "fast", "status", "idempotency_key", "provider_reference", "created_at",
-                                "paid_at"]
+    fields = ["amount", "fast", "status", "idempotency_key", "provider_reference", "created_at",
+              "paid_at"]
+    readonly_fields = ["amount", "fast", "status", "idempotency_key", "provider_reference", "created_at",
+                       "paid_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

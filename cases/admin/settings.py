@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -35,7 +36,8 @@ class HolidayForm(forms.ModelForm):
         help_texts = {"start_date": _("上海时间自然日；保存后所有进行中的计时按重叠时长顺延")}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # answers self.cleaned_data
+        data = self.cleaned_data
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("结束日期不能早于开始日期"))
@@ -130,7 +132,7 @@ class DeadlinePolicyAdmin(SettingsAdmin):
 
 
 def _no_backdating(form_class: type[forms.ModelForm]) -> type[forms.ModelForm]:
-    class Form(form_class):  # type: ignore[misc,valid-type]
+    class Form(form_class):  # type: ignore[misc,valid-type]  # a form class chosen at run time
         def clean_effective_from(self) -> Any:
             value = self.cleaned_data.get("effective_from")
             if value is not None and value < timezone.now() - timedelta(minutes=5):
@@ -156,8 +158,6 @@ def human_duration(seconds: int) -> str:
 
 def durations_in_force() -> list[dict[str, Any]]:
     """What a clock started now would get, per deadline and variant (defaults, policy rows, override)."""
-    from django.conf import settings
-
     rows = []
     for name, label in DeadlineName.choices:
         variants = [("not_shipped", Kind.REFUND_ONLY, "not_shipped"), ("refund_only", Kind.REFUND_ONLY, "other"),

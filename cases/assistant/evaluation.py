@@ -76,7 +76,7 @@ def sample_items() -> list[OrderItem]:
                           warranty_days=warranty)
         item = OrderItem(pk=10**9 + signed_days, order=order, product=product, quantity=1,
                          unit_price=Decimal("99.00"), paid=Decimal("99.00"))
-        item._prefetched_objects_cache = {"cases": []}  # type: ignore[attr-defined]
+        item._prefetched_objects_cache = {"cases": []}  # type: ignore[attr-defined]  # Django's prefetch cache, filled by hand
         items.append(item)
     return items
 

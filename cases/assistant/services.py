@@ -115,7 +115,7 @@ def thread_role(user: User, thread: Thread) -> str | None:
     return None
 
 
-def threads_for(user: User):  # type: ignore[no-untyped-def]
+def threads_for(user: User):
     """The threads a user may read: their own, their shops', or (staff) every one."""
     qs = Thread.objects.select_related("consumer", "shop", "order_item__product")
     if getattr(user, "is_platform_staff", False):

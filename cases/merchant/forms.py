@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Shop
@@ -14,7 +16,7 @@ from .models import RejectReason, ReplyTemplate
 from .selectors import Period
 
 # The built-in list every shop can choose from; a shop adds its own (RejectReason rows).
-DEFAULT_REJECT_REASONS: list[tuple[str, str]] = [
+DEFAULT_REJECT_REASONS: list[tuple[str, str | Promise]] = [
     ("goods_used", _("商品已使用，影响二次销售")),
     ("missing_accessories", _("配件、赠品或包装缺失")),
     ("not_our_item", _("退回的商品不是本店发出的")),
@@ -39,9 +41,9 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label=_("说明"), max_length=2000, required=False,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason_code"].choices = [("", _("请选择原因"))] + choices
+        cast(forms.ChoiceField, self.fields["reason_code"]).choices = [("", _("请选择原因")), *choices]
         self._labels = dict(choices)
 
     def reason_text(self) -> str:

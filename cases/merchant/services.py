@@ -18,6 +18,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cases import effects
@@ -132,8 +133,6 @@ def reply_template_delete(*, template: ReplyTemplate) -> None:
 
 
 def reject_reason_add(*, shop: Shop, code: Any, label: Any) -> RejectReason:
-    from django.utils.text import slugify
-
     clean_label = _clean(label, "label", 100)
     clean_code = slugify(code if isinstance(code, str) else "", allow_unicode=False)[:48]
     if not clean_code:
@@ -158,7 +157,7 @@ class _Echo:
         return value
 
 
-def csv_stream(shop_ids: Sequence[int], filters: QueueFilters):  # type: ignore[no-untyped-def]
+def csv_stream(shop_ids: Sequence[int], filters: QueueFilters):
     """Yield the CSV text line by line (BOM first so spreadsheet tools read the Chinese as UTF-8)."""
     writer = csv.writer(_Echo())
     yield "\ufeff"

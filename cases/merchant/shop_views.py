@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.errors import DomainError
+from portal.http import AuthedRequest
 from portal.models import Shop
 
 from ..quality.models import ShopStanding
@@ -32,13 +34,14 @@ from .selectors import (
     shop_metrics,
     shops_selected,
 )
+from .templatetags.merchant_tags import kind_label, reason_label
 from .views import _chosen_shops, merchant_required
 
 # --- reply templates and reasons ------------------------------------------------------------------
 
-def _shop_of_post(request: HttpRequest) -> Shop:
+def _shop_of_post(request: AuthedRequest) -> Shop:
     code = request.POST.get("shop", "")
-    shop = next((s for s in request.shops if s.code == code), None)  # type: ignore[attr-defined]
+    shop = next((s for s in request.shops if s.code == code), None)  # type: ignore[attr-defined]  # set by merchant_required
     if shop is None:
         raise Http404
     return shop
@@ -46,7 +49,7 @@ def _shop_of_post(request: HttpRequest) -> Shop:
 
 @require_http_methods(["GET", "POST"])
 @merchant_required
-def templates_list(request: HttpRequest) -> HttpResponse:
+def templates_list(request: AuthedRequest) -> HttpResponse:
     shops = _chosen_shops(request)
     form = ReplyTemplateForm()
     if request.method == "POST":
@@ -63,7 +66,7 @@ def templates_list(request: HttpRequest) -> HttpResponse:
                 return redirect(reverse("merchant:templates") + (f"?shop={shop.code}" if len(shops) == 1 else ""))
     reasons = RejectReason.objects.filter(shop__in=shops).select_related("shop")
     return render(request, "merchant/templates.html", {
-        "shops": request.shops, "chosen": shops,  # type: ignore[attr-defined]
+        "shops": request.shops, "chosen": shops,  # type: ignore[attr-defined]  # set by merchant_required
         "shop_code": request.GET.get("shop", ""),
         "templates": ReplyTemplate.objects.filter(shop__in=shops).select_related("shop"),
         "form": form, "reason_form": RejectReasonForm(), "reasons": reasons,
@@ -71,9 +74,9 @@ def templates_list(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-def _template_for(request: HttpRequest, template_id: int) -> ReplyTemplate:
+def _template_for(request: AuthedRequest, template_id: int) -> ReplyTemplate:
     template = ReplyTemplate.objects.select_related("shop").filter(
-        pk=template_id, shop__in=request.shops).first()  # type: ignore[attr-defined]
+        pk=template_id, shop__in=request.shops).first()  # type: ignore[attr-defined]  # set by merchant_required
     if template is None:
         raise Http404
     return template
@@ -81,7 +84,7 @@ def _template_for(request: HttpRequest, template_id: int) -> ReplyTemplate:
 
 @require_http_methods(["GET", "POST"])
 @merchant_required
-def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_edit(request: AuthedRequest, template_id: int) -> HttpResponse:
     template = _template_for(request, template_id)
     form = ReplyTemplateForm(request.POST or None, instance=template)
     if request.method == "POST" and form.is_valid():
@@ -99,7 +102,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @require_POST
 @merchant_required
-def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_delete(request: AuthedRequest, template_id: int) -> HttpResponse:
     services.reply_template_delete(template=_template_for(request, template_id))
     messages.success(request, _("模板已删除"))
     return redirect("merchant:templates")
@@ -107,7 +110,7 @@ def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @require_POST
 @merchant_required
-def reason_add(request: HttpRequest) -> HttpResponse:
+def reason_add(request: AuthedRequest) -> HttpResponse:
     shop = _shop_of_post(request)
     try:
         services.reject_reason_add(shop=shop, code=request.POST.get("code"), label=request.POST.get("label"))
@@ -120,8 +123,8 @@ def reason_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @merchant_required
-def reason_delete(request: HttpRequest, reason_id: int) -> HttpResponse:
-    reason = RejectReason.objects.filter(pk=reason_id, shop__in=request.shops).first()  # type: ignore[attr-defined]
+def reason_delete(request: AuthedRequest, reason_id: int) -> HttpResponse:
+    reason = RejectReason.objects.filter(pk=reason_id, shop__in=request.shops).first()  # type: ignore[attr-defined]  # set by merchant_required
     if reason is None:
         raise Http404
     services.reject_reason_delete(reason=reason)
@@ -133,12 +136,10 @@ def reason_delete(request: HttpRequest, reason_id: int) -> HttpResponse:
 
 @require_GET
 @merchant_required
-def metrics(request: HttpRequest) -> HttpResponse:
+def metrics(request: AuthedRequest) -> HttpResponse:
     shops = _chosen_shops(request)
     form = PeriodForm({"start": request.GET.get("from", ""), "end": request.GET.get("to", "")})
     period = form.period()
-    from .templatetags.merchant_tags import kind_label, reason_label
-
     sections = []
     for shop in shops:
         m = shop_metrics(shop, period)
@@ -156,7 +157,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
                                                   key=lambda row: -row[1])),
         })
     return render(request, "merchant/metrics.html", {
-        "shops": request.shops, "shop_code": request.GET.get("shop", ""),  # type: ignore[attr-defined]
+        "shops": request.shops, "shop_code": request.GET.get("shop", ""),  # type: ignore[attr-defined]  # set by merchant_required
         "period": period, "sections": sections,
     })
 
@@ -187,10 +188,10 @@ def _export_limit() -> int:
 
 @require_http_methods(["GET", "POST"])
 @merchant_required
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthedRequest) -> HttpResponseBase:
     """Up to the limit, the CSV streams at once; above it, a background job writes a file."""
     params = request.GET if request.method == "GET" else request.POST
-    shops = shops_selected(request.shops, params.get("shop"))  # type: ignore[attr-defined]
+    shops = shops_selected(request.shops, params.get("shop"))  # type: ignore[attr-defined]  # set by merchant_required
     if shops is None:
         raise Http404
     filters = QueueFilters.from_params(params)
@@ -210,10 +211,10 @@ def export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _job_for(request: HttpRequest, job_id: int) -> ExportJob:
+def _job_for(request: AuthedRequest, job_id: int) -> ExportJob:
     """A job is shown only to a member of every shop it covers (a former member loses access)."""
     job = ExportJob.objects.prefetch_related(Prefetch("shops")).filter(pk=job_id).first()
-    member_of = {s.pk for s in request.shops}  # type: ignore[attr-defined]
+    member_of = {s.pk for s in request.shops}  # type: ignore[attr-defined]  # set by merchant_required
     if job is None or not {s.pk for s in job.shops.all()} <= member_of or not job.shops.all():
         raise Http404
     return job
@@ -221,7 +222,7 @@ def _job_for(request: HttpRequest, job_id: int) -> ExportJob:
 
 @require_GET
 @merchant_required
-def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_job(request: AuthedRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
     template = "merchant/_export_progress.html" if request.htmx else "merchant/export_job.html"
     return render(request, template, {"job": job})
@@ -229,7 +230,7 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_GET
 @merchant_required
-def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_download(request: AuthedRequest, job_id: int) -> HttpResponseBase:
     job = _job_for(request, job_id)
     if job.status != ExportJob.Status.DONE or not job.file or not default_storage.exists(job.file):
         raise Http404

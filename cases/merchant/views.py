@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +22,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.api import messages_visible
+from cases.api import evidence_file_response, messages_visible
 from cases.choices import Kind, Reason
+from cases.evidence import evidence_add
 from cases.models import AfterSalesCase, CaseEvidence
 from cases.permissions import available_actions
 from cases.selectors import CountedRows, case_list_for, with_details
@@ -32,6 +34,7 @@ from cases.web.pickup import pickup_timeline
 from cases.web.views import error_summary
 from portal.api_support import CaseActionThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
+from portal.http import AuthedRequest
 from portal.models import Region, Shop
 from portal.ratelimit import throttled
 
@@ -48,34 +51,35 @@ from .selectors import (
     queue_state_counts,
     shops_selected,
 )
+from .templatetags.merchant_tags import action_label
 
 PAGE_SIZE = 50
 BULK_MAX = 200
 
 
-def merchant_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def merchant_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Anonymous → login; anyone who is not an active merchant → 404. Puts `request.shops` in place."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if request.user.role != "merchant" or not request.user.is_active:
             raise Http404
-        request.shops = merchant_shops(request.user)  # type: ignore[attr-defined]
+        request.shops = merchant_shops(request.user)  # type: ignore[attr-defined]  # the desk's views read their shops here
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def _chosen_shops(request: HttpRequest) -> list[Shop]:
-    chosen = shops_selected(request.shops, request.GET.get("shop") or request.POST.get("shop"))  # type: ignore[attr-defined]
+def _chosen_shops(request: AuthedRequest) -> list[Shop]:
+    chosen = shops_selected(request.shops, request.GET.get("shop") or request.POST.get("shop"))  # type: ignore[attr-defined]  # set by merchant_required
     if chosen is None:
         raise Http404
     return chosen
 
 
-def _case_for(request: HttpRequest, case_id: int, *, details: bool = False) -> AfterSalesCase:
+def _case_for(request: AuthedRequest, case_id: int, *, details: bool = False) -> AfterSalesCase:
     qs = case_list_for(request.user)
     if details:
         qs = with_details(qs)
@@ -89,7 +93,7 @@ def _case_for(request: HttpRequest, case_id: int, *, details: bool = False) -> A
 
 @require_GET
 @merchant_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     shops = _chosen_shops(request)
     shop_ids = [s.pk for s in shops]
     version = live.queue_version(shop_ids)
@@ -100,14 +104,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     counts = queue_state_counts(shop_ids, filters, now=now)
     total = counts[filters.state] if filters.state else sum(counts.values())
     cases = queue_cases(shop_ids, filters, now=now)
-    paginator = Paginator(CountedRows(cases, cases), PAGE_SIZE)  # deep pages read their ids first
+    # deep pages read their ids first; CountedRows is the paginator's object list (count and slices)
+    paginator: Paginator[Any] = Paginator(cast(Any, CountedRows(cases, cases)), PAGE_SIZE)
     paginator.count = total  # the grouped count already holds it: no second COUNT(*)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     shop_param = {"shop": request.GET["shop"]} if request.GET.get("shop") in {s.code for s in shops} else {}
     base = {**shop_param, **filters.as_params()}
     context = {
-        "shops": request.shops,  # type: ignore[attr-defined]
+        "shops": request.shops,  # type: ignore[attr-defined]  # set by merchant_required
         "shop_code": shop_param.get("shop", ""),
         "filters": filters,
         "counts": [(s, counts[s]) for s in QUEUE_STATES],
@@ -125,7 +130,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "bulk_actions": services.BULK_ACTIONS,
     }
     context["live_version"] = version
-    context["live_url"] = request.path + "?" + urlencode([(k, v) for k, v in request.GET.items() if k != "live"])
+    context["live_url"] = request.path + "?" + urlencode([(k, str(v)) for k, v in request.GET.items() if k != "live"])
     template = "merchant/_queue_table.html" if request.htmx and request.htmx.target == "queue-table" else \
         "merchant/queue.html"
     return render(request, template, context)
@@ -135,7 +140,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @merchant_required
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AuthedRequest) -> HttpResponse:
     """First POST: a confirmation (how many, how much money); second POST with `confirm`: run them."""
     action = request.POST.get("action", "")
     if action not in services.BULK_ACTIONS:
@@ -171,7 +176,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @merchant_required
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     version = live.case_version(case.pk)
     if (same := live.unchanged(request, version)) is not None:
@@ -180,7 +185,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "merchant/case.html", {**_case_context(request, case), "live_version": version})
 
 
-def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> dict[str, Any]:
+def _case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> dict[str, Any]:
     actions = available_actions(request.user, case)
     own_reasons = list(RejectReason.objects.filter(shop=case.shop))
     choices = reason_choices(case.shop, own_reasons)
@@ -220,7 +225,7 @@ def _case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> d
 @require_POST
 @merchant_required
 @throttled(CaseActionThrottle)
-def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+def case_action(request: AuthedRequest, case_id: int, action: str) -> HttpResponse:
     case = _case_for(request, case_id)
     url = reverse("merchant:case", args=[case.pk])
     if action not in ("approve", "reject", "confirm_receipt", "refuse_receipt", "ship_replacement",
@@ -238,11 +243,11 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         else:
             invalid[f"{prefix}_form"] = form
     elif action in ("ship_replacement", "ship_repaired"):
-        form = ShipForm(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
+        ship = ShipForm(request.POST)
+        if ship.is_valid():
+            data = dict(ship.cleaned_data)
         else:
-            invalid["ship_form"] = form
+            invalid["ship_form"] = ship
     if invalid:
         detail = _case_for(request, case_id, details=True)
         messages.error(request, _("请检查填写的内容"))
@@ -262,15 +267,13 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
 
 
 def _action_text(action: str) -> str:
-    from .templatetags.merchant_tags import action_label
-
     return action_label(action)
 
 
 @require_POST
 @merchant_required
 @throttled(MessageThrottle)
-def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_message(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     try:
         message_post(case_id=case.pk, author=request.user, body=request.POST.get("body", ""))
@@ -284,10 +287,8 @@ def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 @merchant_required
 @throttled(UploadThrottle)
-def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_evidence(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
-    from cases.evidence import evidence_add
-
     try:
         stored = evidence_add(case_id=case.pk, user=request.user, files=request.FILES.getlist("files"),
                               note=request.POST.get("note", ""))
@@ -300,12 +301,10 @@ def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_GET
 @merchant_required
-def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
+def evidence_file(request: AuthedRequest, evidence_id: int) -> HttpResponseBase:
     """The same file as /api/v1/evidence/<id>/file/, for the desk's own links (404 outside the shops)."""
-    from cases.api import evidence_file_response
-
     evidence = CaseEvidence.objects.select_related("case").filter(
-        pk=evidence_id, case__shop__in=request.shops).first()  # type: ignore[attr-defined]
+        pk=evidence_id, case__shop__in=request.shops).first()  # type: ignore[attr-defined]  # set by merchant_required
     if evidence is None:
         raise Http404
     return evidence_file_response(evidence)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +35,8 @@ class RulingForm(forms.Form):
             self.fields["amount"].help_text = _("最多 ¥%(max)s") % {"max": claimable}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # answers self.cleaned_data
+        data = self.cleaned_data
         if data.get("decision") == "refund" and data.get("amount") is None and "amount" not in self.errors:
             self.add_error("amount", _("请填写退款金额"))
         return data
@@ -59,7 +60,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, staff: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if staff is not None:
-            self.fields["assignee"].queryset = staff
+            cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = staff
 
 
 MERCHANT_RESPONSE_VARIANTS = [("not_shipped", _("未发货（not_shipped）")),
@@ -85,7 +86,8 @@ class DeadlinePolicyForm(forms.ModelForm):
             self.fields["hours"].initial = Decimal(self.instance.seconds) / 3600
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # answers self.cleaned_data
+        data = self.cleaned_data
         if data.get("variant") and data.get("name") != DeadlineName.MERCHANT_RESPONSE:
             self.add_error("variant", _("只有“商家处理时限”有细分"))
         return data

@@ -11,6 +11,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from portal.models import Order, Shop, User
 
@@ -18,9 +19,10 @@ from .. import policy
 from ..choices import (
     Action,
     ActorRole,
+    RefundStatus,
     State,
 )
-from ..models import AfterSalesCase, CaseEvent
+from ..models import AfterSalesCase, CaseEvent, Refund
 from ..quality.couriers import CourierQuality, courier_quality
 from ..quality.models import BuyerStanding, ShopStanding
 from ..quality.present import scorecard_rows, show
@@ -28,7 +30,7 @@ from ..scorecard import Counts, all_shop_counts, shop_scorecard, trend
 from .selectors import ARBITRATION_STATES, OPEN_STATES, ShopHistory, shop_history
 
 
-def open_cases_by_state() -> list[tuple[str, str, int]]:
+def open_cases_by_state() -> list[tuple[str, str | Promise, int]]:
     counts = dict(
         AfterSalesCase.objects.filter(state__in=OPEN_STATES).values_list("state").annotate(n=Count("id"))
     )
@@ -99,7 +101,7 @@ def shops_under_consequences(*, now: datetime | None = None) -> list[ShopQuality
 
 @dataclass
 class Dashboard:
-    by_state: list[tuple[str, str, int]]
+    by_state: list[tuple[str, str | Promise, int]]
     open_total: int
     overdue_rulings: int
     queue: int
@@ -114,9 +116,6 @@ class Dashboard:
 
 
 def dashboard(*, now: datetime | None = None) -> Dashboard:
-    from ..choices import RefundStatus
-    from ..models import Refund
-
     by_state = open_cases_by_state()
     auto = auto_approvals_by_day(now=now)
     queue = AfterSalesCase.objects.filter(state__in=ARBITRATION_STATES).aggregate(
@@ -147,7 +146,7 @@ class ShopOverview:
     cases: int
     disputes: int
     auto_approved: int
-    by_state: list[tuple[str, str, int]]
+    by_state: list[tuple[str, str | Promise, int]]
     history: ShopHistory
     members: list[User]
     card: dict = field(default_factory=dict)

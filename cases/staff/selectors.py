@@ -20,6 +20,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -151,9 +152,10 @@ def review_case(case_id: int, *, now: datetime | None = None) -> Review | None:
     action_labels, state_labels = dict(Action.choices), dict(State.choices)
     ruling: dict[str, Any] | None = None
     for event in events:
-        event.action_label = action_labels.get(event.action, event.action)
-        event.from_label = state_labels.get(event.from_state or "", "—")
-        event.to_label = state_labels.get(event.to_state, event.to_state)
+        # labels the review template shows beside each event (attributes of this page's instances only)
+        event.action_label = action_labels.get(event.action, event.action)  # type: ignore[attr-defined]  # page-only attribute
+        event.from_label = state_labels.get(event.from_state or "", "—")  # type: ignore[attr-defined]  # page-only attribute
+        event.to_label = state_labels.get(event.to_state, event.to_state)  # type: ignore[attr-defined]  # page-only attribute
         if event.action == Action.RULE:
             ruling = {**(event.payload or {}), "at": event.at, "by": event.actor_username}
     evidence = list(case.evidence.all())
@@ -226,6 +228,7 @@ def _window_text(case: AfterSalesCase) -> str:
 
 def lifecycle_rule(case: AfterSalesCase, claim: Decimal) -> list[tuple[str, str]]:
     """The short rule of lifecycle.md that governs this case's kind and reason, as label/text rows."""
+    freight: str | Promise
     if case.freight_payer:
         freight = FreightPayer(case.freight_payer).label
     else:

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.api_support import CaseActionThrottle, MessageThrottle
+from portal.http import AuthedRequest
 from portal.labels import category_label, region_label
 from portal.models import Shop
 from portal.ratelimit import throttled
@@ -37,7 +38,7 @@ from .forms import AssignForm, MessageForm, NoteForm, RulingForm
 from .services import case_assign
 
 
-def _require_staff(request: HttpRequest) -> None:
+def _require_staff(request: AuthedRequest) -> None:
     if not request.user.is_platform_staff:
         raise PermissionDenied
 
@@ -50,7 +51,7 @@ def _back(case_id: int) -> HttpResponseRedirect:
     return HttpResponseRedirect(_review_url(case_id))
 
 
-def _pickups_admin_url(request: HttpRequest) -> str | None:
+def _pickups_admin_url(request: AuthedRequest) -> str | None:
     """The pickups section of the admin, for those who may see it (the admin answers 404 to the others)."""
     if not request.user.has_module_perms("pickups"):
         return None
@@ -60,7 +61,7 @@ def _pickups_admin_url(request: HttpRequest) -> str | None:
         return None
 
 
-def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
+def case_review(request: AuthedRequest, model_admin: ModelAdmin, case_id: int,
                 ruling_form: RulingForm | None = None, status: int = 200) -> HttpResponse:
     """Both sides' statements and evidence side by side, the order, the timeline, and the tools."""
     _require_staff(request)
@@ -72,7 +73,7 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
         raise Http404
     case = review.case
     for event in review.events:  # what the payload says, as sentences (no `reason_code: goods_used`)
-        event.detail = event_detail(event)
+        event.detail = event_detail(event)  # type: ignore[attr-defined]  # page-only attribute the template shows
     user = request.user
     actions = available_actions(user, case)
     can_rule = Action.RULE in actions
@@ -115,7 +116,7 @@ def case_review(request: HttpRequest, model_admin: ModelAdmin, case_id: int,
     return TemplateResponse(request, "admin/cases/aftersalescase/review.html", context, status=status)
 
 
-def _post_only(request: HttpRequest, case_id: int) -> HttpResponseRedirect | None:
+def _post_only(request: AuthedRequest, case_id: int) -> HttpResponseRedirect | None:
     _require_staff(request)
     if request.method != "POST":
         return _back(case_id)
@@ -123,7 +124,7 @@ def _post_only(request: HttpRequest, case_id: int) -> HttpResponseRedirect | Non
 
 
 @throttled(CaseActionThrottle)
-def case_rule(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
+def case_rule(request: AuthedRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
     get_object_or_404(AfterSalesCase, pk=case_id)
@@ -148,13 +149,14 @@ def case_rule(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> Ht
 
 
 @throttled(CaseActionThrottle)
-def case_decide_appeal(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
+def case_decide_appeal(request: AuthedRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     """A supervisor who did not rule decides the appeal (docs/appeals.md); the service checks every field."""
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
     get_object_or_404(AfterSalesCase, pk=case_id)
     post = request.POST
-    data = {name: post.get(name) for name in ("outcome", "rationale", "decision", "amount", "compensation_points")}
+    data: dict[str, object] = {name: post.get(name)
+                               for name in ("outcome", "rationale", "decision", "amount", "compensation_points")}
     data["require_return"] = post.get("require_return") in ("on", "true", "1")
     if data["outcome"] == "uphold":
         data.update(decision=None, amount=None, compensation_points=None)
@@ -169,7 +171,7 @@ def case_decide_appeal(request: HttpRequest, model_admin: ModelAdmin, case_id: i
 
 
 @throttled(CaseActionThrottle)
-def case_intervene(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
+def case_intervene(request: AuthedRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
     form = NoteForm(request.POST)
@@ -184,7 +186,7 @@ def case_intervene(request: HttpRequest, model_admin: ModelAdmin, case_id: int) 
 
 
 @throttled(CaseActionThrottle)
-def case_close_evidence(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
+def case_close_evidence(request: AuthedRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
     try:
@@ -197,7 +199,7 @@ def case_close_evidence(request: HttpRequest, model_admin: ModelAdmin, case_id: 
 
 
 @throttled(MessageThrottle)
-def case_message(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
+def case_message(request: AuthedRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
     form = MessageForm(request.POST)
@@ -214,7 +216,7 @@ def case_message(request: HttpRequest, model_admin: ModelAdmin, case_id: int) ->
     return _back(case_id)
 
 
-def case_assign_view(request: HttpRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
+def case_assign_view(request: AuthedRequest, model_admin: ModelAdmin, case_id: int) -> HttpResponse:
     if (redirect := _post_only(request, case_id)) is not None:
         return redirect
     if request.POST.get("to") == "me":
@@ -236,7 +238,7 @@ def case_assign_view(request: HttpRequest, model_admin: ModelAdmin, case_id: int
     return _back(case_id)
 
 
-def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
+def dashboard(request: AuthedRequest, model_admin: ModelAdmin) -> HttpResponse:
     """The platform's numbers for supervisors and agents alike."""
     _require_staff(request)
     numbers = oversight.dashboard()
@@ -253,7 +255,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
     return TemplateResponse(request, "admin/cases/dashboard.html", context)
 
 
-def shop_page(request: HttpRequest, model_admin: ModelAdmin, code: str) -> HttpResponse:
+def shop_page(request: AuthedRequest, model_admin: ModelAdmin, code: str) -> HttpResponse:
     _require_staff(request)
     shop = get_object_or_404(Shop, code=code)
     overview = oversight.shop_overview(shop)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -48,11 +48,11 @@ class CaseRequestForm(forms.Form):
     def __init__(self, *args: Any, kind: str, max_quantity: int, keep_choices: list[str] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [(r, Reason(r).label) for r in REASONS_FOR_KIND.get(kind, ())]
-        self.fields["quantity"].max_value = max_quantity
+        cast(forms.ChoiceField, self.fields["reason"]).choices = [(r, Reason(r).label) for r in REASONS_FOR_KIND.get(kind, ())]
+        cast(forms.IntegerField, self.fields["quantity"]).max_value = max_quantity
         self.fields["quantity"].widget.attrs.update({"max": max_quantity, "min": 1, "inputmode": "numeric"})
         self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "0.01", "min": "0.01"})
-        self.fields["keep"].choices = [(k, k) for k in (keep_choices or [])]
+        cast(forms.ChoiceField, self.fields["keep"]).choices = [(k, k) for k in (keep_choices or [])]
         if kind in (Kind.EXCHANGE, Kind.REPAIR):
             del self.fields["amount"]
 
@@ -66,7 +66,7 @@ class ReviseForm(forms.Form):
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [(r, Reason(r).label) for r in REASONS_FOR_KIND.get(kind, ())]
+        cast(forms.ChoiceField, self.fields["reason"]).choices = [(r, Reason(r).label) for r in REASONS_FOR_KIND.get(kind, ())]
         if kind in (Kind.EXCHANGE, Kind.REPAIR):
             del self.fields["amount"]
 
@@ -92,5 +92,6 @@ class MessageForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
-    files = MultipleFileField(label=_("补充凭证"), error_messages={"required": _("请选择要上传的文件")})
+    files = MultipleFileField(  # type: ignore[assignment]  # a form field named like BaseForm.files (the metaclass moves it to base_fields)
+        label=_("补充凭证"), error_messages={"required": _("请选择要上传的文件")})
     note = forms.CharField(label=_("说明（可选）"), required=False, max_length=500)

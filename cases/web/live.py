@@ -15,6 +15,7 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 
 from cases.models import AfterSalesCase, CaseEvent, CaseEvidence, CaseMessage
+from pickups.models import PickupEvent
 
 POLL_SECONDS = 4
 
@@ -29,8 +30,6 @@ def _digest(values: Iterable[Any]) -> str:
 
 def case_version(case_id: int) -> str:
     """Changes whenever the case, its pickup, its refund, its talk or its evidence changes."""
-    from pickups.models import PickupEvent
-
     row = AfterSalesCase.objects.filter(pk=case_id).annotate(
         last_event=_newest(CaseEvent, case=OuterRef("pk")),
         last_pickup_event=_newest(PickupEvent, pickup__case=OuterRef("pk")),

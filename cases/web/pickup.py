@@ -11,23 +11,21 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from cases.choices import State
 from cases.models import AfterSalesCase
-from portal.api_support import CaseActionThrottle
-from portal.errors import DomainError
+from pickups import services as pickup_services
+from pickups.models import CANCELLABLE_STATES, EventSource, PickupEvent, PickupState
+from pickups.selectors import current_pickup
+from portal.http import AuthedRequest
 from portal.labels import region_label
 from portal.masking import mask_phone
-from portal.ratelimit import throttled
+
+from .presenters import TimelineEntry
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +92,8 @@ def address_view(region: str, line: str, contact: str, phone: str) -> dict[str, 
     return {"region": region_label(region), "line": line, "contact": contact, "phone": mask_phone(phone or "")}
 
 
-def panel(request: HttpRequest, case: AfterSalesCase, *, error: str = "", selected: str = "") -> dict[str, Any] | None:
+def panel(request: AuthedRequest, case: AfterSalesCase, *, error: str = "", selected: str = "") -> dict[str, Any] | None:
     """What the return section shows about pickup; None when the case has nothing to do with pickup."""
-    try:
-        from pickups import services as pickup_services
-        from pickups.models import CANCELLABLE_STATES, PickupState
-        from pickups.selectors import current_pickup
-    except ImportError:  # the pickups app is not installed in this build
-        return {"ready": False} if case.state == State.AWAITING_RETURN else None
     pickup = current_pickup(case)
     if case.state != State.AWAITING_RETURN and pickup is None:
         return None
@@ -121,7 +113,7 @@ def panel(request: HttpRequest, case: AfterSalesCase, *, error: str = "", select
         return context
     order = case.order_item.order
     rebook = pickup is not None and pickup.state == PickupState.FAILED
-    assessment = pickup_services.pickup_assess(case=case, ignore_pickup_id=pickup.pk if rebook else None)
+    assessment = pickup_services.pickup_assess(case=case, ignore_pickup_id=pickup.pk if rebook and pickup is not None else None)
     reasons = [r for r in assessment.reasons if not (r == "pickup_active" and pickup is not None)]
     context.update({
         "eligible": assessment.eligible,
@@ -136,91 +128,6 @@ def panel(request: HttpRequest, case: AfterSalesCase, *, error: str = "", select
         "show_booking": pickup is None or pickup.state in (PickupState.CANCELLED, PickupState.INSPECTION_FAILED),
     })
     return context
-
-
-def _redirect_to_case(case_id: int) -> HttpResponse:
-    return redirect(reverse("web:case", args=[case_id]) + "#return")
-
-
-def _rerender(request: HttpRequest, case_id: int, exc: DomainError, selected: str) -> HttpResponse:
-    from .views import _load_case, case_context
-
-    case = _load_case(request, case_id)
-    context = case_context(request, case)
-    context["pickup"] = panel(request, case, error=exc.detail, selected=selected)
-    return render(request, "web/case.html", context, status=400)
-
-
-def _call(request: HttpRequest, case_id: int, run: Any, done: str) -> HttpResponse:
-    selected = str(request.POST.get("slot", ""))
-    try:
-        run()
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
-        if exc.field == "slot" or exc.code == "no_slot":
-            return _rerender(request, case_id, exc, selected)
-        messages.error(request, exc.detail)
-        return _redirect_to_case(case_id)
-    except Exception:  # noqa: BLE001 — e.g. the courier hand-off run eagerly after commit; never a 500 here
-        log.exception("pickup action failed outside the domain rules", extra={"case": case_id})
-        messages.warning(request, _("操作已提交，但快递公司暂未确认，请查看下方的取件状态"))
-        return _redirect_to_case(case_id)
-    messages.success(request, done)
-    return _redirect_to_case(case_id)
-
-
-def _own_case(request: HttpRequest, case_id: int) -> AfterSalesCase:
-    from cases.selectors import case_detail_for
-
-    case = case_detail_for(request.user, case_id)
-    if case is None:
-        raise Http404
-    return case
-
-
-def _own_pickup(request: HttpRequest, case_id: int, pickup_id: int) -> Any:
-    from pickups.models import Pickup
-
-    case = _own_case(request, case_id)
-    pickup = Pickup.objects.filter(pk=pickup_id, case=case).first()
-    if pickup is None:
-        raise Http404
-    return pickup
-
-
-@login_required
-@require_POST
-@throttled(CaseActionThrottle)
-def pickup_book(request: HttpRequest, case_id: int) -> HttpResponse:
-    from pickups.services import pickup_book as book
-
-    case = _own_case(request, case_id)
-    return _call(request, case.pk, lambda: book(case_id=case.pk, actor=request.user, slot_id=request.POST.get("slot")),
-                 str(_("已预约上门取件，快递员将在所选时段上门")))
-
-
-@login_required
-@require_POST
-@throttled(CaseActionThrottle)
-def pickup_cancel(request: HttpRequest, case_id: int, pickup_id: int) -> HttpResponse:
-    from pickups.services import pickup_cancel as cancel
-
-    pickup = _own_pickup(request, case_id, pickup_id)
-    return _call(request, case_id, lambda: cancel(pickup_id=pickup.pk, actor=request.user),
-                 str(_("已取消上门取件")))
-
-
-@login_required
-@require_POST
-@throttled(CaseActionThrottle)
-def pickup_reschedule(request: HttpRequest, case_id: int, pickup_id: int) -> HttpResponse:
-    from pickups.services import pickup_reschedule as reschedule
-
-    pickup = _own_pickup(request, case_id, pickup_id)
-    return _call(request, case_id,
-                 lambda: reschedule(pickup_id=pickup.pk, actor=request.user, slot_id=request.POST.get("slot")),
-                 str(_("已改约上门取件时段")))
 
 
 # --- the pickup's changes on the case timeline ------------------------------------------------------
@@ -239,8 +146,6 @@ PICKUP_ACTION_LABELS = {
 
 
 def _slot_text(payload: dict[str, Any]) -> str:
-    from django.utils.dateparse import parse_datetime
-
     start, end = parse_datetime(str(payload.get("start") or "")), parse_datetime(str(payload.get("end") or ""))
     if start is None or end is None:
         return ""
@@ -252,12 +157,6 @@ def _slot_text(payload: dict[str, Any]) -> str:
 
 def pickup_timeline(case: AfterSalesCase) -> list[Any]:
     """Every booking, courier step, failure and re-booking of the case's pickups, as timeline entries."""
-    from cases.web.presenters import TimelineEntry
-
-    try:
-        from pickups.models import EventSource, PickupEvent, PickupState
-    except ImportError:
-        return []
     entries = []
     for event in PickupEvent.objects.filter(pickup__case_id=case.pk).order_by("at", "id"):
         payload = event.payload or {}

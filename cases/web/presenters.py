@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cases.choices import Action, ActorRole, ClosureReason, DeadlineName, FreightPayer, Kind, Reason, State
 from cases.models import AfterSalesCase, CaseEvent
@@ -38,7 +39,7 @@ class Step:
     key: str
     label: str
     status: str  # done | current | stopped | todo
-    note: str = ""
+    note: str | Promise = ""
 
 
 def _resolve_label(case: AfterSalesCase) -> str:
@@ -71,7 +72,7 @@ def stepper(case: AfterSalesCase, events: list[CaseEvent]) -> list[Step]:
               STEP_RESOLVE: _resolve_label(case), STEP_DONE: _("完成")}
     if case.refund_amount is not None and case.kind in (Kind.EXCHANGE, Kind.REPAIR) and case.state == State.REFUNDED:
         labels[STEP_RESOLVE] = _("退款")
-    note = ""
+    note: str | Promise = ""  # a state's or closure's label (lazy)
     stopped = False
     state = case.state
     if state in (State.REFUNDED, State.COMPLETED):
@@ -126,8 +127,6 @@ DEADLINE_SENTENCES: dict[str, Any] = {
 
 def duration_units() -> dict[str, str]:
     """Unit words for the countdown, in the user's language (the script reads them from data-)."""
-    from django.utils.translation import get_language
-
     spaced = not (get_language() or "zh-hans").startswith("zh")
     return {"d": _("天"), "h": _("小时"), "m": _("分"), "s": _("秒"), "sep": " " if spaced else ""}
 
@@ -305,7 +304,7 @@ def freight_payer_label(payer: str | None) -> str:
     return _("买家承担退货运费")
 
 
-STATE_TONE = {
+STATE_TONE: dict[str, str] = {
     State.PENDING_MERCHANT: "info", State.REJECTED: "danger", State.AWAITING_RETURN: "primary",
     State.RETURN_IN_TRANSIT: "info", State.AWAITING_REPLACEMENT: "info", State.IN_REPAIR: "info",
     State.REPLACEMENT_IN_TRANSIT: "primary", State.IN_ARBITRATION: "warn", State.AWAITING_RULING: "warn",

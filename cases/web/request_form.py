@@ -11,7 +11,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.base import ContentFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from cases.choices import MERCHANT_FAULT_REASONS, Kind, Reason
 from cases.evidence import CheckedFile, evidence_validate
 from portal.api_support import CaseCreateThrottle
 from portal.errors import DomainError
+from portal.http import AuthedRequest
 from portal.models import OrderItem, Role
 from portal.ratelimit import throttled
 
@@ -39,7 +41,7 @@ FIELD_FOR_CODE = {
 }
 
 
-def _item_for(request: HttpRequest, item_id: int) -> OrderItem:
+def _item_for(request: AuthedRequest, item_id: int) -> OrderItem:
     """The shopper's own item, or 404 (another shopper's item does not exist for them)."""
     if request.user.role != Role.CONSUMER:
         raise Http404
@@ -61,7 +63,7 @@ def _reason_rows(kind: str, open_reasons: list[str], insured: bool) -> list[dict
     return rows
 
 
-def _validate_new_photos(request: HttpRequest) -> tuple[list[CheckedFile], DomainError | None]:
+def _validate_new_photos(request: AuthedRequest) -> tuple[list[CheckedFile], DomainError | None]:
     try:
         return evidence_validate(request.FILES.getlist("evidence")), None
     except DomainError as exc:
@@ -70,7 +72,7 @@ def _validate_new_photos(request: HttpRequest) -> tuple[list[CheckedFile], Domai
 
 @login_required
 @throttled(CaseCreateThrottle)
-def case_new(request: HttpRequest, item_id: int) -> HttpResponse:
+def case_new(request: AuthedRequest, item_id: int) -> HttpResponse:
     item = _item_for(request, item_id)
     now = timezone.now()
     view = item_view(item, now)
@@ -147,7 +149,7 @@ def case_new(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 @login_required
-def stash_file(request: HttpRequest, item_id: int, token: str, key: str) -> HttpResponse:
+def stash_file(request: AuthedRequest, item_id: int, token: str, key: str) -> HttpResponseBase:
     """A parked photo, shown back to the shopper who uploaded it (session-bound) as a preview."""
     item = _item_for(request, item_id)
     for stashed in stash.stash_list(request, token, item.pk):

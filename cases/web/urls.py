@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pickup, request_form, views
+from . import pickup_actions, request_form, views
 
 app_name = "web"
 urlpatterns = [
@@ -18,7 +18,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
 ]
 urlpatterns += [
-    path("cases/<int:case_id>/pickup/", pickup.pickup_book, name="pickup_book"),
-    path("cases/<int:case_id>/pickup/<int:pickup_id>/cancel/", pickup.pickup_cancel, name="pickup_cancel"),
-    path("cases/<int:case_id>/pickup/<int:pickup_id>/reschedule/", pickup.pickup_reschedule, name="pickup_reschedule"),
+    path("cases/<int:case_id>/pickup/", pickup_actions.pickup_book, name="pickup_book"),
+    path("cases/<int:case_id>/pickup/<int:pickup_id>/cancel/", pickup_actions.pickup_cancel, name="pickup_cancel"),
+    path("cases/<int:case_id>/pickup/<int:pickup_id>/reschedule/", pickup_actions.pickup_reschedule, name="pickup_reschedule"),
 ]

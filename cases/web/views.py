@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -31,6 +34,7 @@ from cases.selectors import case_detail_for, case_list_for
 from portal.api import orders_for
 from portal.api_support import CaseActionThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
+from portal.http import AuthedRequest
 from portal.models import Role
 from portal.ratelimit import throttled
 
@@ -39,7 +43,7 @@ from . import pickup as pickup_ui
 from .forms import AppealForm, EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
 
 PAGE_SIZE = 10
-OPEN_FILTERS = {"open": sorted(policy.DEADLINE_FOR_STATE), "done": [State.REFUNDED, State.COMPLETED, State.CLOSED]}
+OPEN_FILTERS: dict[str, list[str]] = {"open": sorted(policy.DEADLINE_FOR_STATE), "done": [State.REFUNDED, State.COMPLETED, State.CLOSED]}
 
 
 def error_summary(*forms: Any) -> list[dict[str, str]]:
@@ -92,7 +96,7 @@ def item_view(item: Any, now: Any) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def orders(request: HttpRequest) -> HttpResponse:
+def orders(request: AuthedRequest) -> HttpResponse:
     qs = orders_for(request.user) if request.user.role == Role.CONSUMER else orders_for(request.user).none()
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -104,7 +108,7 @@ def orders(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def cases(request: HttpRequest) -> HttpResponse:
+def cases(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     states = ",".join(OPEN_FILTERS.get(status, []))
     qs = case_list_for(request.user, state=states or None)
@@ -116,14 +120,14 @@ def cases(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _load_case(request: HttpRequest, case_id: int) -> AfterSalesCase:
+def _load_case(request: AuthedRequest, case_id: int) -> AfterSalesCase:
     case = case_detail_for(request.user, case_id)
     if case is None:
         raise Http404
     return case
 
 
-def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> dict[str, Any]:
+def case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> dict[str, Any]:
     """Everything the case page shows; bound forms passed in keep what the shopper typed."""
     events = list(case.events.all())
     role = role_of(request.user, case)
@@ -172,7 +176,7 @@ def case_context(request: HttpRequest, case: AfterSalesCase, **forms: Any) -> di
 
 @login_required
 @require_GET
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     version = live.case_version(case.pk)
     if (same := live.unchanged(request, version)) is not None:
@@ -180,7 +184,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "web/case.html", {**case_context(request, case), "live_version": version})
 
 
-CONSUMER_ACTIONS = {
+CONSUMER_ACTIONS: dict[str, tuple[type[forms.Form] | None, str]] = {
     Action.WITHDRAW: (None, "withdraw_form"),
     Action.ESCALATE: (EscalateForm, "escalate_form"),
     Action.REVISE: (ReviseForm, "revise_form"),
@@ -190,7 +194,7 @@ CONSUMER_ACTIONS = {
     Action.ANSWER_APPEAL: (AppealForm, "answer_form"),
     Action.INTERCEPT: (None, "intercept_form"),
 }
-DONE_MESSAGES = {
+DONE_MESSAGES: dict[str, str | Promise] = {
     Action.WITHDRAW: gettext_lazy("已撤销售后申请"),
     Action.ESCALATE: gettext_lazy("已申请平台介入，平台客服将尽快处理"),
     Action.REVISE: gettext_lazy("申请已修改并重新提交给商家"),
@@ -206,7 +210,7 @@ def _case_url(case_id: int, anchor: str = "") -> str:
     return reverse("web:case", args=[case_id]) + (f"#{anchor}" if anchor else "")
 
 
-def _run_consumer_action(request: HttpRequest, case: AfterSalesCase, action: str, data: dict[str, Any]) -> None:
+def _run_consumer_action(request: AuthedRequest, case: AfterSalesCase, action: str, data: dict[str, Any]) -> None:
     """The form's cleaned values through the one dispatcher (empty optional fields left out)."""
     fields = {k: (str(v) if k == "amount" else v) for k, v in data.items() if v not in (None, "")}
     services.case_act(action=action, case_id=case.pk, actor=request.user, data=fields)
@@ -215,12 +219,12 @@ def _run_consumer_action(request: HttpRequest, case: AfterSalesCase, action: str
 @login_required
 @require_POST
 @throttled(CaseActionThrottle)
-def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+def case_action(request: AuthedRequest, case_id: int, action: str) -> HttpResponse:
     case = _load_case(request, case_id)
     if action not in CONSUMER_ACTIONS:
         raise Http404
     form_class, form_name = CONSUMER_ACTIONS[action]
-    form = None
+    form: forms.Form | None = None
     if form_class is ReviseForm:
         form = ReviseForm(request.POST, kind=case.kind)
     elif form_class is not None:
@@ -245,7 +249,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
 @login_required
 @require_POST
 @throttled(MessageThrottle)
-def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_message(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = MessageForm(request.POST)
     sent = False
@@ -274,7 +278,7 @@ def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @throttled(UploadThrottle)
-def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_evidence(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
@@ -293,7 +297,7 @@ def case_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpResponse:
+def evidence_file(request: AuthedRequest, case_id: int, evidence_id: int) -> HttpResponseBase:
     evidence = CaseEvidence.objects.select_related("case").filter(pk=evidence_id, case_id=case_id).first()
     if evidence is None or role_of(request.user, evidence.case) is None:
         raise Http404
@@ -304,7 +308,7 @@ def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpR
 
 @login_required
 @require_GET
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthedRequest) -> HttpResponse:
     qs = Notification.objects.filter(user=request.user).select_related("case").order_by("-created_at", "-id")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     items = list(page)
@@ -329,7 +333,7 @@ def case_url_for(user: Any, case_id: int) -> str:
 
 @login_required
 @require_POST
-def case_rate(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_rate(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _load_case(request, case_id)
     form = RatingForm(request.POST, with_pickup=case_used_pickup(case))
     if form.is_valid():

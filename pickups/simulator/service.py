@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 SIMULATED_CODE = "simulated"
 TERMINAL = ("delivered", "cancelled", "failed", "inspection_failed")
 # What the courier reports next, by where the parcel is and how the booking was scripted to behave.
-NEXT_STATUS = {
+NEXT_STATUS: dict[tuple[str, str], str] = {
     ("booked", SimulatedBehaviour.NORMAL): "dispatched",
     ("booked", SimulatedBehaviour.NO_SHOW): "dispatched",
     ("booked", SimulatedBehaviour.INSPECTION_MISMATCH): "dispatched",

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import conf
 from ..courier_secrets import is_weak, new_secret
-from ..models import SimulatedCourierBooking
+from ..models import SimulatedCourierBooking, SimulatedCourierControl
 from ..signing import verify
 from .service import (
     SimulatedFailure,
@@ -107,8 +107,6 @@ def cancel(request: HttpRequest, waybill: str) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def control(request: HttpRequest) -> JsonResponse:
     """Script the simulator: {"fail_next": N, "timeout_next": N, "behaviour": "no_show", "reset": true}."""
-    from ..models import SimulatedCourierControl
-
     if request.method == "GET":
         return JsonResponse(control_dict(SimulatedCourierControl.current()))
     data = _json(request)

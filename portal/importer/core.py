@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from ..models import Order, OrderItem, Product, Role, Shop, User
@@ -208,9 +209,9 @@ class Importer:
             self._write_orders()
         return self.counts.as_dict()
 
-    def _upsert(self, model: type, key: str, rows: list[dict[str, Any]], section: str) -> dict[str, Any]:
+    def _upsert(self, model: type[Model], key: str, rows: list[dict[str, Any]], section: str) -> dict[str, Any]:
         """Create missing rows and update changed ones; answers key → instance for the batch."""
-        existing = {getattr(o, key): o for o in model.objects.filter(**{f"{key}__in": [r[key] for r in rows]})}
+        existing = {getattr(o, key): o for o in model._default_manager.filter(**{f"{key}__in": [r[key] for r in rows]})}
         create, update, fields = [], [], set()
         for row in rows:
             obj = existing.get(row[key])
@@ -224,9 +225,9 @@ class Importer:
                 update.append(obj)
                 fields.update(changed)
         if create:
-            model.objects.bulk_create(create)
+            model._default_manager.bulk_create(create)
         if update:
-            model.objects.bulk_update(update, sorted(fields))
+            model._default_manager.bulk_update(update, sorted(fields))
         self.counts.created[section] += len(create)
         self.counts.updated[section] += len(update)
         return existing
@@ -248,11 +249,13 @@ class Importer:
                             .values_list("code", "id"))
             new_hashes = _password_hashes([r for _, r in records if r["username"] not in existing])
             for path, rec in records:
-                user = existing.get(rec["username"])
-                created = user is None
-                if created:
+                found = existing.get(rec["username"])
+                created = found is None
+                if found is None:
                     user = User(username=rec["username"], role=rec["role"], password=new_hashes[rec["username"]])
-                elif user.role != rec["role"]:  # pass 1 checked; a row that changed since is refused the same way
+                else:
+                    user = found
+                if not created and user.role != rec["role"]:  # pass 1 checked; a row that changed since is refused the same way
                     raise ImportError_(f"{path}.role", _("用户 %(username)s 的角色是 %(role)s，重新导入不能更改角色")
                                        % {"username": user.username, "role": user.role})
                 wanted: dict[str, Any] = {"good_standing": rec["good_standing"]}
@@ -322,10 +325,10 @@ class Importer:
             self._upsert(Product, "sku", rows, "products")
 
     @staticmethod
-    def _resolve(cache: dict[str, int], model: type, key: str, wanted: set[str]) -> None:
+    def _resolve(cache: dict[str, int], model: type[Model], key: str, wanted: set[str]) -> None:
         missing = [k for k in wanted if k not in cache]
         if missing:
-            cache.update(model.objects.filter(**{f"{key}__in": missing}).values_list(key, "id"))
+            cache.update(model._default_manager.filter(**{f"{key}__in": missing}).values_list(key, "id"))
 
     def _write_orders(self) -> None:
         shop_ids: dict[str, int] = {}
@@ -344,8 +347,8 @@ class Importer:
                            product_ids: dict[str, int]) -> None:
         existing = {o.number: o for o in Order.objects.filter(number__in=[r["number"] for r in records])}
         items_by_order: dict[int, dict[int, OrderItem]] = {}
-        for item in OrderItem.objects.filter(order_id__in=[o.pk for o in existing.values()]):
-            items_by_order.setdefault(item.order_id, {})[item.position] = item
+        for stored in OrderItem.objects.filter(order_id__in=[o.pk for o in existing.values()]):
+            items_by_order.setdefault(stored.order_id, {})[stored.position] = stored
         new_orders: list[tuple[Order, list[dict[str, Any]]]] = []
         changed_orders: list[Order] = []
         order_fields: set[str] = set()

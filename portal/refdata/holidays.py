@@ -81,7 +81,7 @@ def package_version() -> str:
     return metadata.version(PACKAGE)
 
 
-def _calendar(years: set[int]):  # type: ignore[no-untyped-def]
+def _calendar(years: set[int]):
     import holidays  # the package, imported here so that a missing install fails only this command
 
     return holidays.China(years=years, language="zh_CN")
@@ -191,13 +191,13 @@ def holidays_sync(*, year: int, dry_run: bool = False, allow_estimated: bool = F
             StatutoryHoliday.objects.create(year=year, key=block.key, name=holiday.name, start_date=holiday.start_date,
                                             end_date=holiday.end_date, holiday_id=holiday.pk, synced_at=synced_at)
         for record, block in plan.update:
-            Holiday.objects.filter(pk=record.holiday_id).update(
+            Holiday.objects.filter(pk__in=_ids(record.holiday_id)).update(
                 name=block.name, start_date=block.start_date, end_date=block.end_date)
             record.name, record.start_date, record.end_date = block.name, block.start_date, block.end_date
             record.synced_at = synced_at
             record.save(update_fields=["name", "start_date", "end_date", "synced_at"])
         for record in plan.remove:
-            Holiday.objects.filter(pk=record.holiday_id).delete()
+            Holiday.objects.filter(pk__in=_ids(record.holiday_id)).delete()
             record.delete()
         if plan.add or plan.update or plan.remove:
             plan.moved_clocks = recompute_for_holidays(now=now, previous=previous)
@@ -207,3 +207,7 @@ def holidays_sync(*, year: int, dry_run: bool = False, allow_estimated: bool = F
                                             summary=plan.counts())
     return plan
 
+
+def _ids(pk: int | None) -> list[int]:
+    """The calendar row a synced holiday points at, if any (none matches no row, as `pk=None` did)."""
+    return [] if pk is None else [pk]

@@ -87,13 +87,13 @@ def regions_sync(*, release: Release, dry_run: bool = False) -> RegionPlan:
                 plan.retired.append((code, region.name))
                 region.retired = True
                 update[code] = region
-        for code, retired in release.retired.items():
+        for code, gone in release.retired.items():
             region = existing.get(code)
             current = region.successor_id if region is not None else None
-            if retired.successor is not None and retired.successor != current:
-                plan.successors.append((code, f"{retired.name} → {retired.successor}"))
+            if gone.successor is not None and gone.successor != current:
+                plan.successors.append((code, f"{gone.name} → {gone.successor}"))
                 if region is not None:
-                    region.successor_id = retired.successor
+                    region.successor_id = gone.successor
                     update[code] = region
         if dry_run or not plan.changed:
             transaction.set_rollback(True)

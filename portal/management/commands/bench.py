@@ -103,7 +103,7 @@ class Command(BaseCommand):
 
     def _rows(self) -> dict[str, int]:
         with common.raw_connect() as conn:
-            return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in
+            return {t: _first(conn.execute(f"SELECT count(*) FROM {t}").fetchone()) for t in
                     ("portal_shop", "portal_user", "portal_order", "cases_aftersalescase", "cases_caseevent",
                      "cases_deadline", "cases_refund")}
 
@@ -114,10 +114,10 @@ class Command(BaseCommand):
         try:
             with common.raw_connect(autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-                blocks = conn.execute(
+                blocks = _first(conn.execute(
                     """SELECT coalesce(sum(pg_prewarm(c.oid::regclass, 'read')), 0) FROM pg_class c
                        WHERE c.relkind IN ('r', 'i', 't') AND c.relpersistence = 'p'
-                         AND c.relnamespace IN ('public'::regnamespace, 'pg_toast'::regnamespace)""").fetchone()[0]
+                         AND c.relnamespace IN ('public'::regnamespace, 'pg_toast'::regnamespace)""").fetchone())
         except Exception as exc:  # no pg_prewarm (or no right to create it): measure as the cache is
             self.stdout.write(f"warm-up skipped: {exc}")
             return {"skipped": str(exc)}
@@ -216,3 +216,10 @@ def _timings(results: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, 
             "median_of_all_ms": statistics.median([s for t in timings for s in t.samples_ms]),
         }
     return out
+
+
+def _first(row: tuple[Any, ...] | None) -> Any:
+    """The first column of a row an aggregate query always returns."""
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row[0]

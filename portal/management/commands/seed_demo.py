@@ -232,8 +232,8 @@ class Scenario:
 
 
 RETURN = ("case_ship_return", "consumer", {"carrier": "顺丰速运", "tracking_number": "SF1400000001"})
-RECEIVE = ("case_confirm_receipt", "merchant", {})
-APPROVE = ("case_approve", "merchant", {})
+RECEIVE: tuple[str, str, dict[str, str]] = ("case_confirm_receipt", "merchant", {})
+APPROVE: tuple[str, str, dict[str, str]] = ("case_approve", "merchant", {})
 REJECT = ("case_reject", "merchant", {"reason": "商品吊牌已拆，影响二次销售"})
 
 SCENARIOS: list[Scenario] = [

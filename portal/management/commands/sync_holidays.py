@@ -59,8 +59,8 @@ class Command(BaseCommand):
                               f"{block.name} {_span(block.start_date, block.end_date)}")
         for record in plan.remove:
             self.stdout.write(f"  remove   {record.name} {_span(record.start_date, record.end_date)}")
-        for record, block in plan.kept_staff_edit:
-            new = f" (package: {_span(block.start_date, block.end_date)})" if block else ""
+        for record, package in plan.kept_staff_edit:
+            new = f" (package: {_span(package.start_date, package.end_date)})" if package else ""
             self.stdout.write(f"  keep     {record.name}: edited by staff, left as staff set it{new}")
         for record, _block in plan.kept_staff_removal:
             self.stdout.write(f"  keep     {record.name}: removed by staff, not added again")
