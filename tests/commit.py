@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -25,6 +26,18 @@ def gateway_payouts() -> int:
     from cases.payments import SimulatedPayout
 
     return SimulatedPayout.objects.count()
+
+
+def paid_at_gateway(case_number: str) -> list[Decimal]:
+    """What the provider paid for one case, in order, under any key of its refund (`refund-{number}` and
+    `refund-{number}-{n}`): counted per case, not per key, so a second payout under a new key shows."""
+    from django.db.models import Q
+
+    from cases.payments import SimulatedPayout
+
+    key = f"refund-{case_number}"
+    return list(SimulatedPayout.objects.filter(Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}-"))
+                .order_by("pk").values_list("amount", flat=True))
 
 
 @contextmanager
