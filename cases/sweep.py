@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 def _fire(deadline: Deadline, now: datetime) -> bool:
     """Apply the deadline's expiry action (the lifecycle table's) as the system. Answers whether the case moved."""
     from . import services
+    from .bulk import log_moves
 
     spec = DEADLINES[deadline.name]
     if spec.on_expiry is None:  # ruling_sla, appeal_answer: no state change, the case flagged, supervisors told
@@ -29,8 +30,9 @@ def _fire(deadline: Deadline, now: datetime) -> bool:
         case = AfterSalesCase.objects.get(pk=deadline.case_id)
         notify_staff(case=case, kind=spec.flag_message, supervisors_only=True)
         return False
-    services.case_act(action=spec.on_expiry, case_id=deadline.case_id, actor=None, data={}, now=now,
-                      expected_state=deadline.state)
+    case = services.case_act(action=spec.on_expiry, case_id=deadline.case_id, actor=None, data={}, now=now,
+                             expected_state=deadline.state)
+    log_moves([(case.pk, case.number, spec.on_expiry, deadline.state, case.state, deadline.name)])
     return True
 
 
