@@ -66,8 +66,9 @@ def holiday_pauses(deadline: Deadline | None, holidays: Iterable[Holiday] | None
     """The holidays a clock paused over between its start and its due time, or None when it paused over none.
 
     A clock's due time is its start + duration moved by its overlap with the calendar (lifecycle.md,
-    "Deadlines"), so the overlap of [started_at, due_at) with the holidays is exactly what they added (a pickup's
-    extension is not a holiday's and is not counted). Overlapping holidays count once."""
+    "Deadlines"), so the overlap of [started_at, due_at) with the holidays is what they added. Overlapping
+    holidays count once. (A `consumer_ship` clock a booked pickup moved later may span a holiday the pickup's
+    due time lay beyond anyway; it is counted, as the clock did run over it.)"""
     if deadline is None or deadline.due_at is None:
         return None
     start, due = deadline.started_at, deadline.due_at
