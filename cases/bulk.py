@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
+
+from django.db import transaction
 
 from .lifecycle import ACTIONS, DEADLINES
 from .models import AfterSalesCase, Deadline, Notification, Refund
@@ -46,9 +49,26 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     if overdue:
         _flag_overdue(overdue, now)
     moves_apply(moves, now=now)
+    log_moves([(m.case.pk, m.case.number, m.action, m.from_state, m.case.state, m.fired.name if m.fired else "")
+               for m in moves])
     if moves or overdue:
         log.info("deadlines fired: %d cases moved, %d overdue rulings flagged", len(moves), len(overdue))
     return leftovers
+
+
+def log_moves(moves: list[tuple[int, str, str, str, str, str]]) -> None:
+    """One JSON line per case the sweep moved, (id, number, action, from, to, deadline) each, written once the
+    sweep's transaction commits (a batch rolled back moved nothing). docs/reliability.md, "The sweep's log";
+    its cost per case: portal/benchmarks/sweep_log.py."""
+    if moves and log.isEnabledFor(logging.INFO):
+        transaction.on_commit(partial(_write_moves, moves))
+
+
+def _write_moves(moves: list[tuple[int, str, str, str, str, str]]) -> None:
+    for case_id, number, action, from_state, to_state, deadline in moves:
+        log.info("case %s moved by the sweep: %s %s → %s", number, action, from_state, to_state,
+                 extra={"case_id": case_id, "case": number, "action": action, "from": from_state, "to": to_state,
+                        "deadline": deadline})
 
 
 def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+
+from portal.models import StatutoryHoliday
 
 from . import policy
 from .models import AfterSalesCase, Deadline, Holiday
@@ -50,6 +53,53 @@ def deadline_move(*, deadline: Deadline, due_at: datetime) -> None:
 
 def running_deadline(case: AfterSalesCase) -> Deadline | None:
     return Deadline.objects.filter(case=case, fired_at__isnull=True, cancelled_at__isnull=True).first()
+
+
+@dataclass(frozen=True)
+class HolidayPause:
+    """What the platform holidays added to one clock: the holidays it paused over, and for how long in all."""
+
+    holidays: list[Holiday]
+    paused: timedelta
+    statutory: bool = False  # every one of them was written by `sync_holidays` (法定节假日)
+
+
+def holiday_pauses(deadline: Deadline | None, holidays: Iterable[Holiday] | None = None) -> HolidayPause | None:
+    """The holidays a clock paused over between its start and its due time, or None when it paused over none.
+
+    A clock's due time is its start + duration moved by its overlap with the calendar (lifecycle.md,
+    "Deadlines"), so the overlap of [started_at, due_at) with the holidays is what they added. Overlapping
+    holidays count once. (A `consumer_ship` clock a booked pickup moved later may span a holiday the pickup's
+    due time lay beyond anyway; it is counted, as the clock did run over it.)"""
+    if deadline is None or deadline.due_at is None:
+        return None
+    start, due = deadline.started_at, deadline.due_at
+    if holidays is None:
+        holidays = Holiday.objects.filter(start_date__lte=policy.local_date(due),
+                                          end_date__gte=policy.local_date(start))
+    touching = []
+    for holiday in holidays:
+        (h_start, h_end), = policy.holiday_intervals([holiday])
+        if h_start < due and h_end > start:
+            touching.append(holiday)
+    paused = timedelta(0)
+    for h_start, h_end in policy.holiday_intervals(touching):
+        paused += min(h_end, due) - max(h_start, start)
+    if paused <= timedelta(0):
+        return None
+    return HolidayPause(holidays=sorted(touching, key=lambda h: (h.start_date, h.pk or 0)), paused=paused)
+
+
+def case_holiday_pause(case: AfterSalesCase) -> HolidayPause | None:
+    """The running clock's holiday pause, for the case pages' "extended for the holiday" line (two queries)."""
+    if not case.deadline_name or case.deadline_due_at is None or case.is_terminal:
+        return None
+    pause = holiday_pauses(running_deadline(case))
+    if pause is None:
+        return None
+    ids = {h.pk for h in pause.holidays}
+    synced = set(StatutoryHoliday.objects.filter(holiday_id__in=ids).values_list("holiday_id", flat=True))
+    return HolidayPause(holidays=pause.holidays, paused=pause.paused, statutory=synced == ids)
 
 
 def _active_seconds(started_at: datetime, due_at: datetime, holidays: Iterable) -> int:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal.errors import DomainError
 
 from . import services
-from .bulk import fire_batch
+from .bulk import fire_batch, log_moves
 from .choices import State
 from .lifecycle import DEADLINES
 from .models import AfterSalesCase, Deadline, Notification
@@ -31,8 +31,9 @@ def _fire(deadline: Deadline, now: datetime) -> bool:
         case = AfterSalesCase.objects.get(pk=deadline.case_id)
         notify_staff(case=case, kind=spec.flag_message, supervisors_only=True)
         return False
-    services.case_act(action=spec.on_expiry, case_id=deadline.case_id, actor=None, data={}, now=now,
-                      expected_state=deadline.state)
+    case = services.case_act(action=spec.on_expiry, case_id=deadline.case_id, actor=None, data={}, now=now,
+                             expected_state=deadline.state)
+    log_moves([(case.pk, case.number, spec.on_expiry, deadline.state, case.state, deadline.name)])
     return True
 
 

@@ -13,7 +13,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal.admin import NoWritesMixin
+from portal.admin import NoWritesMixin, address_names
+from portal.labels import region_label
 
 from .courier_secrets import is_weak
 from .models import Courier, CourierEvent, CourierRegionRule, Pickup, PickupEvent, Slot
@@ -77,10 +78,14 @@ class CourierAdmin(SimpleHistoryAdmin):
 
 @admin.register(Slot)
 class SlotAdmin(ReadOnlyAdmin):
-    list_display = ["courier", "region_code", "start", "end", "capacity", "booked"]
+    list_display = ["courier", "region_code", "region_name", "start", "end", "capacity", "booked"]
     list_filter = ["courier"]
     search_fields = ["region_code"]
     date_hierarchy = "start"
+
+    @admin.display(description=_("地区名称"))
+    def region_name(self, obj: Slot) -> str:
+        return region_label(obj.region_code)
 
 
 class PickupEventInline(admin.TabularInline):
@@ -104,6 +109,11 @@ class PickupAdmin(ReadOnlyAdmin):
     search_fields = ["waybill", "case__number", "idempotency_key"]
     list_select_related = ["case", "courier", "slot__courier"]
     inlines = [PickupEventInline]
+    readonly_fields = ["address_names"]
+
+    @admin.display(description=_("取件地址（地区名称）"))
+    def address_names(self, obj: Pickup) -> str:
+        return address_names(obj.address_region, obj.address_line, obj.address_contact, obj.address_phone)
 
 
 @admin.register(PickupEvent)

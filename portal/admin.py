@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -38,6 +39,16 @@ admin.site.enable_nav_sidebar = False
 def _platform_staff(request: HttpRequest) -> bool:
     """Whether the requester is platform staff; a visitor who is not signed in has no role at all."""
     return bool(getattr(request.user, "is_platform_staff", False))
+
+
+def address_names(region: str, line: str, contact: str, phone: str) -> str:
+    """An address as a person reads it: the region's names (广东省 深圳市 南山区), the street line, who and phone;
+    "—" when there is none."""
+    if not (region or line):
+        return "—"
+    text = " ".join(part for part in (region_label(region) if region else "", line) if part)
+    who = " ".join(part for part in (contact, phone) if part)
+    return gettext("%(address)s（%(who)s）") % {"address": text, "who": who} if who else text
 
 
 class StaffViewMixin:
@@ -109,9 +120,15 @@ class ShopAdmin(StaffViewMixin, admin.ModelAdmin):
     def member_names(self, obj: Shop) -> str:
         return ", ".join(m.username for m in obj.members.all())
 
+    readonly_fields = ["return_address_names"]
+
     @admin.display(description=_("退货地区"), ordering="return_region")
     def return_region_name(self, obj: Shop) -> str:
         return region_label(obj.return_region)
+
+    @admin.display(description=_("退货地址（地区名称）"))
+    def return_address_names(self, obj: Shop) -> str:
+        return address_names(obj.return_region, obj.return_line, obj.return_contact, obj.return_phone)
 
 
 class CategoryFilter(admin.SimpleListFilter):
@@ -159,6 +176,11 @@ class OrderAdmin(StaffViewMixin, admin.ModelAdmin):
     raw_id_fields = ["consumer"]
     autocomplete_fields = ["shop"]
     inlines = [OrderItemInline]
+    readonly_fields = ["address_names"]
+
+    @admin.display(description=_("收货地址（地区名称）"))
+    def address_names(self, obj: Order) -> str:
+        return address_names(obj.address_region, obj.address_line, obj.address_contact, obj.address_phone)
 
 
 @admin.register(Region)

@@ -13,6 +13,21 @@ import pytest
 from tests import factories as f
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+SOAK = bool(os.environ.get("SOAK"))
+
+# Per-test limits (seconds) for the slow kinds; every other test has pyproject's `timeout = 300`. Under SOAK the
+# long runs (1000 race rounds, the whole crawl, the long model run) get an hour.
+LONG_TIMEOUTS = {"worker": 900, "e2e": 900, "race": 900, "crawl": 1200, "model": 1200}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give marked slow tests their longer limit unless the test sets its own `@pytest.mark.timeout`."""
+    for item in items:
+        if item.get_closest_marker("timeout"):
+            continue
+        limits = [seconds for marker, seconds in LONG_TIMEOUTS.items() if item.get_closest_marker(marker)]
+        if limits:
+            item.add_marker(pytest.mark.timeout(3600 if SOAK else max(limits)))
 
 
 def pytest_configure(config: pytest.Config) -> None:

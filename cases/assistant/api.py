@@ -9,13 +9,14 @@ from django.conf import settings
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import parsers, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.permissions import shop_ids_of
 from cases.selectors import case_detail_for
+from portal import parsers
 from portal.api_support import UserScopedThrottle
 from portal.errors import DomainError
 from portal.models import Role, User
@@ -57,11 +58,17 @@ def _data(request: Request) -> Any:
     return request.data
 
 
-def _item_id(data: Any) -> int | None:
+def _is_json(request: Request) -> bool:
+    return (request.content_type or "").split(";")[0].strip().lower() == "application/json"
+
+
+def _item_id(data: Any, *, json: bool = False) -> int | None:
+    """`order_item`: a JSON integer in a JSON body (`"5"` or `true` is invalid), digits in a form; null or a
+    form's blank = none."""
     value = data.get("order_item")
-    if value in (None, ""):
+    if value is None or (value == "" and not json):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (json and not isinstance(value, int)):
         raise DomainError("invalid", "order_item must be an integer.", field="order_item")
     try:
         number = int(str(value).strip())
@@ -108,7 +115,7 @@ class AskView(APIView):
     @extend_schema(operation_id="assistant_ask", request=AskIn, responses={200: AskOut})
     def post(self, request: Request) -> Response:
         data = _data(request)
-        item = services.own_item(signed_in(request), _item_id(data))  # 404 before anything else
+        item = services.own_item(signed_in(request), _item_id(data, json=_is_json(request)))  # 404 first
         question = _text(data, "question")
         language = answer_language(request)
         started = time.perf_counter()
@@ -147,7 +154,7 @@ class HandoffView(APIView):
         if user.role != Role.CONSUMER or user.is_platform_staff:  # a shopper's 转人工; others had a 500
             raise DomainError("permission_denied", translation.gettext("只有买家可以转人工"), status=403)
         data = _data(request)
-        item = services.own_item(user, _item_id(data))
+        item = services.own_item(user, _item_id(data, json=_is_json(request)))
         message = _text(data, "message", required=False, limit=services.BODY_MAX)
         thread = services.handoff_open(user=signed_in(request), item=item, message=message)
         return Response(thread_dict(services.threads_for(signed_in(request)).get(pk=thread.pk), messages=True),

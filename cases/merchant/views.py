@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.api import evidence_file_response, messages_visible
 from cases.choices import Kind, Reason
+from cases.deadlines import case_holiday_pause
 from cases.evidence import evidence_add
 from cases.models import AfterSalesCase, CaseEvidence
 from cases.permissions import available_actions
@@ -205,6 +206,7 @@ def _case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) ->
         "actions": actions,
         "now": timezone.now(),
         "party": party_for(case.deadline_name),
+        "holiday_note": presenters.holiday_note(case_holiday_pause(case)),
         "consumer_region": region.label() if region else order.address_region,
         "shop_region": shop_region.label() if shop_region else "",
         "show_full_address": ships_to_consumer,

@@ -6,11 +6,12 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import parsers, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal import parsers
 from portal.api_support import CaseActionThrottle
 from portal.errors import DomainError
 from portal.models import Shop, User
@@ -34,6 +35,32 @@ def _data(request: Request) -> Any:
     return request.data
 
 
+def _is_json(request: Request) -> bool:
+    return (request.content_type or "").split(";")[0].strip().lower() == "application/json"
+
+
+def _form_int(value: Any) -> Any:
+    """A form's digits as the integer they spell (a form has no other way to send one); anything else as is."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+        return int(value.strip())
+    return value
+
+
+def rating_input(request: Request) -> dict[str, Any]:
+    """The rating's fields as sent. A JSON body is taken as is: `rating_submit` takes only JSON integers for
+    `stars` and `pickup_stars`, a list of strings for `tags` and a string for `comment` (null = not given), so
+    `"5"` or `true` is `invalid`. A form has only text: its digits are read as integers, `tags` repeated."""
+    data = _data(request)
+    if _is_json(request):
+        return {name: data.get(name) for name in ("stars", "tags", "comment", "pickup_stars")}
+    tags = data.getlist("tags") if hasattr(data, "getlist") else data.get("tags")
+    if isinstance(tags, list):
+        tags = [t for t in tags if t != ""]
+    pickup = data.get("pickup_stars")
+    return {"stars": _form_int(data.get("stars")), "tags": tags, "comment": data.get("comment"),
+            "pickup_stars": None if pickup == "" else _form_int(pickup)}
+
+
 RatingIn = inline_serializer("RatingIn", fields={
     "stars": serializers.IntegerField(min_value=1, max_value=5),
     "tags": serializers.ListField(child=serializers.CharField(), required=False),
@@ -48,15 +75,15 @@ RatingOut = inline_serializer("Rating", fields={
 
 
 class CaseRatingView(APIView):
+    """api.md: the case's consumer, once, within 15 days of the case becoming terminal → 201 the rating."""
+
     parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
     throttle_classes = [CaseActionThrottle]
 
-    @extend_schema(request=RatingIn, responses={201: RatingOut})
+    @extend_schema(operation_id="cases_rating_create", request=RatingIn, responses={201: RatingOut})
     def post(self, request: Request, case_id: int) -> Response:
-        data = _data(request)
-        tags = data.getlist("tags") if hasattr(data, "getlist") and not isinstance(data, dict) else data.get("tags")
-        rating = rating_submit(case_id=case_id, consumer=_user(request), stars=data.get("stars"), tags=tags,
-                               comment=data.get("comment"), pickup_stars=data.get("pickup_stars"))
+        fields = rating_input(request)
+        rating = rating_submit(case_id=case_id, consumer=_user(request), **fields)
         return Response(rating_dict(rating), status=201)
 
 
@@ -65,7 +92,8 @@ class CaseRatingHideView(APIView):
 
     parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
-    @extend_schema(request=inline_serializer("RatingHideIn", fields={"reason": serializers.CharField()}),
+    @extend_schema(operation_id="cases_rating_hide_comment",
+                   request=inline_serializer("RatingHideIn", fields={"reason": serializers.CharField()}),
                    responses={200: RatingOut})
     def post(self, request: Request, case_id: int) -> Response:
         rating = rating_hide_comment(case_id=case_id, staff=_user(request), reason=_data(request).get("reason"))
@@ -75,7 +103,7 @@ class CaseRatingHideView(APIView):
 class ShopScorecardView(APIView):
     """The shop's members and staff; anyone else (another shop's merchant included) → 404."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="shops_scorecard", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, code: str) -> Response:
         shop = Shop.objects.filter(code=code).first()
         user = _user(request)

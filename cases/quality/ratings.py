@@ -24,6 +24,7 @@ from .models import RATING_TAGS, CaseRating
 
 RATING_WINDOW = timedelta(days=15)
 COMMENT_MAX = 500
+HIDE_REASON_MAX = 500
 RATE = events.RATE
 HIDE_RATING_COMMENT = events.HIDE_RATING_COMMENT
 # A case "used a pickup" when a courier took its parcel (api.md: `pickup_stars` only then).
@@ -39,20 +40,15 @@ def terminal_since(case: AfterSalesCase) -> datetime | None:
 
 
 def _stars(value: Any, field: str) -> int:
-    if isinstance(value, bool):
-        raise CaseError("invalid", _("评分须为 1 到 5 的整数"), field=field)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or not 1 <= value <= 5:
+    """A JSON integer from 1 to 5 (the API reads a form's digits as one first): `"5"` or `true` is invalid."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         raise CaseError("invalid", _("评分须为 1 到 5 的整数"), field=field)
     return value
 
 
 def _tags(value: Any) -> list[str]:
-    if value in (None, ""):
+    if value is None:
         return []
-    if isinstance(value, str):
-        value = [value]
     if not isinstance(value, list | tuple) or any(not isinstance(t, str) or t not in RATING_TAGS for t in value):
         raise CaseError("invalid", _("评价标签无效"), field="tags")
     return list(dict.fromkeys(value))
@@ -63,10 +59,9 @@ def _comment(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise CaseError("invalid", _("评价内容须为文字"), field="comment")
-    text = value.strip()
-    if len(text) > COMMENT_MAX:
+    if len(value) > COMMENT_MAX:
         raise CaseError("invalid", _("评价内容不能超过 500 字"), field="comment")
-    return text
+    return value.strip()
 
 
 def case_used_pickup(case: AfterSalesCase) -> bool:
@@ -94,7 +89,7 @@ def rating_submit(*, case_id: int, consumer: User, stars: Any, tags: Any = None,
             raise CaseError("rating_window_closed", _("评价期限（售后完结后 15 天）已过"))
         rating = CaseRating(case=case, shop_id=case.shop_id, consumer=consumer, stars=_stars(stars, "stars"),
                             tags=_tags(tags), comment=_comment(comment), created_at=now)
-        if pickup_stars not in (None, ""):
+        if pickup_stars is not None:
             if not case_used_pickup(case):
                 raise CaseError("invalid", _("该售后单未使用上门取件"), field="pickup_stars")
             rating.pickup_stars = _stars(pickup_stars, "pickup_stars")
@@ -118,11 +113,13 @@ def rating_hide_comment(*, case_id: int, staff: User, reason: Any, now: datetime
         rating = CaseRating.objects.select_for_update().filter(case=case).first()
         if rating is None:
             raise CaseError("not_found", _("该售后单尚无评价"), status=404)
-        text = reason.strip() if isinstance(reason, str) else ""
+        if reason is not None and not isinstance(reason, str):
+            raise CaseError("invalid", _("内容须为文字"), field="reason")
+        if reason is not None and len(reason) > HIDE_REASON_MAX:
+            raise CaseError("invalid", _("内容过长"), field="reason")
+        text = (reason or "").strip()
         if not text:
             raise CaseError("required", _("此项为必填项"), field="reason")
-        if len(text) > 500:
-            raise CaseError("invalid", _("内容过长"), field="reason")
         if not rating.comment_hidden:
             rating.comment_hidden, rating.hidden_by, rating.hidden_at = True, staff, now
             rating.save(update_fields=["comment_hidden", "hidden_by", "hidden_at"])

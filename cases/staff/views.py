@@ -32,6 +32,7 @@ from ..deadlines import running_deadline
 from ..models import AfterSalesCase
 from ..permissions import available_actions
 from ..web.live import case_version, unchanged
+from ..web.pickup import pickup_timeline
 from ..web.presenters import event_detail
 from . import oversight, selectors
 from .forms import AssignForm, MessageForm, NoteForm, RulingForm
@@ -74,6 +75,8 @@ def case_review(request: AuthedRequest, model_admin: ModelAdmin, case_id: int,
     case = review.case
     for event in review.events:  # what the payload says, as sentences (no `reason_code: goods_used`)
         event.detail = event_detail(event)  # type: ignore[attr-defined]  # page-only attribute the template shows
+    # the pickup's booking, courier steps, failures and re-bookings between the case's own events
+    timeline: list[Any] = sorted([*review.events, *pickup_timeline(case)], key=lambda e: e.at)
     user = request.user
     actions = available_actions(user, case)
     can_rule = Action.RULE in actions
@@ -87,6 +90,7 @@ def case_review(request: AuthedRequest, model_admin: ModelAdmin, case_id: int,
         "title": _("仲裁审阅 %(number)s") % {"number": case.number},
         "subtitle": case.number,
         "review": review,
+        "timeline": timeline,
         "case": case,
         "order": case.order_item.order,
         "item": case.order_item,

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from cases.choices import Action, ActorRole, ClosureReason, DeadlineName, FreightPayer, Kind, Reason, State
@@ -177,6 +177,43 @@ def deadline_view(case: AfterSalesCase, *, viewer_role: str | None, now: datetim
         party=party, due_at=case.deadline_due_at, before=before, after=after,
         remaining=format_remaining(left), overdue=left <= 0, yours=party == viewer_role,
     )
+
+
+# --- holidays --------------------------------------------------------------------------------------
+
+# The statutory holidays' names as `sync_holidays` writes them (portal/refdata/holidays.py NAMES); a name staff
+# typed is shown as typed.
+HOLIDAY_NAMES: dict[str, Any] = {
+    "元旦": gettext_lazy("元旦"), "春节": gettext_lazy("春节"), "清明节": gettext_lazy("清明节"),
+    "劳动节": gettext_lazy("劳动节"), "端午节": gettext_lazy("端午节"), "中秋节": gettext_lazy("中秋节"),
+    "国庆节": gettext_lazy("国庆节"),
+}
+
+
+def holiday_name(name: str) -> str:
+    """`春节` → Spring Festival in English; a merged block (国庆节、中秋节) part by part."""
+    parts = [str(HOLIDAY_NAMES.get(part, part)) for part in name.split("、")]
+    return _("、").join(parts)
+
+
+def _extension(seconds: float) -> str:
+    """`9 天` for whole days (a clock that ran over a whole holiday); `1天12小时` when it started inside one."""
+    days, rest = divmod(int(seconds), 86400)
+    if not rest:
+        return ngettext("%(days)s 天", "%(days)s 天", days) % {"days": days}
+    return format_remaining(seconds)
+
+
+def holiday_note(pause: Any) -> str:
+    """One line under a running clock that a holiday paused (cases.deadlines.HolidayPause): which holiday, by how
+    long. Empty when it paused over none."""
+    if pause is None:
+        return ""
+    values = {"names": _("、").join(holiday_name(h.name) for h in pause.holidays),
+              "extension": _extension(pause.paused.total_seconds())}
+    if pause.statutory:
+        return _("因法定节假日（%(names)s）顺延 %(extension)s") % values
+    return _("因平台节假日（%(names)s）顺延 %(extension)s") % values
 
 
 # --- timeline ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import conditions, policy, services
 from cases.api import evidence_file_response, messages_visible
 from cases.choices import Action, Kind, Reason, State
+from cases.deadlines import case_holiday_pause
 from cases.evidence import evidence_add
 from cases.models import AfterSalesCase, CaseEvidence, Holiday, Notification
 from cases.permissions import available_actions, role_of
@@ -35,6 +36,7 @@ from portal.api import orders_for
 from portal.api_support import CaseActionThrottle, MessageThrottle, UploadThrottle
 from portal.errors import DomainError
 from portal.http import AuthedRequest
+from portal.labels import region_label
 from portal.models import Role
 from portal.ratelimit import throttled
 
@@ -157,6 +159,8 @@ def case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> 
         "item": case.order_item, "order": case.order_item.order,
         "steps": presenters.stepper(case, events),
         "deadline": presenters.deadline_view(case, viewer_role=role),
+        "holiday_note": presenters.holiday_note(case_holiday_pause(case)),
+        "return_region": region_label(case.shop.return_region),
         "units": presenters.duration_units(),
         "timeline": sorted(presenters.timeline(events) + pickup_ui.pickup_timeline(case), key=lambda e: e.at),
         "evidence": list(case.evidence.all()),

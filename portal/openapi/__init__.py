@@ -75,5 +75,5 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
             del schemas[name]
     result.setdefault("info", {})["description"] = DESCRIPTION
     result["tags"] = [{"name": t} for t in ("auth", "marketplace", "orders", "cases", "case actions", "pickups",
-                                             "couriers")]
+                                             "couriers", "quality", "assistant")]
     return result

@@ -22,6 +22,7 @@ from cases.choices import (
 )
 from cases.events import NON_MOVE_KINDS
 from cases.lifecycle import DEADLINES
+from cases.quality.models import RATING_TAGS
 from pickups import policy as pickup_policy
 from pickups.models import EventSource, Payer, PickupState
 from portal.models import Role
@@ -91,7 +92,69 @@ ENUMS: dict[str, Schema] = {
     "Decision": enum(("refund", "reject"), "A ruling's decision."),
     "UserRole": enum(Role.values, "A marketplace user's role."),
     "EvidenceContentType": enum(EVIDENCE_CONTENT_TYPES, "The type sniffed from an evidence file's bytes."),
+    "RatingTag": enum(list(RATING_TAGS), "A rating tag (api.md's fixed list: " + ", ".join(
+        f"`{code}` {label}" for code, label in RATING_TAGS.items()) + ")."),
 }
+
+# --- ratings, scorecards, the assistant (api.md "Ratings, scorecards and the assistant") -------------------
+STARS: Schema = {"type": "integer", "minimum": 1, "maximum": 5}
+RATING_COMMENT_MAX = 500
+RATING = obj({
+    "stars": {**STARS, "description": "the merchant's handling, 1 to 5"},
+    "tags": {"type": "array", "items": ref("RatingTag"), "uniqueItems": True},
+    "comment": {"type": "string", "nullable": True, "maxLength": RATING_COMMENT_MAX,
+                "description": "\"\" when none was written; null when staff hid it"},
+    "comment_hidden": {"type": "boolean", "description": "staff hid an abusive comment (the stars still count)"},
+    "pickup_stars": {**STARS, "nullable": True, "description": "the pickup's service, on a case that used one"},
+    "at": DATETIME,
+}, ["stars", "tags", "comment", "comment_hidden", "pickup_stars", "at"], "The consumer's rating of a case (售后服务评价).")
+# Rates: decimal strings in [0, 1] with 4 places; hours: decimal strings with 1 place; null = empty denominator.
+RATE: Schema = {"type": "string", "nullable": True, "pattern": r"^(0\.\d{4}|1\.0000)$",
+                "description": "a rate in [0, 1], 4 decimal places; null when its denominator is empty",
+                "example": "0.0125"}
+HOURS: Schema = {"type": "string", "nullable": True, "pattern": r"^\d+\.\d$",
+                 "description": "hours, 1 decimal place; null when there is nothing to average", "example": "5.5"}
+SCORECARD_FIGURES = obj({
+    "dispute_rate": RATE, "intervention_rate": RATE, "quality_refund_rate": RATE,
+    "refund_hours": obj({"mean": HOURS, "p90": {**HOURS, "description": "nearest rank; " + HOURS["description"]}},
+                        ["mean", "p90"], "submission → refund paid, over refunds paid in the window"),
+    "first_response_hours": HOURS, "self_resolved_rate": RATE,
+}, ["dispute_rate", "intervention_rate", "quality_refund_rate", "refund_hours", "first_response_hours",
+    "self_resolved_rate"], "The rate and hour figures of a scorecard.")
+_COUNT: Schema = {"type": "integer", "minimum": 0}
+SCORECARD = obj({
+    "shop": {"type": "string", "description": "the shop's code"},
+    "from": DATETIME, "to": DATETIME,
+    **SCORECARD_FIGURES["properties"],
+    "rating": obj({"mean": {"type": "string", "nullable": True, "pattern": r"^[1-5]\.\d{2}$",
+                            "description": "mean stars, 2 decimal places; null with no rating"},
+                   "count": _COUNT}, ["mean", "count"], "ratings given in the window"),
+    "category": {"type": "string", "nullable": True, "description": "the category most of the shop's products have"},
+    "category_average": ref("ScorecardFigures"),
+    "held_to_thresholds": {"type": "boolean", "description": "enough order items paid to be held to thresholds"},
+    "counts": obj({k: _COUNT for k in ("order_items_paid", "ruled_refund", "escalated_or_intervened", "opened",
+                                       "quality_refunds", "refunds_paid", "responded", "terminal", "self_resolved")},
+                  ["order_items_paid", "ruled_refund", "escalated_or_intervened", "opened", "quality_refunds",
+                   "refunds_paid", "responded", "terminal", "self_resolved"],
+                  "the numerators and denominators behind the figures"),
+}, ["shop", "from", "to", *SCORECARD_FIGURES["required"], "rating", "category_average"],
+    "A shop's scorecard over the rolling 30 days ending now (Asia/Shanghai), beside its category's average.")
+ASSISTANT_ANSWER = obj({
+    "answer": {"type": "string", "minLength": 1, "description": "in the requester's language"},
+    "sources": {"type": "array", "items": obj({"id": {"type": "string"}, "title": {"type": "string"}},
+                                               ["id", "title"])},
+    "suggestion": nullable(obj({"kind": ref("Kind"), "reason": ref("Reason")}, ["kind", "reason"],
+                               "the case to open, when the question reads as a complaint")),
+    "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                   "description": "of the suggestion; 0 with no suggestion"},
+    "handoff": {"type": "boolean", "description": "a person should take over (转人工)"},
+    "suggestion_label": {"type": "string", "description": "the suggestion in words, for people"},
+    "apply_url": {"type": "string", "description": "the case form prefilled with the suggestion (with an item)"},
+}, ["answer", "sources", "suggestion", "confidence", "handoff"], "The assistant's answer.")
+REPLY_SUGGESTIONS = obj({"suggestions": {"type": "array", "maxItems": 3, "items": obj(
+    {"text": {"type": "string", "minLength": 1}, "source": {"type": "string", "description": "the template or "
+                                                            "knowledge-base entry it came from"}},
+    ["text", "source"])}}, ["suggestions"], "Replies a merchant may send on the case, best first.")
 
 DEADLINE = obj({"name": ref("DeadlineName"), "due_at": DATETIME,
                 "party": {"type": "string", "nullable": True, "enum": [*DEADLINE_PARTIES, None],
@@ -152,10 +215,11 @@ _CASE_FIELDS: dict[str, Schema] = {
     "refund_amount": {**MONEY, "description": "the amount decided to refund, once decided"},
     "pickup": nullable(ref("Pickup")),
     "evidence": {"type": "array", "items": ref("Evidence")},
+    "rating": nullable(ref("Rating")),
 }
 _CASE_REQUIRED = ["id", "number", "kind", "reason", "state", "closure_reason", "quantity", "amount", "order_item",
                   "order_number", "shop", "consumer", "freight_payer", "created_at", "deadline",
-                  "available_actions", "refund", "pickup"]
+                  "available_actions", "refund", "pickup", "rating"]
 CASE = obj({**_CASE_FIELDS, "events": {"type": "array", "items": ref("Event"), "description": "oldest first"}},
            [*_CASE_REQUIRED, "events"], "An after-sales case (售后单) with its whole timeline.")
 CASE_ROW = obj({**_CASE_FIELDS, "last_event": nullable(ref("Event")),
@@ -216,4 +280,6 @@ COMPONENTS: dict[str, Schema] = {
     "AfterSales": AFTER_SALES, "OrderItem": ORDER_ITEM, "Order": ORDER,
     "OrderPage": page_of(ref("Order"), "A page of the consumer's orders."),
     "Message": MESSAGE, "PickupSlot": SLOT, "PickupOptions": PICKUP_OPTIONS, "Error": ERROR,
+    "Rating": RATING, "ScorecardFigures": SCORECARD_FIGURES, "Scorecard": SCORECARD,
+    "AssistantAnswer": ASSISTANT_ANSWER, "ReplySuggestions": REPLY_SUGGESTIONS,
 }

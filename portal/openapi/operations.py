@@ -8,7 +8,17 @@ from typing import Any
 from cases.lifecycle import ACTIONS as LIFECYCLE
 from cases.lifecycle import Field as LifecycleField
 
-from .components import AMOUNT_IN, DATETIME, EVIDENCE_CONTENT_TYPES, ID, nullable, obj, ref
+from .components import (
+    AMOUNT_IN,
+    DATETIME,
+    EVIDENCE_CONTENT_TYPES,
+    ID,
+    RATING_COMMENT_MAX,
+    STARS,
+    nullable,
+    obj,
+    ref,
+)
 from .errors import SUBMISSION_CODES, errors
 
 Operation = dict[str, Any]
@@ -510,6 +520,99 @@ WEBHOOK: Operation = {
     },
 }
 
+# --- ratings, scorecards, the assistant (api.md "Ratings, scorecards and the assistant") ----------------
+
+EXAMPLE_RATING = {"stars": 4, "tags": ["fast_response", "polite"], "comment": "处理很快", "comment_hidden": False,
+                  "pickup_stars": None, "at": "2026-12-02T10:00:00+08:00"}
+RATING_CREATE: Operation = {
+    "operationId": "cases_rating_create", "tags": ["quality"], "summary": "Rate a finished case (its consumer)",
+    "description": "Once, within 15 days of the case becoming terminal (售后服务评价). The fields are checked "
+                   "after the case: a case not terminal is `not_rateable`, a second rating `already_rated`, a late "
+                   "one `rating_window_closed`; then a bad `stars`, an unknown tag, a comment over 500 characters, "
+                   "`pickup_stars` on a case without a pickup, or a value of the wrong JSON type (`\"5\"`, `true`) "
+                   "is `invalid` with `field`, and nothing is written. A merchant or staff member: 403.",
+    "parameters": [CASE_ID],
+    "requestBody": json_body(obj({
+        "stars": {**STARS, "description": "the merchant's handling, 1 to 5 (a JSON integer)"},
+        "tags": {"type": "array", "items": ref("RatingTag"),
+                 "description": "from the fixed list (a repeated tag counts once)"},
+        "comment": {"type": "string", "maxLength": RATING_COMMENT_MAX, "description": "at most 500 characters"},
+        "pickup_stars": {**STARS, "description": "the pickup's service: only on a case whose parcel a courier "
+                         "took"},
+    }, ["stars"]), {"stars": 4, "tags": ["fast_response", "polite"], "comment": "处理很快"}),
+    "responses": {
+        **ok(201, ref("Rating"), "The rating, as the case shows it from now on.", EXAMPLE_RATING),
+        **errors({400: ("not_rateable", "already_rated", "rating_window_closed")}, throttled=True, body=True),
+    },
+}
+RATING_HIDE: Operation = {
+    "operationId": "cases_rating_hide_comment", "tags": ["quality"],
+    "summary": "Hide an abusive rating comment (staff)",
+    "description": "The stars still count; the case's timeline records who hid it and why (audited). Hiding a "
+                   "hidden comment again changes nothing. A case with no rating: 404.",
+    "parameters": [CASE_ID],
+    "requestBody": json_body(obj({"reason": {**TEXT, "maxLength": 500, "description": "why, for the audit"}},
+                                 ["reason"]), {"reason": "辱骂商家"}),
+    "responses": {
+        **ok(200, ref("Rating"), "The rating, its comment hidden.",
+             {**EXAMPLE_RATING, "stars": 1, "tags": [], "comment": None, "comment_hidden": True}),
+        **errors({400: ("required",)}, body=True),
+    },
+}
+EXAMPLE_FIGURES = {"dispute_rate": "0.0125", "intervention_rate": "0.0800", "quality_refund_rate": "0.0310",
+                   "refund_hours": {"mean": "26.4", "p90": "71.0"}, "first_response_hours": "5.5",
+                   "self_resolved_rate": "0.9200"}
+SCORECARD: Operation = {
+    "operationId": "shops_scorecard", "tags": ["quality"], "summary": "A shop's scorecard (its members, staff)",
+    "description": "Over the rolling 30 days ending now (Asia/Shanghai), with the average of the shop's category "
+                   "(the category most of its products have) beside each figure. Definitions: api.md and "
+                   "docs/quality.md. Anyone else (another shop's merchant, a consumer): 404.",
+    "parameters": [{"name": "code", "in": "path", "required": True, "example": "acme",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 64}, "description": "the shop's code"}],
+    "responses": {
+        **ok(200, ref("Scorecard"), "The scorecard.", {
+            "shop": "acme", "from": "2026-11-02T12:00:00+08:00", "to": "2026-12-02T12:00:00+08:00",
+            **EXAMPLE_FIGURES, "rating": {"mean": "4.50", "count": 12}, "category": "apparel",
+            "category_average": {**EXAMPLE_FIGURES, "dispute_rate": "0.0098"}, "held_to_thresholds": True,
+            "counts": {"order_items_paid": 800, "ruled_refund": 10, "escalated_or_intervened": 8, "opened": 100,
+                       "quality_refunds": 25, "refunds_paid": 60, "responded": 95, "terminal": 100,
+                       "self_resolved": 92}}),
+        **errors({}),
+    },
+}
+REPLY_SUGGESTIONS: Operation = {
+    "operationId": "case_reply_suggestions", "tags": ["assistant"],
+    "summary": "Replies the merchant may send on a case (the shop's members)",
+    "description": "At most 3, best first, from the shop's templates and the knowledge base, in the requester's "
+                   "language. Staff, or the case's consumer: 403; a case the user may not see: 404.",
+    "parameters": [CASE_ID],
+    "responses": {
+        **ok(200, ref("ReplySuggestions"), "The suggestions (possibly none).",
+             {"suggestions": [{"text": "您好，麻烦提供商品问题部位的照片，我们尽快为您处理。",
+                               "source": "merchant-ask-photos"}]}),
+        **errors({}),
+    },
+}
+ASSISTANT_ASK: Operation = {
+    "operationId": "assistant_ask", "tags": ["assistant"], "summary": "Ask the after-sales assistant",
+    "description": "Any signed-in user. Answers in the requester's language (their setting, else "
+                   "`Accept-Language`). With `order_item` the answer covers what may be opened on that item now; "
+                   "another consumer's item (or no such item) is a 404 `not_your_order`, before anything else. "
+                   "`order_item` is a JSON integer (digits in a form).",
+    "requestBody": json_body(obj({
+        "question": {**TEXT, "maxLength": 500},
+        "order_item": {**ID, "description": "one of the requester's order items"},
+    }, ["question"]), {"question": "收到的杯子裂了怎么办", "order_item": 1}),
+    "responses": {
+        **ok(200, ref("AssistantAnswer"), "The answer.", {
+            "answer": "听起来是“质量问题”，建议申请“退货退款”。", "sources": [{"id": "reason-quality",
+                                                                  "title": "质量问题怎么退"}],
+            "suggestion": {"kind": "return_refund", "reason": "quality_issue"}, "confidence": 0.87,
+            "handoff": False}),
+        **errors({400: ("required",), 404: ("not_your_order",)}, throttled=True, body=True),
+    },
+}
+
 # (path, method) → operation; the action path is expanded into one path per action by the hook.
 OPERATIONS: dict[tuple[str, str], Operation] = {
     (f"{V1}/auth/token/", "post"): TOKEN,
@@ -528,5 +631,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     (f"{V1}/pickups/{{pickup_id}}/cancel/", "post"): PICKUP_CANCEL,
     (f"{V1}/pickups/{{pickup_id}}/reschedule/", "post"): PICKUP_RESCHEDULE,
     (f"{V1}/couriers/{{courier}}/webhook/", "post"): WEBHOOK,
+    (f"{V1}/cases/{{case_id}}/rating/", "post"): RATING_CREATE,
+    (f"{V1}/cases/{{case_id}}/rating/hide-comment/", "post"): RATING_HIDE,
+    (f"{V1}/shops/{{code}}/scorecard/", "get"): SCORECARD,
+    (f"{V1}/cases/{{case_id}}/reply-suggestions/", "get"): REPLY_SUGGESTIONS,
+    (f"{V1}/assistant/ask/", "post"): ASSISTANT_ASK,
 }
 ACTION_PATH = f"{V1}/cases/{{case_id}}/actions/{{action}}/"

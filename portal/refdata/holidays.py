@@ -97,6 +97,14 @@ def has_state_council_schedule(year: int) -> bool:
             or any(d.year == year for d in getattr(calendar, "weekend_workdays", ())))
 
 
+def makeup_workdays(year: int) -> list[date]:
+    """The make-up workdays (调休上班) of `year`: weekend days the State Council's notice makes working days,
+    e.g. 2026-01-04, 02-14, 02-28, 05-09, 09-20, 10-10. Empty for a year the installed package has no notice
+    for. Clocks run in calendar time (lifecycle.md, "Deadlines"), so these change no due time; they bound the
+    blocks (statutory_blocks) and `sync_holidays` lists them."""
+    return sorted(d for d in getattr(_calendar({year}), "weekend_workdays", ()) if d.year == year)
+
+
 def statutory_blocks(year: int) -> list[Block]:
     """The statutory holiday blocks of `year` (a block is filed under the year of its statutory days)."""
     calendar = _calendar({year - 1, year, year + 1})

@@ -33,11 +33,11 @@ ROLES = {"consumer": "alice", "merchant": "bob", "agent": "carol", "supervisor":
 # operation gets it once, from the role that may use it; the soak runs it for every role.
 COVERAGE_OWNER = {
     "consumer": r"^(auth_token|orders_list|cases_list|cases_create|cases_retrieve|cases_(evidence|messages)_.*|"
-                r"evidence_file|cases_pickup_.*|pickups_.*|couriers_webhook|cases_action_(revise|withdraw|"
-                r"escalate|ship_return|confirm_completion|expire))$",
-    "merchant": r"^cases_action_(approve|reject|confirm_receipt|refuse_receipt|ship_replacement|ship_repaired|"
-                r"approve_refund)$",
-    "agent": r"^cases_action_(intervene|close_evidence)$",
+                r"evidence_file|cases_pickup_.*|pickups_.*|couriers_webhook|cases_rating_create|"
+                r"cases_action_(revise|withdraw|escalate|ship_return|confirm_completion|expire))$",
+    "merchant": r"^(cases_action_(approve|reject|confirm_receipt|refuse_receipt|ship_replacement|ship_repaired|"
+                r"approve_refund)|shops_scorecard|case_reply_suggestions)$",
+    "agent": r"^(cases_action_(intervene|close_evidence)|cases_rating_hide_comment)$",
     "supervisor": r"^(marketplace_import|cases_action_rule)$",
 }
 REPORTS = Path(__file__).resolve().parents[2] / "var" / "schemathesis"
@@ -69,6 +69,12 @@ def _point_examples_at_real_ids(schema: dict[str, Any], base: str, token: str, r
                     for o in orders for i in o["items"] for a in i["after_sales"]
                     for reason in a["open"] if reason in no_photo and a["kind"] in ("exchange", "repair")), None)
     any_case = details[0]["id"] if details else None
+    # a finished case not yet rated (the consumer's rating), a rated one (staff hide its comment), a shop
+    rateable = next((c["id"] for c in details if c["rating"] is None
+                     and c["state"] in ("refunded", "completed", "closed")), any_case)
+    rated = next((c["id"] for c in details if c["rating"] is not None), any_case)
+    shop = next((c["shop"] for c in details), None)
+    per_operation = {"cases_rating_create": rateable, "cases_rating_hide_comment": rated}
     for item in schema["paths"].values():
         for operation in item.values():
             if not isinstance(operation, dict):
@@ -78,8 +84,9 @@ def _point_examples_at_real_ids(schema: dict[str, Any], base: str, token: str, r
             for param in operation.get("parameters", []):
                 if param.get("in") != "path":
                     continue
-                value = {"case_id": by_action.get(action, any_case) if action else any_case,
-                         "pickup_id": pickup, "evidence_id": evidence}.get(param["name"])
+                case_id = by_action.get(action, any_case) if action else per_operation.get(op_id, any_case)
+                value = {"case_id": case_id, "pickup_id": pickup, "evidence_id": evidence,
+                         "code": shop}.get(param["name"])
                 if value is not None:
                     param["example"] = value
             if op_id == "cases_create" and opening is not None:

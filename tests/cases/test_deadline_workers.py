@@ -17,6 +17,7 @@ from cases.models import AfterSalesCase, CaseEvent, Deadline, Refund
 from cases.services import CaseError
 from cases.sweep import deadline_fire
 from tests import factories as f
+from tests.threads import join_all
 from tests.workers import celery_processes, wait_until, worker_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -120,8 +121,7 @@ def test_merchant_approve_and_sweep_at_the_same_instant(postgres):
         threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join()
+        join_all(threads)
         assert all(not isinstance(r, Exception) or (isinstance(r, CaseError) and r.status == 409) for r in results)
         assert CaseEvent.objects.filter(case=case, action="approve").count() == 1
         assert Refund.objects.filter(case=case).count() == 1

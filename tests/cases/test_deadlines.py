@@ -22,13 +22,6 @@ H = 3600
 D = 86400
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):  # type: ignore[no-untyped-def]
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
-
-
 @pytest.fixture
 def clock(time_machine):  # type: ignore[no-untyped-def]
     start = datetime(2026, 11, 20, 10, 0, tzinfo=SH)

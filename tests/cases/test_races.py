@@ -15,6 +15,7 @@ from cases.payments import SimulatedPayout
 from cases.refunds import refund_execute
 from cases.services import CaseError
 from tests import factories as f
+from tests.threads import join_all
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.race]
 ROUNDS = int(os.environ.get("RACE_ROUNDS", "1000" if os.environ.get("SOAK") else "15"))
@@ -37,8 +38,7 @@ def race(*calls: Callable[[], object]) -> list[object]:
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    join_all(threads)
     return results
 
 

@@ -10,19 +10,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cases import services
 from cases.choices import State
 from cases.models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund
+from cases.payments import SimulatedPayout
 from cases.services import CaseError
 from portal.models import Wallet
 from tests import factories as f
+from tests.commit import commit, committed, paid_at_gateway
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):  # type: ignore[no-untyped-def]
-    """Inside the test's transaction nothing commits: run after-commit work (payouts, emails) at once."""
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
 
 
 def new_case(consumer, item, kind="return_refund", reason="other", **kw):  # type: ignore[no-untyped-def]
@@ -43,10 +37,17 @@ def last_event(case) -> CaseEvent:  # type: ignore[no-untyped-def]
 
 def test_refund_only_approve_refunds_in_same_transaction(consumer, merchant, item):
     case = new_case(consumer, item, kind="refund_only", amount="50.00")
-    services.case_approve(case_id=case.pk, actor=merchant)
-    assert state(case) == State.REFUNDED
+    with committed() as after_commit:
+        services.case_approve(case_id=case.pk, actor=merchant)
+        # the refund is decided in the approval's transaction; the provider is paid only after it commits
+        assert state(case) == State.REFUNDED
+        assert Refund.objects.get(case=case).status == "pending"
+        assert not SimulatedPayout.objects.exists()
+    assert after_commit, "the payout was registered to run after commit"
     refund = Refund.objects.get(case=case)
     assert refund.amount == Decimal("50.00") and refund.status == "succeeded"
+    assert list(SimulatedPayout.objects.values_list("idempotency_key", "amount")) == [
+        (f"refund-{case.number}", Decimal("50.00"))]
     ev = last_event(case)
     assert (ev.action, ev.from_state, ev.to_state, ev.role, ev.actor_username) == (
         "approve", "pending_merchant", "refunded", "merchant", "bob")
@@ -150,7 +151,7 @@ def test_expire_by_system(consumer, merchant, item, path):
 def test_refuse_receipt_after_fast_refund_keeps_payout_and_alerts_staff(consumer, merchant, agent, item):
     case = new_case(consumer, item)
     services.case_approve(case_id=case.pk, actor=merchant)
-    services.case_ship_return(case_id=case.pk, actor=consumer, carrier="SF", tracking_number="1")
+    commit(lambda: services.case_ship_return(case_id=case.pk, actor=consumer, carrier="SF", tracking_number="1"))
     refund = Refund.objects.get(case=case)
     assert refund.fast and refund.status == "succeeded"
     services.case_refuse_receipt(case_id=case.pk, actor=merchant, reason="empty box")
@@ -162,12 +163,12 @@ def test_refuse_receipt_after_fast_refund_keeps_payout_and_alerts_staff(consumer
 def test_fast_refund_not_paid_twice_on_confirm(consumer, merchant, item):
     case = new_case(consumer, item)
     services.case_approve(case_id=case.pk, actor=merchant)
-    services.case_ship_return(case_id=case.pk, actor=consumer, carrier="SF", tracking_number="1")
-    services.case_confirm_receipt(case_id=case.pk, actor=merchant)
+    commit(lambda: services.case_ship_return(case_id=case.pk, actor=consumer, carrier="SF", tracking_number="1"))
+    assert Refund.objects.get(case=case).status == "succeeded"
+    commit(lambda: services.case_confirm_receipt(case_id=case.pk, actor=merchant))
     assert state(case) == State.REFUNDED
-    from cases.payments import SimulatedPayout
-
-    assert SimulatedPayout.objects.filter(idempotency_key=f"refund-{case.number}").count() == 1
+    # counted per case, not per key: a second payout under any key would show here
+    assert paid_at_gateway(case.number) == [Refund.objects.get(case=case).amount]
 
 
 def test_fast_refund_limit(consumer, merchant, shop):
@@ -333,7 +334,7 @@ def test_database_refuses_event_changes_on_postgresql(consumer, item):
 
 
 def test_notification_emails_speak_both_languages(consumer, merchant, item, mailoutbox):
-    new_case(consumer, item)
+    commit(lambda: new_case(consumer, item))
     mail = next(m for m in mailoutbox if merchant.email in m.to)
     assert "待您处理" in mail.body and "AS" in mail.subject
     assert any(c.isascii() and c.isalpha() for c in mail.body.split("\n\n")[1])

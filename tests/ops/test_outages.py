@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ import requests
 
 from cases import services
 from cases.models import AfterSalesCase, Refund
+from cases.tasks import retry_pending_refunds
+from tests.commit import paid_at_gateway
 from tests.workers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,9 +30,13 @@ def broker_down(settings):  # type: ignore[no-untyped-def]
     app.conf.task_always_eager = False
     app.conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
     _fresh_pool(app)
-    yield
-    app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = saved
-    _fresh_pool(app)
+
+    def restore() -> None:
+        app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = saved
+        _fresh_pool(app)
+
+    yield restore
+    restore()
 
 
 def _fresh_pool(app) -> None:  # type: ignore[no-untyped-def]
@@ -41,7 +48,7 @@ def _fresh_pool(app) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_broker_down_refund_stands_and_is_retried_later(api, consumer, merchant, item, broker_down,
+def test_broker_down_refund_stands_and_is_retried_later(api, consumer, merchant, item, broker_down, settings,
                                                         django_capture_on_commit_callbacks):
     case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
                                 quantity=1, amount="10.00")
@@ -53,6 +60,15 @@ def test_broker_down_refund_stands_and_is_retried_later(api, consumer, merchant,
     assert refund.status == "pending"  # paid later by the periodic retry, from the database
     health = api().get("/healthz")
     assert health.status_code == 503 and "broker" in health.json()["failing"]
+    assert paid_at_gateway(case.number) == []
+    # the broker is back: the periodic retry (run here as beat would run it) pays the refund, once
+    broker_down()
+    settings.REFUND_RETRY_AFTER_SECONDS = 0
+    assert retry_pending_refunds() == 1
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert paid_at_gateway(case.number) == [Decimal("10.00")]
+    assert retry_pending_refunds() == 0 and paid_at_gateway(case.number) == [Decimal("10.00")]
 
 
 def _free_port() -> int:

@@ -15,6 +15,7 @@ from pickups import services
 from pickups.models import Pickup, PickupEvent, SimulatedCourierBooking, Slot
 from tests import factories as f
 from tests.pickups.helpers import MONDAY_7AM, make_case
+from tests.threads import join_all
 
 pytestmark = pytest.mark.django_db
 
@@ -231,8 +232,7 @@ def race_for(slot: Slot, consumers: list, cases: list) -> list[str]:
     threads = [threading.Thread(target=run, args=pair) for pair in zip(consumers, cases, strict=True)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(timeout=30)
+    join_all(threads)
     return outcomes
 
 
@@ -275,8 +275,7 @@ def test_one_consumer_double_submitting_gets_one_pickup(postgres, courier_live, 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(timeout=30)
+    join_all(threads)
     assert sorted(outcomes) == ["booked", "pickup_active"]
     assert Pickup.objects.filter(case=case).count() == 1 and Slot.objects.get(pk=slot.pk).booked == 1
 

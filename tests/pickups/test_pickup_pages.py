@@ -61,3 +61,35 @@ def test_favicon_and_language_names(client):
     assert response.status_code == 301 and response["Location"].endswith(".svg")
     html = client.get(reverse("login")).content.decode()
     assert ">English<" in html and "英语" not in html
+
+
+@pytest.mark.parametrize("lang, words, absent", [
+    ("zh-hans", ["预约上门取件", "快递员已接单", "运单号 SF123", "上门取件失败", "快递公司多次未能接单", "改约上门取件",
+                 "上门取件 · 快递公司", "上门取件 · 消费者", "取件单现为"], ["dispatch_failed", "Pickup booked"]),
+    ("en", ["Pickup · ", "Waybill SF123", "pickup now"], ["预约上门取件", "上门取件失败", "快递员已接单", "dispatch_failed"]),
+])
+def test_the_staff_review_timeline_has_the_pickup(api, client, consumer, case, agent, lang, words, absent):
+    """Booking, the courier's acceptance, the failure and the re-booking, between the case's own events."""
+    pickup = book(api, consumer, case, first_slot(api, consumer, case)["id"]).json()
+    from pickups.models import Pickup
+
+    key = Pickup.objects.get(pk=pickup["id"]).idempotency_key
+    pickup_services.pickup_record_dispatch(pickup_id=pickup["id"], idempotency_key=key, waybill="SF123",
+                                           source="courier")
+    pickup_services.pickup_fail(pickup_id=pickup["id"], reason="dispatch_failed", source="courier")
+    slots = api(consumer).get(f"/api/v1/cases/{case.pk}/pickup/options/").json()["slots"]
+    assert api(consumer).post(f"/api/v1/pickups/{pickup['id']}/reschedule/", {"slot": slots[-1]["id"]},
+                              format="json").status_code == 200
+    client.force_login(agent)
+    client.cookies["django_language"] = lang
+    html = client.get(reverse("admin:cases_aftersalescase_review", args=[case.pk])).content.decode()
+    timeline = html[html.index('data-testid="timeline"'):]
+    timeline = timeline[:timeline.index("</ol>")]
+    assert timeline.count('data-testid="pickup-event"') == 4
+    for word in words:
+        assert word in timeline, word
+    for word in absent:
+        assert word not in timeline, word
+    entries = timeline.split("<li")[1:]
+    assert "sh-tl-consumer" in entries[0] and "sh-tl-merchant" in entries[1]  # submitted, approved,
+    assert all("pickup-event" in e for e in entries[2:6])  # then the pickup's four steps

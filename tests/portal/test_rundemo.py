@@ -93,3 +93,4 @@ def test_closing_the_terminal_stops_web_and_worker(tmp_path):
     finally:
         if demo.poll() is None:
             demo.kill()
+            demo.wait(timeout=30)

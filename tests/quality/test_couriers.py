@@ -51,3 +51,4 @@ def test_courier_figures_and_flag(consumer, merchant, item, client, agent):
     client.force_login(agent)
     page = client.get("/admin/cases/aftersalescase/dashboard/").content.decode()
     assert 'data-testid="courier-quality"' in page and 'data-flagged="1"' in page
+    assert '<td title="310100">上海市</td>' in page  # the slot's city by name, not its code

@@ -16,6 +16,7 @@ from cases.deadlines import recompute_for_holidays, running_deadline
 from cases.models import AfterSalesCase, CaseEvidence, Holiday
 from cases.services import CaseError
 from tests import factories as f
+from tests.threads import join_all
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +179,6 @@ def test_a_holiday_added_while_a_clock_is_locked_still_moves_that_clock(postgres
     assert _a_backend_waits_for_a_lock(), "the calendar change should wait for the locked clock"
     assert not done.is_set()  # it waits (no skipping) until the lock is released
     release.set()
-    holder.join(timeout=30)
-    editor.join(timeout=30)
+    join_all([holder, editor])
     assert result["moved"] == 1
     assert running_deadline(case).due_at == before + timedelta(days=2)

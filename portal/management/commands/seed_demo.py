@@ -43,21 +43,23 @@ USERS: list[dict[str, Any]] = [
     {"username": "dave", "role": "staff", "email": "dave@example.com", "supervisor": True},
     {"username": "admin", "role": "staff", "email": "admin@example.com", "supervisor": True},
 ]
+# Region codes at county level (区/县, GB/T 2260); the line is the street only: pages show the region's names
+# before it (浙江省 杭州市 桐庐县 桐君街道迎春南路 30 号).
 ADDRESSES = {
-    "alice": {"region": "310104", "line": "徐汇区漕溪北路 88 号 1201 室", "contact": "李爱丽", "phone": "13800000001"},
-    "erin": {"region": "330106", "line": "西湖区文三路 90 号", "contact": "王尔琳", "phone": "13800000002"},
-    "grace": {"region": "440305", "line": "南山区科技园南区 8 栋", "contact": "陈格蕾", "phone": "13800000003"},
-    "heidi": {"region": "650102", "line": "天山区解放北路 66 号", "contact": "海迪", "phone": "13800000004"},
-    "ivan": {"region": "110105", "line": "朝阳区建国路 1 号", "contact": "伊万", "phone": "13800000005"},
-    "judy": {"region": "320106", "line": "鼓楼区中山北路 30 号", "contact": "朱迪", "phone": "13800000006"},
+    "alice": {"region": "310104", "line": "漕溪北路 88 号 1201 室", "contact": "李爱丽", "phone": "13800000001"},
+    "erin": {"region": "330106", "line": "文三路 90 号", "contact": "王尔琳", "phone": "13800000002"},
+    "grace": {"region": "440305", "line": "科技园南区 8 栋", "contact": "陈格蕾", "phone": "13800000003"},
+    "heidi": {"region": "650102", "line": "解放北路 66 号", "contact": "海迪", "phone": "13800000004"},
+    "ivan": {"region": "110105", "line": "建国路 1 号", "contact": "伊万", "phone": "13800000005"},
+    "judy": {"region": "330122", "line": "桐君街道迎春南路 30 号", "contact": "朱迪", "phone": "13800000006"},
 }
 SHOPS = [
     {"code": "youyi", "name": "优衣服饰旗舰店", "return_address":
-        {"region": "330106", "line": "杭州市西湖区文一西路 100 号 优衣仓", "contact": "优衣售后", "phone": "0571-88880001"}},
+        {"region": "330106", "line": "文一西路 100 号 优衣仓", "contact": "优衣售后", "phone": "0571-88880001"}},
     {"code": "shuma", "name": "数码之家", "return_address":
-        {"region": "440305", "line": "深圳市南山区高新南一道 9 号 数码之家售后中心", "contact": "数码售后", "phone": "0755-86660002"}},
+        {"region": "440305", "line": "高新南一道 9 号 数码之家售后中心", "contact": "数码售后", "phone": "0755-86660002"}},
     {"code": "xianguo", "name": "鲜果园", "return_address":
-        {"region": "310115", "line": "上海市浦东新区航头镇果园路 5 号", "contact": "鲜果园客服", "phone": "021-58880003"}},
+        {"region": "360722", "line": "嘉定镇果园路 5 号 鲜果园仓", "contact": "鲜果园客服", "phone": "0797-3330003"}},
 ]
 # sku, shop, name, category, no_reason_returns, warranty_days, weight_grams, size_cm
 PRODUCTS: list[tuple[str, str, str, str, bool, int, int, list[int]]] = [
@@ -146,6 +148,8 @@ ORDERS: list[OrderSpec] = [
     OrderSpec("DEMO-3004", "grace", "youyi", "signed2", [("YY-CAP-01", 1, "89.00", "89.00")]),
     OrderSpec("DEMO-3005", "grace", "shuma", "signed100", [("SM-MONITOR-01", 1, "2199.00", "2199.00")]),
     OrderSpec("DEMO-3006", "grace", "shuma", "signed2", [("SM-KEYBOARD-01", 1, "399.00", "399.00")]),
+    # repaired over the next statutory holiday when one is near (holiday_scenario)
+    OrderSpec("DEMO-3007", "grace", "shuma", "signed10", [("SM-EARBUDS-01", 1, "899.00", "899.00")]),
     OrderSpec("DEMO-4001", "heidi", "youyi", "signed2", [("YY-JEANS-01", 1, "299.00", "299.00")]),
     OrderSpec("DEMO-4002", "heidi", "shuma", "signed2", [("SM-MOUSE-01", 1, "149.00", "149.00")]),
     OrderSpec("DEMO-4003", "heidi", "xianguo", "signed2", [("XG-NUTS-01", 1, "168.00", "168.00")]),
@@ -362,6 +366,37 @@ def seed_quality(anchor: datetime) -> None:
     quality_evaluate()
 
 
+HOLIDAY_SCENARIO = Scenario(
+    "维修中（维修时限因节假日顺延）", "DEMO-3007", 1,
+    {"kind": "repair", "reason": "quality_issue", "photo": True, "description": "右耳无声"},
+    [APPROVE, RETURN, RECEIVE], opened_hours_ago=2)
+HOLIDAY_CLOCK = "merchant_repair"  # the longest clock (15 days), started by HOLIDAY_SCENARIO's last step
+
+
+def holiday_scenario(anchor: datetime) -> tuple[Scenario | None, str]:
+    """The demo case whose running clock pauses over a real holiday, when the calendar has one near enough:
+    the merchant's repair clock, started just before the anchor, runs into the next holiday of the calendar
+    (or one in progress). Otherwise None, and the sentence the seed prints instead."""
+    from cases import policy
+    from cases.models import Holiday
+
+    seconds = policy.deadline_seconds(HOLIDAY_CLOCK, kind="repair", reason="quality_issue", at=anchor)
+    started = anchor - timedelta(hours=HOLIDAY_SCENARIO.opened_hours_ago) + timedelta(
+        minutes=37 * len(HOLIDAY_SCENARIO.steps))
+    upcoming = list(Holiday.objects.filter(end_date__gte=policy.local_date(started)).order_by("start_date")[:1])
+    if not upcoming:
+        return None, "No demo clock crosses a holiday: the holiday calendar has none after today."
+    holiday = upcoming[0]
+    (begins, _ends), = policy.holiday_intervals([holiday])
+    if begins - started < timedelta(seconds=seconds):
+        return HOLIDAY_SCENARIO, (f"Holiday clock: {HOLIDAY_SCENARIO.order}'s repair clock pauses over "
+                                  f"{holiday.name} {holiday.start_date:%Y-%m-%d}–{holiday.end_date:%Y-%m-%d}.")
+    days = (policy.local_date(begins) - policy.local_date(started)).days
+    return None, (f"No demo clock crosses a holiday: the next one, {holiday.name} {holiday.start_date:%Y-%m-%d}, "
+                  f"starts in {days} days, beyond the longest clock ({HOLIDAY_CLOCK}, "
+                  f"{seconds / 86400:g} days); the seed adds that case when run within it.")
+
+
 def run_scenario(scenario: Scenario, users: dict[str, User], anchor: datetime) -> Any:
     """Open the scenario's case (unless its item already has one) and take its steps, a few minutes apart."""
     from cases import services
@@ -439,6 +474,15 @@ class Command(BaseCommand):
                 run_scenario(scenario, users, anchor)
             except DomainError as exc:
                 raise CommandError(f"scenario {scenario.label!r} failed: {exc.code} {exc.detail}") from exc
+        # the holiday case keeps the real clock even when the demo runs every other clock in seconds
+        with override_settings(CASE_DEADLINES_SECONDS={}):
+            holiday, sentence = holiday_scenario(anchor)
+            if holiday is not None:
+                try:
+                    run_scenario(holiday, users, anchor)
+                except DomainError as exc:
+                    raise CommandError(f"scenario {holiday.label!r} failed: {exc.code} {exc.detail}") from exc
+        self.stdout.write(sentence)
         seed_quality(anchor)
         created = AfterSalesCase.objects.count() - before
         self.stdout.write(
@@ -463,7 +507,7 @@ class Command(BaseCommand):
             ("grace", "买家 (深圳)", "/"),
             ("heidi", "买家 (乌鲁木齐, 偏远地区)", "/"),
             ("ivan", "买家 (信用不良 good_standing=false)", "/"),
-            ("judy", "买家 (高频退款，已提示客服)", "/"),
+            ("judy", "买家 (桐庐县; 高频退款，已提示客服)", "/"),
         ]
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {PASSWORD})")

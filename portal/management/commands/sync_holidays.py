@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from cases import policy
-from portal.refdata.holidays import HolidayPlan, HolidaySyncError, holidays_sync
+from portal.refdata.holidays import HolidayPlan, HolidaySyncError, holidays_sync, makeup_workdays
 
 
 def _span(start: Any, end: Any) -> str:
@@ -66,6 +66,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  keep     {record.name}: removed by staff, not added again")
         for block in plan.unchanged:
             self.stdout.write(f"  same     {block.name} {_span(block.start_date, block.end_date)}")
+        workdays = makeup_workdays(plan.year)
+        if workdays:
+            # for the operator's eye: clocks run in calendar time, so these move no due time
+            self.stdout.write("  make-up workdays (调休上班, no effect on clocks): "
+                              + ", ".join(f"{d:%m-%d}" for d in workdays))
         if dry_run:
             self.stdout.write("  dry run, nothing changed" + ("" if plan.changed else " (and nothing would)"))
         elif plan.changed:

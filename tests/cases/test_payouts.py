@@ -1,0 +1,157 @@
+"""Money tests that can fail: what the provider paid, counted per case at the simulated gateway (never per key,
+which is unique by construction), through the provider's failures and timeouts and the task's retries.
+
+The payout task runs eagerly here (CELERY_TASK_ALWAYS_EAGER, not propagating): its retries run one after another
+at once, with their real count (`max_retries`), so "retries exhausted" is the path a worker takes, without the
+back-off.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from cases import services
+from cases.choices import RefundStatus
+from cases.models import AfterSalesCase, Notification, Refund
+from cases.payments import PaymentError, SimulatedGateway, SimulatedPayout
+from cases.refunds import MAX_ATTEMPTS, refund_execute
+from cases.tasks import execute_refund, retry_pending_refunds
+from tests.commit import commit, paid_at_gateway
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def provider(monkeypatch):  # type: ignore[no-untyped-def]
+    """The simulated provider's failure knobs, reset after the test. An eager task's retry is only run when
+    its exception is not propagated to the caller (CELERY_TASK_EAGER_PROPAGATES is on for the other tests)."""
+    from portal.celery import app
+
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+    monkeypatch.setattr(SimulatedGateway, "fail_next", 0)
+    monkeypatch.setattr(SimulatedGateway, "timeout_next", 0)
+    return SimulatedGateway
+
+
+def refund_only(consumer, item, amount: str = "50.00") -> AfterSalesCase:  # type: ignore[no-untyped-def]
+    return services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                quantity=1, amount=amount)
+
+
+def approve(case, merchant) -> Refund:  # type: ignore[no-untyped-def]
+    commit(lambda: services.case_approve(case_id=case.pk, actor=merchant))
+    return Refund.objects.get(case=case)
+
+
+def test_one_payout_per_case_at_the_gateway(consumer, merchant, item, provider):
+    case = refund_only(consumer, item)
+    refund = approve(case, merchant)
+    assert refund.status == RefundStatus.SUCCEEDED and refund.attempts == 1
+    assert paid_at_gateway(case.number) == [Decimal("50.00")]
+    # running the payout again (a redelivered task, the periodic retry) pays nothing more
+    execute_refund.delay(refund.pk)
+    refund_execute(refund_id=refund.pk)
+    assert paid_at_gateway(case.number) == [Decimal("50.00")]
+    assert SimulatedPayout.objects.count() == 1
+
+
+def test_provider_error_is_retried_and_pays_once(consumer, merchant, item, provider):
+    provider.fail_next = 2
+    case = refund_only(consumer, item)
+    refund = approve(case, merchant)
+    assert provider.fail_next == 0, "both failures were met"
+    assert refund.status == RefundStatus.SUCCEEDED and refund.attempts == 3
+    assert paid_at_gateway(case.number) == [Decimal("50.00")]
+    assert not Notification.objects.filter(kind="refund_failed").exists()
+
+
+def test_timeout_after_paying_is_retried_without_a_second_payout(consumer, merchant, item, provider):
+    """The provider paid but its answer was lost: the retry (same key) must not pay again."""
+    provider.timeout_next = 1
+    case = refund_only(consumer, item)
+    refund = approve(case, merchant)
+    assert provider.timeout_next == 0
+    assert refund.status == RefundStatus.SUCCEEDED and refund.attempts == 2
+    assert paid_at_gateway(case.number) == [Decimal("50.00")]
+
+
+def test_retries_exhausted_mark_the_refund_failed_and_tell_staff(consumer, merchant, agent, supervisor, item,
+                                                                provider):
+    provider.fail_next = 100
+    case = refund_only(consumer, item)
+    refund = approve(case, merchant)
+    assert 100 - provider.fail_next == MAX_ATTEMPTS == execute_refund.max_retries + 1
+    assert refund.status == RefundStatus.FAILED and refund.attempts == MAX_ATTEMPTS
+    assert refund.last_error == "simulated provider error"
+    assert paid_at_gateway(case.number) == []
+    told = Notification.objects.filter(kind="refund_failed", case=case)
+    assert set(told.values_list("user__username", flat=True)) == {agent.username, supervisor.username}
+    assert not Notification.objects.filter(kind="refund_failed", user__in=[consumer, merchant]).exists()
+    # a failed refund is not picked up by the periodic retry (staff decide); paying it by hand pays once
+    assert retry_pending_refunds() == 0
+    provider.fail_next = 0
+    assert refund_execute(refund_id=refund.pk).status == RefundStatus.SUCCEEDED
+    assert paid_at_gateway(case.number) == [Decimal("50.00")]
+    assert told.count() == 2, "staff were told once, not once per attempt"
+
+
+def test_timed_out_payout_that_succeeded_is_not_paid_again_after_retries_are_exhausted(
+        consumer, merchant, agent, item, provider, monkeypatch):
+    """First attempt: the provider pays but its answer times out. Every retry then fails: the refund ends
+    `failed` although the money went out. Paying it again by hand must find that payout, not make another."""
+    real_refund = SimulatedGateway.refund
+    calls = {"n": 0}
+
+    def paid_then_unreachable(self, **kw):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            SimulatedGateway.timeout_next = 1  # pays, then the answer is lost
+            return real_refund(self, **kw)
+        raise PaymentError("provider unreachable")
+
+    monkeypatch.setattr(SimulatedGateway, "refund", paid_then_unreachable)
+    case = refund_only(consumer, item)
+    refund = approve(case, merchant)
+    assert calls["n"] == MAX_ATTEMPTS
+    assert refund.status == RefundStatus.FAILED
+    assert Notification.objects.filter(kind="refund_failed", case=case, user=agent).count() == 1
+    assert paid_at_gateway(case.number) == [Decimal("50.00")], "the timed-out attempt had paid"
+    monkeypatch.setattr(SimulatedGateway, "refund", real_refund)
+    assert refund_execute(refund_id=refund.pk).status == RefundStatus.SUCCEEDED
+    assert paid_at_gateway(case.number) == [Decimal("50.00")]
+
+
+def test_a_lost_payout_task_is_paid_by_the_periodic_retry_once(consumer, merchant, item, provider, settings):
+    """The payout task never ran (broker lost it): `retry_pending_refunds` pays from the database, once."""
+    settings.REFUND_RETRY_AFTER_SECONDS = 0
+    case = refund_only(consumer, item)
+    services.case_approve(case_id=case.pk, actor=merchant)  # not committed: its payout task is never sent
+    refund = Refund.objects.get(case=case)
+    assert refund.status == RefundStatus.PENDING and paid_at_gateway(case.number) == []
+    assert retry_pending_refunds() == 1
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.SUCCEEDED
+    assert paid_at_gateway(case.number) == [Decimal("50.00")]
+    assert retry_pending_refunds() == 0
+    assert paid_at_gateway(case.number) == [Decimal("50.00")]
+
+
+def test_a_further_payout_through_a_timeout_pays_each_payout_once(consumer, merchant, agent, item, provider):
+    """A fast refund, then a ruling for more: the difference is a second payout; its first answer times out."""
+    commit(lambda: services.case_submit(consumer=consumer, order_item_id=item.pk, kind="return_refund",
+                                        reason="other", quantity=1, condition_intact=True, amount="50.00"))
+    case = AfterSalesCase.objects.get(order_item=item)
+    commit(lambda: services.case_approve(case_id=case.pk, actor=merchant))
+    commit(lambda: services.case_ship_return(case_id=case.pk, actor=consumer, carrier="SF", tracking_number="1"))
+    assert paid_at_gateway(case.number) == [Decimal("50.00")] and Refund.objects.get(case=case).fast
+    commit(lambda: services.case_refuse_receipt(case_id=case.pk, actor=merchant, reason="empty box"))
+    commit(lambda: services.case_escalate(case_id=case.pk, actor=consumer, statement="x"))
+    provider.timeout_next = 1
+    commit(lambda: services.case_rule(case_id=case.pk, actor=agent, decision="refund", rationale="r",
+                                      amount="94.00"))
+    assert provider.timeout_next == 0
+    refund = Refund.objects.get(case=case)
+    assert refund.amount == Decimal("94.00") and refund.status == RefundStatus.SUCCEEDED
+    assert paid_at_gateway(case.number) == [Decimal("50.00"), Decimal("44.00")]
