@@ -8,3 +8,11 @@ class QualityConfig(AppConfig):
     name = "cases.quality"
     label = "quality"
     verbose_name = _("服务质量")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from ..models import CaseMessage
+        from .responses import merchant_message_saved
+
+        post_save.connect(merchant_message_saved, sender=CaseMessage, dispatch_uid="quality-first-response")

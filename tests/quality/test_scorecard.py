@@ -76,7 +76,7 @@ def test_rounding_and_nearest_rank():
     assert rate(5, 4) == Decimal("1.0000")  # rates stay in [0, 1]
     hours = [h * 3600 for h in range(1, 11)]  # 1..10 h: rank ⌈9⌉ = 9 → 9.0; of 11 values rank ⌈9.9⌉ = 10
     assert p90_hours(hours) == Decimal("9.0") and p90_hours([*hours, 11 * 3600]) == Decimal("10.0")
-    assert Counts(response_seconds=[3600 * 0.25, 3600 * 0.3]).first_response_hours == Decimal("0.3")
+    assert Counts.of_durations(response_seconds=[3600 * 0.25, 3600 * 0.3]).first_response_hours == Decimal("0.3")
 
 
 def test_api_members_and_staff_only(api, world):
