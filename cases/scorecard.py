@@ -23,7 +23,7 @@ from django.utils import timezone
 from portal.models import OrderItem, Product, Shop
 
 from .choices import QUALITY_REASONS, Action
-from .models import AfterSalesCase, CaseEvent, Refund
+from .models import SCORECARD_EVENTS, AfterSalesCase, CaseEvent, Refund
 from .policy import SHANGHAI
 from .quality.models import CaseRating
 
@@ -194,8 +194,8 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
     """Every figure's numerator and denominator per shop over [lo, hi) (None: every shop); with `pooled`, one
     Counts for all of them together under the key 0 (a category's pool: its p90 is the pool's own).
 
-    One aggregate query per table, each figure a FILTER of it (docs/quality.md "Speed"): order items, events,
-    cases, refunds (joined through their case), ratings.
+    One aggregate query per table and window, each figure a FILTER of it (docs/quality.md "Speed"): order
+    items, events, cases opened, cases ended, refunds (joined through their case), ratings.
     """
     ids = None if shop_ids is None else list(shop_ids)
     out: dict[int, Counts] = defaultdict(Counts)
@@ -214,34 +214,33 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
 
     # order items paid in the window (rows of the order, whatever their quantity)
     for key, (n,) in rows(OrderItem.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi),
-                          "order__shop_id", n=Count("id")):
+                          "order__shop_id", n=Count("order_id")):  # the item index's own column
         out[key].items_paid = n
     # cases ruled `refund` / escalated or intervened in the window (each case once)
-    is_ruling = Q(action=Action.RULE, payload__decision="refund")
     is_intervention = Q(action__in=[Action.ESCALATE, Action.INTERVENE])
     for key, (ruled, intervened) in rows(
-            CaseEvent.objects.filter(is_ruling | is_intervention, at__gte=lo, at__lt=hi), "case__shop_id",
+            CaseEvent.objects.filter(SCORECARD_EVENTS, at__gte=lo, at__lt=hi), "case__shop_id",
             ruled=Count("case_id", distinct=True, filter=Q(action=Action.RULE)),
             intervened=Count("case_id", distinct=True, filter=is_intervention)):
         out[key].ruled_refund, out[key].intervened = ruled, intervened
-    # cases opened (and their first response) / become terminal, with and without the platform, in the window:
-    # one pass over the two index ranges of the shop's cases
-    opened = Q(created_at__gte=lo, created_at__lt=hi)
-    closed = Q(closed_at__gte=lo, closed_at__lt=hi)
-    answered = opened & Q(first_response_at__isnull=False)
+    # cases opened in the window, with their first response; cases become terminal in it, with and without
+    # the platform: one aggregate over each index range of the shop's cases (read from the index alone)
+    answered = Q(first_response_at__isnull=False)
     response = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
-    for key, (n_opened, terminal, alone, responded, response_total) in rows(
-            AfterSalesCase.objects.filter(opened | closed), "shop_id",
-            opened=Count("id", filter=opened), terminal=Count("id", filter=closed),
-            alone=Count("id", filter=closed & Q(escalated=False)), responded=Count("id", filter=answered),
+    for key, (n_opened, responded, response_total) in rows(
+            AfterSalesCase.objects.filter(created_at__gte=lo, created_at__lt=hi), "shop_id",
+            opened=Count("shop_id"), responded=Count("shop_id", filter=answered),
             response_total=Sum(response, filter=answered)):
         counts = out[key]
-        counts.opened, counts.terminal, counts.self_resolved = n_opened, terminal, alone
-        counts.responded, counts.response_seconds_total = responded, _seconds(response_total)
+        counts.opened, counts.responded, counts.response_seconds_total = n_opened, responded, _seconds(response_total)
+    for key, (terminal, alone) in rows(
+            AfterSalesCase.objects.filter(closed_at__gte=lo, closed_at__lt=hi), "shop_id",
+            terminal=Count("shop_id"), alone=Count("shop_id", filter=Q(escalated=False))):
+        out[key].terminal, out[key].self_resolved = terminal, alone
     # refunds paid in the window: how many on a quality reason, and submission → paid (mean and p90)
     paid = Refund.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
     duration = ExpressionWrapper(F("paid_at") - F("case__created_at"), output_field=DurationField())
-    refund_aggregates: dict[str, Any] = {"n": Count("id"), "quality": Count("id", filter=Q(
+    refund_aggregates: dict[str, Any] = {"n": Count("case_id"), "quality": Count("case_id", filter=Q(
         case__reason__in=list(QUALITY_REASONS))), "total": Sum(duration)}
     if postgres:
         refund_aggregates["p90"] = P90(duration)
