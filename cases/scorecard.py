@@ -10,19 +10,20 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from portal.models import OrderItem, Product, Shop
 
-from .choices import QUALITY_REASONS, Action, ActorRole
-from .models import AfterSalesCase, CaseEvent, CaseMessage, Refund
+from .choices import QUALITY_REASONS, Action
+from .models import SCORECARD_EVENTS, AfterSalesCase, CaseEvent, Refund
 from .policy import SHANGHAI
 from .quality.models import CaseRating
 
@@ -36,26 +37,34 @@ MIN_ORDER_ITEMS = 100
 
 @dataclass
 class Counts:
-    """The raw numerators and denominators of one shop (or a pool of shops) over one window."""
+    """The raw numerators and denominators of one shop (or a pool of shops) over one window. Durations are
+    kept as their count, their total (for the mean) and, per shop or per pool, their p90 by nearest rank (the
+    database computes it: a pool's p90 is not made of its shops' p90s, so a pool is counted as one)."""
 
     items_paid: int = 0
     ruled_refund: int = 0
     intervened: int = 0
     opened: int = 0
     quality_refunds: int = 0
-    refund_seconds: list[float] = field(default_factory=list)
-    response_seconds: list[float] = field(default_factory=list)
+    refunds_paid: int = 0
+    refund_seconds_total: Decimal = Decimal(0)
+    refund_p90_seconds: Decimal | None = None
+    responded: int = 0
+    response_seconds_total: Decimal = Decimal(0)
     terminal: int = 0
     self_resolved: int = 0
     ratings: int = 0
     stars: int = 0
 
-    def add(self, other: Counts) -> None:
-        for name in ("items_paid", "ruled_refund", "intervened", "opened", "quality_refunds", "terminal",
-                     "self_resolved", "ratings", "stars"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.refund_seconds.extend(other.refund_seconds)
-        self.response_seconds.extend(other.response_seconds)
+    @classmethod
+    def of_durations(cls, *, refund_seconds: Iterable[float] = (), response_seconds: Iterable[float] = (),
+                     **counts: int) -> Counts:
+        """Counts from lists of durations in seconds (tests and the fallback of databases without
+        `percentile_disc`)."""
+        refunds, responses = list(refund_seconds), list(response_seconds)
+        return cls(refunds_paid=len(refunds), refund_seconds_total=_sum(refunds),
+                   refund_p90_seconds=p90_seconds(refunds), responded=len(responses),
+                   response_seconds_total=_sum(responses), **counts)
 
     # --- the figures (api.md): rates with 4 places, hours with 1, null for an empty denominator ----------
     @property
@@ -72,15 +81,15 @@ class Counts:
 
     @property
     def refund_hours_mean(self) -> Decimal | None:
-        return mean_hours(self.refund_seconds)
+        return hours_mean(self.refund_seconds_total, self.refunds_paid)
 
     @property
     def refund_hours_p90(self) -> Decimal | None:
-        return p90_hours(self.refund_seconds)
+        return None if self.refund_p90_seconds is None else hours(self.refund_p90_seconds)
 
     @property
     def first_response_hours(self) -> Decimal | None:
-        return mean_hours(self.response_seconds)
+        return hours_mean(self.response_seconds_total, self.responded)
 
     @property
     def self_resolved_rate(self) -> Decimal | None:
@@ -119,19 +128,43 @@ def rate(numerator: int, denominator: int) -> Decimal | None:
     return min(Decimal(numerator) / Decimal(denominator), Decimal(1)).quantize(RATE_PLACES, ROUND_HALF_UP)
 
 
-def mean_hours(seconds: list[float]) -> Decimal | None:
-    if not seconds:
+def _sum(seconds: Iterable[float]) -> Decimal:
+    return sum((Decimal(str(s)) for s in seconds), Decimal(0))
+
+
+def _seconds(value: timedelta | None) -> Decimal:
+    """A duration's exact seconds (microseconds included)."""
+    if value is None:
+        return Decimal(0)
+    return Decimal((value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds) / 1_000_000
+
+
+def hours(seconds: Decimal) -> Decimal:
+    return (seconds / 3600).quantize(HOUR_PLACES, ROUND_HALF_UP)
+
+
+def hours_mean(total_seconds: Decimal, n: int) -> Decimal | None:
+    """The mean of n durations, from their total in seconds, in hours (1 place, half up); None for none."""
+    if not n:
         return None
-    return (Decimal(str(sum(seconds))) / len(seconds) / 3600).quantize(HOUR_PLACES, ROUND_HALF_UP)
+    return hours(total_seconds / n)
+
+
+def mean_hours(seconds: list[float]) -> Decimal | None:
+    return hours_mean(_sum(seconds), len(seconds))
+
+
+def p90_seconds(seconds: Iterable[float]) -> Decimal | None:
+    """Nearest rank: the value at 1-based rank ⌈0.9 × n⌉ of the sorted durations (always an observed one)."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return None
+    return Decimal(str(ordered[max(1, math.ceil(Decimal("0.9") * len(ordered))) - 1]))
 
 
 def p90_hours(seconds: list[float]) -> Decimal | None:
-    """Nearest rank: the value at 1-based rank ⌈0.9 × n⌉ of the sorted durations (always an observed one)."""
-    if not seconds:
-        return None
-    ordered = sorted(seconds)
-    value = ordered[max(1, math.ceil(Decimal("0.9") * len(ordered))) - 1]
-    return (Decimal(str(value)) / 3600).quantize(HOUR_PLACES, ROUND_HALF_UP)
+    value = p90_seconds(seconds)
+    return None if value is None else hours(value)
 
 
 def window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -140,59 +173,95 @@ def window(now: datetime | None = None) -> tuple[datetime, datetime]:
     return hi - WINDOW, hi
 
 
-def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime) -> dict[int, Counts]:
-    """Every figure's numerator and denominator per shop over [lo, hi) (None: every shop)."""
+class P90(Aggregate):
+    """PostgreSQL's nearest-rank 90th percentile: `percentile_disc(0.9)` is the first value whose rank is at
+    least 0.9 × n, i.e. rank ⌈0.9 × n⌉ (api.md's p90)."""
+
+    function = "PERCENTILE_DISC"
+    name = "P90"
+    template = "%(function)s(0.9) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def _per_shop(rows: Iterable[tuple[Any, ...]], pooled: bool) -> Iterable[tuple[int, tuple[Any, ...]]]:
+    """(shop id, figures) of grouped rows; a pooled query's single row counts for the pool (key 0)."""
+    for row in rows:
+        yield (0, row) if pooled else (row[0], row[1:])
+
+
+def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *,
+                   pooled: bool = False) -> dict[int, Counts]:
+    """Every figure's numerator and denominator per shop over [lo, hi) (None: every shop); with `pooled`, one
+    Counts for all of them together under the key 0 (a category's pool: its p90 is the pool's own).
+
+    One aggregate query per table and window, each figure a FILTER of it (docs/quality.md "Speed"): order
+    items, events, cases opened, cases ended, refunds (joined through their case), ratings.
+    """
     ids = None if shop_ids is None else list(shop_ids)
     out: dict[int, Counts] = defaultdict(Counts)
+    postgres = connection.vendor == "postgresql"
 
-    def shops(qs: Any, path: str) -> Any:
-        return qs if ids is None else qs.filter(**{f"{path}__in": ids})
+    def scoped(qs: Any, path: str) -> Any:
+        qs = qs if ids is None else qs.filter(**{f"{path}__in": ids})
+        return qs.order_by() if pooled else qs.order_by().values(path)
+
+    def rows(qs: Any, path: str, **aggregates: Any) -> Iterable[tuple[int, tuple[Any, ...]]]:
+        names = list(aggregates)
+        if pooled:
+            result = scoped(qs, path).aggregate(**aggregates)
+            return [(0, tuple(result[n] for n in names))]
+        return _per_shop(scoped(qs, path).annotate(**aggregates).values_list(path, *names), pooled)
 
     # order items paid in the window (rows of the order, whatever their quantity)
-    for shop_id, n in shops(OrderItem.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi),
-                            "order__shop_id").order_by().values_list("order__shop_id").annotate(n=Count("id")):
-        out[shop_id].items_paid = n
+    for key, (n,) in rows(OrderItem.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi),
+                          "order__shop_id", n=Count("order_id")):  # the item index's own column
+        out[key].items_paid = n
     # cases ruled `refund` / escalated or intervened in the window (each case once)
-    events = shops(CaseEvent.objects.filter(at__gte=lo, at__lt=hi), "case__shop_id").order_by()
-    for shop_id, ruled, intervened in events.filter(
-            Q(action=Action.RULE, payload__decision="refund") | Q(action__in=[Action.ESCALATE, Action.INTERVENE])
-    ).values_list("case__shop_id").annotate(
+    is_intervention = Q(action__in=[Action.ESCALATE, Action.INTERVENE])
+    for key, (ruled, intervened) in rows(
+            CaseEvent.objects.filter(SCORECARD_EVENTS, at__gte=lo, at__lt=hi), "case__shop_id",
             ruled=Count("case_id", distinct=True, filter=Q(action=Action.RULE)),
-            intervened=Count("case_id", distinct=True, filter=Q(action__in=[Action.ESCALATE, Action.INTERVENE]))):
-        out[shop_id].ruled_refund, out[shop_id].intervened = ruled, intervened
-    # cases opened / became terminal (with and without the platform) in the window (two index ranges)
-    in_window = Q(created_at__gte=lo, created_at__lt=hi)
-    closed = Q(closed_at__gte=lo, closed_at__lt=hi)
-    for shop_id, opened in shops(AfterSalesCase.objects.filter(in_window), "shop_id").order_by() \
-            .values_list("shop_id").annotate(n=Count("id")):
-        out[shop_id].opened = opened
-    for shop_id, terminal, alone in shops(AfterSalesCase.objects.filter(closed), "shop_id").order_by() \
-            .values_list("shop_id").annotate(n=Count("id"), alone=Count("id", filter=Q(escalated=False))):
-        out[shop_id].terminal, out[shop_id].self_resolved = terminal, alone
-    # refunds paid in the window: how many on a quality reason, and submission → paid
-    for shop_id, created, paid, reason in shops(Refund.objects.filter(paid_at__gte=lo, paid_at__lt=hi),
-                                                "case__shop_id").values_list(
-            "case__shop_id", "case__created_at", "paid_at", "case__reason"):
-        counts = out[shop_id]
-        counts.refund_seconds.append((paid - created).total_seconds())
-        if reason in QUALITY_REASONS:
-            counts.quality_refunds += 1
-    # first response: the merchant's first action (an event in the merchant's role) or message
-    first_event = CaseEvent.objects.filter(case_id=OuterRef("pk"), role=ActorRole.MERCHANT).order_by() \
-        .values("case_id").annotate(m=Min("at")).values("m")
-    first_message = CaseMessage.objects.filter(case_id=OuterRef("pk"), role=ActorRole.MERCHANT).order_by() \
-        .values("case_id").annotate(m=Min("created_at")).values("m")
-    for shop_id, created, event_at, message_at in shops(AfterSalesCase.objects.filter(in_window), "shop_id") \
-            .annotate(ev=Subquery(first_event), msg=Subquery(first_message)).values_list(
-                "shop_id", "created_at", "ev", "msg"):
-        answered = [t for t in (event_at, message_at) if t is not None]
-        if answered:
-            out[shop_id].response_seconds.append((min(answered) - created).total_seconds())
+            intervened=Count("case_id", distinct=True, filter=is_intervention)):
+        out[key].ruled_refund, out[key].intervened = ruled, intervened
+    # cases opened in the window, with their first response; cases become terminal in it, with and without
+    # the platform: one aggregate over each index range of the shop's cases (read from the index alone)
+    answered = Q(first_response_at__isnull=False)
+    response = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
+    for key, (n_opened, responded, response_total) in rows(
+            AfterSalesCase.objects.filter(created_at__gte=lo, created_at__lt=hi), "shop_id",
+            opened=Count("shop_id"), responded=Count("shop_id", filter=answered),
+            response_total=Sum(response, filter=answered)):
+        counts = out[key]
+        counts.opened, counts.responded, counts.response_seconds_total = n_opened, responded, _seconds(response_total)
+    for key, (terminal, alone) in rows(
+            AfterSalesCase.objects.filter(closed_at__gte=lo, closed_at__lt=hi), "shop_id",
+            terminal=Count("shop_id"), alone=Count("shop_id", filter=Q(escalated=False))):
+        out[key].terminal, out[key].self_resolved = terminal, alone
+    # refunds paid in the window: how many on a quality reason, and submission → paid (mean and p90)
+    paid = Refund.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
+    duration = ExpressionWrapper(F("paid_at") - F("case__created_at"), output_field=DurationField())
+    refund_aggregates: dict[str, Any] = {"n": Count("case_id"), "quality": Count("case_id", filter=Q(
+        case__reason__in=list(QUALITY_REASONS))), "total": Sum(duration)}
+    if postgres:
+        refund_aggregates["p90"] = P90(duration)
+    for key, figures in rows(paid, "case__shop_id", **refund_aggregates):
+        counts = out[key]
+        counts.refunds_paid, counts.quality_refunds, counts.refund_seconds_total = (
+            figures[0], figures[1], _seconds(figures[2]))
+        if postgres:
+            counts.refund_p90_seconds = None if figures[3] is None else _seconds(figures[3])
+    if not postgres:  # no percentile_disc (SQLite, the demo): the durations, ranked here
+        by_shop: dict[int, list[timedelta]] = defaultdict(list)
+        for shop_id, created, paid_at in (paid if ids is None else paid.filter(case__shop_id__in=ids)).values_list(
+                "case__shop_id", "case__created_at", "paid_at"):
+            if paid_at is not None:
+                by_shop[0 if pooled else shop_id].append(paid_at - created)
+        for key, durations in by_shop.items():
+            out[key].refund_p90_seconds = p90_seconds([float(_seconds(d)) for d in durations])
     # ratings given in the window
-    for shop_id, n, stars in shops(CaseRating.objects.filter(created_at__gte=lo, created_at__lt=hi),
-                                   "shop_id").order_by().values_list("shop_id").annotate(
-            n=Count("id"), s=Sum("stars")):
-        out[shop_id].ratings, out[shop_id].stars = n, stars or 0
+    for key, (n, stars) in rows(CaseRating.objects.filter(created_at__gte=lo, created_at__lt=hi), "shop_id",
+                                n=Count("id"), s=Sum("stars")):
+        out[key].ratings, out[key].stars = n, stars or 0
     return dict(out)
 
 
@@ -203,6 +272,13 @@ def shop_categories() -> dict[int, str]:
             n=Count("id")):
         tally[shop_id][category] += n
     return {shop_id: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for shop_id, c in tally.items()}
+
+
+def shop_category(shop_id: int) -> str | None:
+    """One shop's category, by the same rule as `shop_categories`, from its own products only."""
+    row = Product.objects.filter(shop_id=shop_id).order_by().values("category").annotate(n=Count("id")) \
+        .order_by("-n", "category").values_list("category", flat=True).first()
+    return row
 
 
 @dataclass
@@ -226,8 +302,8 @@ class Scorecard:
             "held_to_thresholds": c.held_to_thresholds,
             "counts": {"order_items_paid": c.items_paid, "ruled_refund": c.ruled_refund,
                        "escalated_or_intervened": c.intervened, "opened": c.opened,
-                       "quality_refunds": c.quality_refunds, "refunds_paid": len(c.refund_seconds),
-                       "responded": len(c.response_seconds), "terminal": c.terminal,
+                       "quality_refunds": c.quality_refunds, "refunds_paid": c.refunds_paid,
+                       "responded": c.responded, "terminal": c.terminal,
                        "self_resolved": c.self_resolved},
         }
 
@@ -235,10 +311,11 @@ class Scorecard:
 CATEGORY_CACHE_SECONDS = 300
 
 
-def category_figures(category: str | None, categories: dict[int, str], lo: datetime, hi: datetime, *,
-                     cached: bool = True) -> dict[str, Any]:
-    """The pooled figures of every shop of the category; for the live window kept 5 minutes in the cache: the
-    pool is the costly part of a scorecard (docs/quality.md) and moves slowly."""
+def category_figures(category: str | None, lo: datetime, hi: datetime, *, cached: bool = True,
+                     categories: dict[int, str] | None = None) -> dict[str, Any]:
+    """The pooled figures of every shop of the category (one pooled count: its p90 is the pool's own); for the
+    live window kept 5 minutes in the cache: the pool is the costly part of a scorecard (docs/quality.md) and
+    moves slowly."""
     if category is None:
         return Counts().figures()
     key = f"scorecard:category:{category}"
@@ -246,10 +323,9 @@ def category_figures(category: str | None, categories: dict[int, str], lo: datet
         hit = cache.get(key)
         if hit is not None:
             return dict(hit)
-    pool = Counts()
-    for counts in counts_by_shop([sid for sid, cat in categories.items() if cat == category], lo, hi).values():
-        pool.add(counts)
-    figures = pool.figures()
+    categories = shop_categories() if categories is None else categories
+    members = [sid for sid, cat in categories.items() if cat == category]
+    figures = counts_by_shop(members, lo, hi, pooled=True).get(0, Counts()).figures()
     if cached:
         cache.set(key, figures, CATEGORY_CACHE_SECONDS)
     return figures
@@ -260,10 +336,9 @@ def shop_scorecard(shop: Shop, *, now: datetime | None = None) -> Scorecard:
     read from the 5-minute cache)."""
     lo, hi = window(now)
     own = counts_by_shop([shop.pk], lo, hi).get(shop.pk, Counts())
-    categories = shop_categories()
-    category = categories.get(shop.pk)
+    category = shop_category(shop.pk)
     return Scorecard(shop=shop, lo=lo, hi=hi, counts=own, category=category,
-                     category_average=category_figures(category, categories, lo, hi, cached=now is None))
+                     category_average=category_figures(category, lo, hi, cached=now is None))
 
 
 def all_shop_counts(*, now: datetime | None = None) -> tuple[datetime, datetime, dict[int, Counts]]:

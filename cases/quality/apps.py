@@ -10,4 +10,11 @@ class QualityConfig(AppConfig):
     verbose_name = _("服务质量")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from . import tasks  # noqa: F401  (registers the task names cases.effects queues)
+
+        from ..models import CaseMessage
+        from .responses import merchant_message_saved
+
+        post_save.connect(merchant_message_saved, sender=CaseMessage, dispatch_uid="quality-first-response")

@@ -68,7 +68,7 @@ def shops_evaluate(*, now: datetime | None = None) -> list[QualityEvent]:
             figures = {"from": lo.isoformat(), "to": hi.isoformat(), "order_items_paid": c.items_paid,
                        "ruled_refund": c.ruled_refund, "dispute_rate": _s(dispute),
                        "dispute_rate_threshold": str(setting.dispute_rate_threshold),
-                       "responded": len(c.response_seconds), "first_response_hours": _s(response),
+                       "responded": c.responded, "first_response_hours": _s(response),
                        "first_response_hours_threshold": str(setting.first_response_hours_threshold),
                        "minimum_order_items": MIN_ORDER_ITEMS}
             if over != standing.over_dispute_threshold:

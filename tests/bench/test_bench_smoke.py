@@ -71,3 +71,38 @@ def test_the_api_accepts_the_generated_tokens_and_b1_b4_see_the_same_rows(genera
     consumer = AfterSalesCase.objects.get(pk=b4["case"]).consumer
     response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {token_key(consumer.pk)}")
     assert response.status_code == 200 and response.json()["count"] >= 1
+
+
+def test_b5_scorecard_answers_and_its_sql_agrees_with_a_row_by_row_count(generated) -> None:  # type: ignore[no-untyped-def]
+    """B5's figures (one aggregate query per table, p90 by percentile_disc) equal the same figures counted row by
+    row in Python on the generated shop."""
+    from datetime import datetime
+
+    from cases.choices import QUALITY_REASONS
+    from cases.scorecard import mean_hours, p90_hours, shop_scorecard
+    from portal.benchmarks.scorecard import b5_scorecard
+    from portal.models import OrderItem
+
+    b5 = b5_scorecard(n=2)
+    assert b5["api"].status == 200 and b5["shop_cases"] == generated.plan.big_shop_cases
+    shop = Shop.objects.get(code=b5["shop"])
+    card = shop_scorecard(shop).as_json()
+    lo, hi = datetime.fromisoformat(card["from"]), datetime.fromisoformat(card["to"])
+    cases = list(AfterSalesCase.objects.filter(shop=shop))
+    opened = [c for c in cases if lo <= c.created_at < hi]
+    ended = [c for c in cases if c.closed_at and lo <= c.closed_at < hi]
+    refunds = [r for r in Refund.objects.filter(case__shop=shop).select_related("case")
+               if r.paid_at and lo <= r.paid_at < hi]
+    durations = [(r.paid_at - r.case.created_at).total_seconds() for r in refunds]
+    responses = [(c.first_response_at - c.created_at).total_seconds() for c in opened if c.first_response_at]
+    assert card["counts"] == {**card["counts"],
+                              "order_items_paid": OrderItem.objects.filter(order__shop=shop, order__paid_at__gte=lo,
+                                                                          order__paid_at__lt=hi).count(),
+                              "opened": len(opened), "terminal": len(ended),
+                              "self_resolved": len([c for c in ended if not c.escalated]),
+                              "refunds_paid": len(refunds), "responded": len(responses),
+                              "quality_refunds": len([r for r in refunds if r.case.reason in QUALITY_REASONS])}
+    assert card["refund_hours"] == {"mean": str(mean_hours(durations)) if durations else None,
+                                    "p90": str(p90_hours(durations)) if durations else None}
+    assert card["first_response_hours"] == (str(mean_hours(responses)) if responses else None)
+    assert card["counts"]["refunds_paid"] > 0 and card["counts"]["opened"] > 0

@@ -12,6 +12,8 @@ from decimal import Decimal
 from itertools import count
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
+
 from cases.models import AfterSalesCase, CaseEvent, CaseMessage, Refund
 from cases.quality.models import CaseRating
 from portal.models import Shop, User
@@ -47,6 +49,9 @@ def case(shop: Shop, consumer: User, item, *, created: datetime, reason: str, st
 def event(c: AfterSalesCase, when: datetime, action: str, role: str, to_state: str, **payload: object) -> None:
     CaseEvent.objects.create(case=c, at=when, role=role, action=action, from_state="x", to_state=to_state,
                              payload=payload)
+    if role == "merchant":  # as the services do on the merchant's first action (cases/services/base.py)
+        AfterSalesCase.objects.filter(pk=c.pk).filter(
+            Q(first_response_at__isnull=True) | Q(first_response_at__gt=when)).update(first_response_at=when)
 
 
 def refund(c: AfterSalesCase, paid: datetime) -> None:

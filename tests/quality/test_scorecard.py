@@ -76,7 +76,7 @@ def test_rounding_and_nearest_rank():
     assert rate(5, 4) == Decimal("1.0000")  # rates stay in [0, 1]
     hours = [h * 3600 for h in range(1, 11)]  # 1..10 h: rank ⌈9⌉ = 9 → 9.0; of 11 values rank ⌈9.9⌉ = 10
     assert p90_hours(hours) == Decimal("9.0") and p90_hours([*hours, 11 * 3600]) == Decimal("10.0")
-    assert Counts(response_seconds=[3600 * 0.25, 3600 * 0.3]).first_response_hours == Decimal("0.3")
+    assert Counts.of_durations(response_seconds=[3600 * 0.25, 3600 * 0.3]).first_response_hours == Decimal("0.3")
 
 
 def test_api_members_and_staff_only(api, world):
@@ -120,3 +120,24 @@ def test_the_same_figure_on_the_api_the_merchant_page_and_the_staff_pages(api, c
     # the average beside it is the category's pooled figure
     assert '<td class="sh-num num" data-average="dispute_rate">20.00%</td>' in merchant_page
     assert '<td class="sh-num num" data-figure="intervention_rate">60.00%</td>' in merchant_page
+
+
+def test_a_merchant_message_is_a_first_response_and_only_the_first_counts(api, consumer, merchant, item):
+    """first_response_at (the scorecard's 首次响应) is the merchant's first action or message: a consumer's
+    message changes nothing, the merchant's first message sets it, a later action or message keeps it."""
+    from cases import services
+    from cases.models import AfterSalesCase
+
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                quantity=1, amount="10.00")
+    url = f"/api/v1/cases/{case.pk}/messages/"
+    assert api(consumer).post(url, {"body": "请尽快处理"}, format="json").status_code == 201
+    assert AfterSalesCase.objects.get(pk=case.pk).first_response_at is None
+    assert api(merchant).post(url, {"body": "您好，马上处理"}, format="json").status_code == 201
+    first = AfterSalesCase.objects.get(pk=case.pk).first_response_at
+    from cases.models import CaseMessage
+
+    assert first == CaseMessage.objects.filter(case=case, role="merchant").get().created_at
+    api(merchant).post(url, {"body": "已处理"}, format="json")
+    services.case_approve(case_id=case.pk, actor=merchant)
+    assert AfterSalesCase.objects.get(pk=case.pk).first_response_at == first

@@ -1,6 +1,7 @@
 """SOAK=1: the scorecard of a shop with 20,000 cases (and its category's pool of 5 such shops) answers fast.
 
-Not the 1M-case `make bench` (not built yet, see docs/quality.md); a local measure of the same queries.
+A local measure of the same queries; the figure of record is `make bench`'s B5 on the 1M-case data
+(`manage.py bench --only b5`, docs/benchmarks.md).
 """
 
 from __future__ import annotations

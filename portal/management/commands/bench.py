@@ -18,7 +18,7 @@ from django.db import connections
 from portal.benchmarks import common
 from portal.benchmarks.common import BenchError
 
-BENCHES = ("b1", "b2", "b3", "b4")
+BENCHES = ("b1", "b2", "b3", "b4", "b5")
 
 
 def machine() -> dict[str, Any]:
@@ -37,16 +37,16 @@ def machine() -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Generate marketplace data (COPY) and run the B1–B4 benchmarks on PostgreSQL."
+    help = "Generate marketplace data (COPY) and run the B1–B5 benchmarks on PostgreSQL."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", type=float, default=1.0,
                             help="1.0 = 1,000 shops, 100,000 consumers, 1,000,000 orders and cases; 0.01 for a quick run")
         parser.add_argument("--generate", action="store_true", help="(re)generate the data first")
         parser.add_argument("--no-generate", action="store_true", help="never generate, even if the data is missing")
-        parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated subset of b1,b2,b3,b4")
+        parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated subset of b1,b2,b3,b4,b5")
         parser.add_argument("--runs", type=int, default=3, help="runs per benchmark (min/median/max)")
-        parser.add_argument("--requests", type=int, default=200, help="requests per run for B1 and B4")
+        parser.add_argument("--requests", type=int, default=200, help="requests per run for B1, B4 and B5")
         parser.add_argument("--b2-count", type=int, default=None, help="due deadlines per B2 run (default 100,000 × scale)")
         parser.add_argument("--b3-seconds", type=int, default=20)
         parser.add_argument("--b3-connections", type=int, default=8)
@@ -82,6 +82,9 @@ class Command(BaseCommand):
             if "b4" in only:
                 report["warm"]["b4"] = self._warm()
                 report["b4"] = self._b4(runs, options["requests"])
+            if "b5" in only:
+                report["warm"]["b5"] = self._warm()
+                report["b5"] = self._b5(runs, options["requests"])
             if "b3" in only:
                 report["warm"]["b3"] = self._warm()
                 report["b3"] = self._b3(runs, options)
@@ -157,6 +160,20 @@ class Command(BaseCommand):
         out.update({k: last[k] for k in ("case", "events", "messages", "evidence")})
         out["page_error"] = last.get("page_error")
         self._say("B4 case page", out, ("api", "page"))
+        return out
+
+    def _b5(self, runs: int, n: int) -> dict[str, Any]:
+        from portal.benchmarks.scorecard import b5_scorecard
+
+        results = [b5_scorecard(n) for _ in range(runs)]
+        out = _timings(results, ("api", "own"))
+        last = results[-1]
+        out.update({k: last[k] for k in ("shop", "shop_cases", "category", "counts")})
+        out["category_pool_uncached_ms"] = common.summary([r["category_pool_uncached_ms"] for r in results])
+        out["target_p95_ms"] = 50
+        self._say("B5 shop scorecard", out, ("api", "own"))
+        self.stdout.write(f"  category pool, uncached: {out['category_pool_uncached_ms']['median']:.0f} ms "
+                          f"(once per 5 minutes per category)")
         return out
 
     def _b3(self, runs: int, options: dict[str, Any]) -> dict[str, Any]:
