@@ -164,7 +164,7 @@ def case_json(user: Any, case_id: int) -> dict[str, Any]:
     with joins_as_written():
         rows = list(case_rows(case_list_for(user).filter(pk=case_id)))
     if not rows:
-        raise DomainError("not_found", "Not found.", status=404)
+        raise DomainError("not_found", _("找不到该资源"), status=404)
     return cases_json(rows, user, detail=True)[0]
 
 
@@ -189,7 +189,7 @@ def cases_json(rows: list[dict[str, Any]], user: Any, *, detail: bool) -> list[d
 def _case_or_404(user: Any, case_id: int) -> AfterSalesCase:
     case = case_detail_for(user, case_id)
     if case is None:
-        raise DomainError("not_found", "Not found.", status=404)
+        raise DomainError("not_found", _("找不到该资源"), status=404)
     return case
 
 
@@ -241,7 +241,7 @@ def _text(value: Any, field: str, max_length: int | None = None) -> str | None:
 def _data(request: Request) -> dict[str, Any]:
     data = request.data
     if not hasattr(data, "get"):
-        raise DomainError("invalid", "The body must be a JSON object.")
+        raise DomainError("invalid", _("请求体须为 JSON 对象"))
     return cast(dict[str, Any], data)  # a JSON object, or a form's QueryDict
 
 
@@ -299,7 +299,7 @@ class CaseListView(APIView):
     @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})
     def post(self, request: Request) -> Response:
         if user_of(request).role != "consumer" or user_of(request).is_platform_staff:
-            raise DomainError("permission_denied", "Only consumers open after-sales cases.", status=403)
+            raise DomainError("permission_denied", _("只有买家可以申请售后"), status=403)
         data = _data(request)
         json = _is_json(request)
         if data.get("order_item") in (None, ""):

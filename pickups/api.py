@@ -27,7 +27,7 @@ from .webhooks import courier_event_receive
 def _data(request: Request) -> dict[str, Any]:
     data = request.data
     if not hasattr(data, "get"):
-        raise DomainError("invalid", "The body must be a JSON object.")
+        raise DomainError("invalid", _("请求体须为 JSON 对象"))
     return cast(dict[str, Any], data)  # a JSON object, or a form's QueryDict
 
 

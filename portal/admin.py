@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .labels import category_label, region_label
+from .labels import category_label, region_label, wallet_reason_label
 from .models import (
     ApiToken,
     Order,
@@ -210,9 +210,14 @@ class StatutoryHolidayAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class WalletEntryInline(admin.TabularInline):
     model = WalletEntry
     extra = 0
-    fields = ["created_at", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason", "key"]
-    readonly_fields = ["created_at", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason", "key"]
+    fields: list[str] = ["created_at", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason_label",
+                         "key"]
+    readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("原因"))
+    def reason_label(self, entry: WalletEntry) -> str:
+        return wallet_reason_label(entry.reason)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -234,9 +239,16 @@ class WalletAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(WalletEntry)
 class WalletEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["created_at", "wallet", "points", "coupon_code", "reason"]
+    list_display = ["created_at", "wallet", "points", "coupon_code", "reason_label"]
     search_fields = ["wallet__user__username", "key", "reason"]
     list_select_related = ["wallet__user"]
+    fields: list[str] = ["wallet", "key", "points", "coupon_code", "coupon_value", "coupon_valid_until",
+                         "reason_label", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("原因"), ordering="reason")
+    def reason_label(self, entry: WalletEntry) -> str:
+        return wallet_reason_label(entry.reason)
 
 
 @admin.register(ApiToken)

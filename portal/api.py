@@ -40,17 +40,16 @@ class TokenView(APIView):
         data = request.data if hasattr(request.data, "get") else {}
         username, password = data.get("username"), data.get("password")
         if not isinstance(username, str) or not username:
-            raise DomainError("required", "username is required.", field="username")
+            raise DomainError("required", _("缺少 %(field)s") % {"field": "username"}, field="username")
         if not isinstance(password, str) or not password:
-            raise DomainError("required", "password is required.", field="password")
+            raise DomainError("required", _("缺少 %(field)s") % {"field": "password"}, field="password")
         if len(username) > 150 or "\x00" in username:  # no such user can exist; nothing to count or lock
-            raise DomainError("invalid_credentials", "Wrong username or password.", status=401)
+            raise DomainError("invalid_credentials", _("用户名或密码错误"), status=401)
         user = authenticate(request, username=username, password=password)
         if user is None:
             if getattr(request, "login_locked", False):  # refused by portal.login_guard before any password check
-                raise DomainError("too_many_attempts", "Too many failed logins from this address for this user; "
-                                  "try again in 15 minutes.", status=429)
-            raise DomainError("invalid_credentials", "Wrong username or password.", status=401)
+                raise DomainError("too_many_attempts", _("该用户从此地址登录失败次数过多，请 15 分钟后再试"), status=429)
+            raise DomainError("invalid_credentials", _("用户名或密码错误"), status=401)
         AxesProxyHandler.user_logged_in(self.__class__, request, user)  # clears this pair's failures
         return Response({"token": ApiToken.issue(user), "username": user.username, "role": user.role})
 
@@ -113,7 +112,7 @@ class OrderListView(APIView):
         from django.utils import timezone
 
         if user_of(request).role != Role.CONSUMER:
-            raise DomainError("permission_denied", "Only consumers have orders here.", status=403)
+            raise DomainError("permission_denied", _("只有买家有订单"), status=403)
         paginator = Pagination()
         page = paginator.paginate_queryset(orders_for(user_of(request)), request, view=self)
         now = timezone.now()

@@ -14,7 +14,9 @@ from rest_framework import exceptions, pagination, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .api_messages import code_detail, in_language
 from .errors import DomainError
+from .parsers import NulRefused
 
 
 def query_value(request: Any, name: str) -> str | None:
@@ -89,16 +91,28 @@ def error_response(code: str, detail: str, status_code: int, field: str | None =
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error as the contract's `{"code","detail","field"}`, `detail` in the requester's language
+    (portal/api_messages.py)."""
+    response = _error_response(exc, context)
+    if response is not None and isinstance(response.data, dict) and "code" in response.data:
+        response.data["detail"] = in_language(str(response.data["code"]), response.data.get("detail"))
+    return response
+
+
+def _error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return error_response(exc.code, exc.detail, exc.status, exc.field, **exc.extra)
     if isinstance(exc, Http404):
-        return error_response("not_found", "Not found.", 404)
+        return error_response("not_found", code_detail("not_found"), 404)
     if isinstance(exc, PermissionDenied):
-        return error_response("permission_denied", str(exc) or "Permission denied.", 403)
+        return error_response("permission_denied", str(exc) or code_detail("permission_denied"), 403)
     if isinstance(exc, DjangoValidationError):
         return error_response("invalid", "; ".join(exc.messages), 400)
+    if isinstance(exc, exceptions.ParseError) and not isinstance(exc, NulRefused):  # DRF's quotes the parser's
+        # English ("JSON parse error - Expecting value: line 1 column 1")
+        return error_response("parse_error", code_detail("parse_error"), 400)
     if isinstance(exc, exceptions.Throttled):
-        throttled = error_response("rate_limited", "Too many requests; slow down.", 429)
+        throttled = error_response("rate_limited", code_detail("rate_limited"), 429)
         wait = getattr(exc, "wait", None)  # seconds until the next request is allowed (DRF's Throttled)
         if wait:
             throttled["Retry-After"] = str(int(wait) + 1)

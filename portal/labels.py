@@ -1,4 +1,5 @@
-"""Readable names for codes a person reads: regions ("上海市 徐汇区" rather than 310104), product categories."""
+"""Readable names for codes a person reads: regions ("上海市 徐汇区" rather than 310104), product categories,
+wallet entries' reasons."""
 
 from __future__ import annotations
 
@@ -25,3 +26,20 @@ def region_label(code: str) -> str:
     from portal.models import Region
 
     return Region.label_for(code or "")
+
+
+# What the money code stores as a wallet entry's reason (Chinese, with the case or order number): read in the
+# reader's language by the prefix (cases/refunds.py, cases/services/arbitration.py and appeals.py write them).
+WALLET_REASONS = {
+    "平台裁决补偿": _("平台裁决补偿 %(number)s"),
+    "申诉复核补偿": _("申诉复核补偿 %(number)s"),
+    "退款返还积分": _("退款返还积分 %(number)s"),
+    "整单退款返还优惠券": _("整单退款返还优惠券 %(number)s"),
+}
+
+
+def wallet_reason_label(reason: str) -> str:
+    """`Ruling compensation AS…` for `平台裁决补偿 AS…` in English; an unknown reason as it was written."""
+    prefix, _space, number = (reason or "").partition(" ")
+    label = WALLET_REASONS.get(prefix)
+    return str(label) % {"number": number} if label is not None and number else reason

@@ -43,8 +43,10 @@ class DatabaseUnavailableMiddleware:
             isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
         ):
             log.error("database unavailable: %s", exception)
-            response = JsonResponse({"code": "service_unavailable", "detail": "The database is unavailable; "
-                                     "please retry shortly."}, status=503)
+            from .api_messages import code_detail
+
+            response = JsonResponse({"code": "service_unavailable", "detail": code_detail("service_unavailable")},
+                                    status=503, json_dumps_params={"ensure_ascii": False})
             response["Retry-After"] = "10"
             return response
         return None

@@ -12,6 +12,10 @@ from rest_framework.exceptions import ParseError
 NUL = "\x00"
 
 
+class NulRefused(ParseError):
+    """Our own parse error: its sentence is kept (DRF's own parse errors quote the parser's English)."""
+
+
 def _has_nul(value: Any) -> bool:
     stack = [value]
     while stack:
@@ -32,7 +36,7 @@ def _refuse_nul(data: Any) -> Any:
     if hasattr(data, "lists"):  # a QueryDict: every value of every key
         values = [list(data.lists())]
     if _has_nul(values):
-        raise ParseError(_("文本中不能含有 NUL 字符"))
+        raise NulRefused(_("文本中不能含有 NUL 字符"))
     return data
 
 

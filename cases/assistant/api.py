@@ -54,7 +54,7 @@ def answer_language(request: Request) -> str:
 
 def _data(request: Request) -> Any:
     if not hasattr(request.data, "get"):
-        raise DomainError("invalid", "The body must be a JSON object.")
+        raise DomainError("invalid", translation.gettext("请求体须为 JSON 对象"))
     return request.data
 
 
@@ -69,13 +69,13 @@ def _item_id(data: Any, *, json: bool = False) -> int | None:
     if value is None or (value == "" and not json):
         return None
     if isinstance(value, bool) or (json and not isinstance(value, int)):
-        raise DomainError("invalid", "order_item must be an integer.", field="order_item")
+        raise DomainError("invalid", translation.gettext("%(field)s 须为整数") % {"field": "order_item"}, field="order_item")
     try:
         number = int(str(value).strip())
     except ValueError as exc:
-        raise DomainError("invalid", "order_item must be an integer.", field="order_item") from exc
+        raise DomainError("invalid", translation.gettext("%(field)s 须为整数") % {"field": "order_item"}, field="order_item") from exc
     if number <= 0 or number > 2**63 - 1:
-        raise DomainError("not_your_order", "This order item does not exist.", field="order_item", status=404)
+        raise DomainError("not_your_order", translation.gettext("找不到该订单商品"), field="order_item", status=404)
     return number
 
 
@@ -83,12 +83,12 @@ def _text(data: Any, field: str, *, required: bool = True, limit: int = QUESTION
     value = data.get(field)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise DomainError("required", f"{field} is required.", field=field)
+            raise DomainError("required", translation.gettext("缺少 %(field)s") % {"field": field}, field=field)
         return ""
     if not isinstance(value, str):
-        raise DomainError("invalid", f"{field} must be a string.", field=field)
+        raise DomainError("invalid", translation.gettext("%(field)s 须为文本") % {"field": field}, field=field)
     if len(value) > limit:
-        raise DomainError("invalid", f"{field} is longer than {limit} characters.", field=field)
+        raise DomainError("invalid", translation.gettext("%(field)s 不能超过 %(limit)s 个字符") % {"field": field, "limit": limit}, field=field)
     return value.replace("\x00", "").strip()
 
 
@@ -174,7 +174,7 @@ class ThreadMessagesView(APIView):
     def _thread(self, request: Request, thread_id: int) -> Any:
         thread = services.threads_for(signed_in(request)).filter(pk=thread_id).first()
         if thread is None:
-            raise DomainError("not_found", "Not found.", status=404)
+            raise DomainError("not_found", translation.gettext("找不到该资源"), status=404)
         return thread
 
     @extend_schema(operation_id="assistant_thread_messages", responses={200: OpenApiTypes.OBJECT})
@@ -199,8 +199,8 @@ class ReplySuggestionsView(APIView):
         user = signed_in(request)
         case = case_detail_for(user, case_id)
         if case is None:
-            raise DomainError("not_found", "Not found.", status=404)
+            raise DomainError("not_found", translation.gettext("找不到该资源"), status=404)
         if user.role != Role.MERCHANT or case.shop_id not in shop_ids_of(user):
-            raise DomainError("permission_denied", "Only the shop's members get reply suggestions.", status=403)
+            raise DomainError("permission_denied", translation.gettext("只有店铺成员可以获取回复建议"), status=403)
         lang = engine.lang_of(answer_language(request))
         return Response({"suggestions": [s.as_dict() for s in reply_suggestions(case, lang=lang)]})

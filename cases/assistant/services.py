@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import AfterSalesCase
 from cases.notifications import notify, shop_members, staff_ids
@@ -38,7 +39,7 @@ def own_item(user: User, item_id: int | None) -> OrderItem | None:
             .prefetch_related("cases__refund")
             .filter(pk=item_id, order__consumer_id=user.pk).first())
     if item is None or user.role != Role.CONSUMER:
-        raise DomainError("not_your_order", "This order item does not exist.", field="order_item", status=404)
+        raise DomainError("not_your_order", _("找不到该订单商品"), field="order_item", status=404)
     return item
 
 
@@ -81,7 +82,7 @@ def handoff_open(*, user: User, item: OrderItem | None, message: str) -> Thread:
     if not body:
         body = transcript[-1]["question"] if transcript else ""
     if not body:
-        raise DomainError("required", "Say what you need help with.", field="message")
+        raise DomainError("required", _("请说说您需要什么帮助"), field="message")
     now = timezone.now()
     with transaction.atomic():
         thread = (Thread.objects.select_for_update()
@@ -128,14 +129,14 @@ def threads_for(user: User):
 def thread_reply(*, user: User, thread_id: int, body: str) -> ThreadMessage:
     body = clean_text(body)
     if not body:
-        raise DomainError("required", "The message is empty.", field="body")
+        raise DomainError("required", _("消息不能为空"), field="body")
     if len(body) > BODY_MAX:
-        raise DomainError("invalid", f"At most {BODY_MAX} characters.", field="body")
+        raise DomainError("invalid", _("最多 %(limit)s 个字符") % {"limit": BODY_MAX}, field="body")
     with transaction.atomic():
         thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
         role = thread_role(user, thread) if thread is not None else None
         if thread is None or role is None:
-            raise DomainError("not_found", "Not found.", status=404)
+            raise DomainError("not_found", _("找不到该资源"), status=404)
         now = timezone.now()
         message = ThreadMessage.objects.create(thread=thread, author=user, role=role, body=body, created_at=now)
         thread.updated_at = now

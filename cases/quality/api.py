@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -25,13 +26,13 @@ def _user(request: Request) -> User:
     """The authenticated user (DRF answers 401 before a view runs for anyone else)."""
     user = request.user
     if not isinstance(user, User):
-        raise DomainError("not_authenticated", "Authentication credentials were not provided.", status=401)
+        raise DomainError("not_authenticated", _("请先登录，或提供有效的令牌"), status=401)
     return user
 
 
 def _data(request: Request) -> Any:
     if not hasattr(request.data, "get"):
-        raise DomainError("invalid", "The body must be a JSON object.")
+        raise DomainError("invalid", _("请求体须为 JSON 对象"))
     return request.data
 
 
@@ -111,5 +112,5 @@ class ShopScorecardView(APIView):
             getattr(user, "is_platform_staff", False)
             or (getattr(user, "role", None) == "merchant" and shop.pk in shop_ids_of(user)))
         if not allowed or shop is None:
-            raise DomainError("not_found", "Not found.", status=404)
+            raise DomainError("not_found", _("找不到该资源"), status=404)
         return Response(shop_scorecard(shop).as_json())

@@ -12,9 +12,8 @@ class QualityConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from . import tasks  # noqa: F401  (registers the task names cases.effects queues)
-
         from ..models import CaseMessage
+        from . import tasks  # noqa: F401  (registers the task names cases.effects queues)
         from .responses import merchant_message_saved
 
         post_save.connect(merchant_message_saved, sender=CaseMessage, dispatch_uid="quality-first-response")

@@ -18,8 +18,9 @@ import time
 from typing import Any
 
 
-def measure(n: int = 20_000, runs: int = 5) -> float:
-    """Best µs per case over `runs` runs of `n` moves."""
+def measure(n: int = 20_000, runs: int = 5) -> tuple[float, float]:
+    """Best µs per case over `runs` runs of `n` moves: (CPU time of this process, wall time). On a shared
+    machine the CPU figure is the one to read; the wall time includes waiting for a core."""
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
@@ -38,20 +39,22 @@ def measure(n: int = 20_000, runs: int = 5) -> float:
     logger.handlers, logger.propagate, logger.level = [handler], False, logging.INFO
     moves = [(i, f"AS2026120300{i:06d}", "approve", "pending_merchant", "refunded", "merchant_response")
              for i in range(n)]
-    best = float("inf")
+    best, best_cpu = float("inf"), float("inf")
     try:
         for _ in range(runs):
             handler.stream = io.StringIO()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             bulk._write_moves(moves)
+            best_cpu = min(best_cpu, time.process_time() - start_cpu)
             best = min(best, time.perf_counter() - start)
         sample = handler.stream.getvalue().splitlines()[0]
     finally:
         logger.handlers, logger.propagate, logger.level = saved
     print(sample)
-    return best / n * 1e6
+    return best_cpu / n * 1e6, best / n * 1e6
 
 
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    print(f"{measure(count):.1f} µs per case moved ({count} lines, best of 5)")
+    cpu, wall = measure(count)
+    print(f"{cpu:.1f} µs of CPU per case moved ({wall:.1f} µs wall; {count} lines, best of 5 runs)")

@@ -86,8 +86,10 @@ def demo(live_server: Any) -> dict[str, Any]:
 
 def _user_data() -> list[str]:
     """What users typed or imported (names, addresses, statements): Chinese in any interface language."""
+    from cases.assistant.models import Exchange, ThreadMessage
     from cases.merchant.models import RejectReason, ReplyTemplate
     from cases.models import AfterSalesCase, CaseEvent, CaseEvidence, CaseMessage, Holiday
+    from cases.quality.models import CaseRating
     from portal.models import Order, Product, Region, Shop
 
     values: set[str] = set()
@@ -104,6 +106,9 @@ def _user_data() -> list[str]:
     for row in ReplyTemplate.objects.values_list("title", "body"):
         values.update(row)
     values.update(RejectReason.objects.values_list("label", flat=True))
+    values.update(CaseRating.objects.values_list("comment", flat=True))  # a shopper's words on the case's rating
+    values.update(Exchange.objects.values_list("question", flat=True))
+    values.update(ThreadMessage.objects.values_list("body", flat=True))
     for payload in CaseEvent.objects.values_list("payload", flat=True):
         values.update(v for v in (payload or {}).values() if isinstance(v, str))
     values.add("售后")  # the brand

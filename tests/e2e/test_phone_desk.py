@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases import services
-from cases.models import AfterSalesCase
+from cases.models import AfterSalesCase, Deadline
 from tests import factories as f
 from tests.e2e.conftest import login, screenshot
 
@@ -75,3 +77,27 @@ def test_the_shoppers_page_follows_the_merchant_without_a_reload(mobile_page, sh
     assert _wait_until(lambda: badge.get_attribute("data-state") == "rejected"), "the state follows within seconds"
     expect(page.locator("#live-left")).to_contain_text("商品已拆封使用")
     assert page.evaluate("document.body.dataset.marker") == "same page"  # no reload
+
+
+def test_countdowns_tick_on_the_card_queue_and_the_case_page_at_375(mobile_page, shop_cases):  # type: ignore[no-untyped-def]
+    """Minutes and seconds when less than an hour is left, and they move each second without a reload."""
+    page = mobile_page
+    case = shop_cases["cases"][0]
+    due = timezone.now() + timedelta(minutes=20)
+    Deadline.objects.filter(case=case, fired_at__isnull=True, cancelled_at__isnull=True).update(due_at=due)
+    AfterSalesCase.objects.filter(pk=case.pk).update(deadline_due_at=due)
+    login(page, "bob")
+    page.goto(page.base_url + "/merchant/")
+    card = page.locator(f"tr[data-case='{case.number}']")
+    clock = card.locator("[data-countdown]")
+    expect(clock).to_contain_text("秒")
+    first = clock.inner_text()
+    expect(clock).not_to_have_text(first, timeout=5000)  # the page's script ticks it
+    box = clock.bounding_box()
+    assert box and box["x"] + box["width"] <= 375
+    page.goto(page.base_url + f"/merchant/cases/{case.pk}/")
+    head = page.locator("[data-countdown]").first
+    expect(head).to_contain_text("秒")
+    shown = head.inner_text()
+    expect(head).not_to_have_text(shown, timeout=5000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
