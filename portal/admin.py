@@ -210,8 +210,7 @@ class StatutoryHolidayAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class WalletEntryInline(admin.TabularInline):
     model = WalletEntry
     extra = 0
-    fields: list[str] = ["created_at", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason_label",
-                         "key"]
+    fields = ("created_at", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason_label", "key")
     readonly_fields = fields
     can_delete = False
 
@@ -242,8 +241,8 @@ class WalletEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "wallet", "points", "coupon_code", "reason_label"]
     search_fields = ["wallet__user__username", "key", "reason"]
     list_select_related = ["wallet__user"]
-    fields: list[str] = ["wallet", "key", "points", "coupon_code", "coupon_value", "coupon_valid_until",
-                         "reason_label", "created_at"]
+    fields = ("wallet", "key", "points", "coupon_code", "coupon_value", "coupon_valid_until", "reason_label",
+              "created_at")
     readonly_fields = fields
 
     @admin.display(description=_("原因"), ordering="reason")
