@@ -58,21 +58,29 @@ def prepare(name: str) -> Path:
             link.symlink_to(ROOT / entry)
     project = (ROOT / "pyproject.toml").read_text()
     project = project[:project.index("[tool.mypy]")]  # the pytest settings, not the rest
+    # the test database in a file, kept between the runs of the mutants (--reuse-db): each mutant's run would
+    # otherwise migrate a fresh in-memory database before its tests
+    (work / "mutation_settings.py").write_text(
+        "from portal.settings.test import *  # noqa: F403\n"
+        f"DATABASES['default']['TEST'] = {{'NAME': {str(work / 'test.sqlite3')!r}}}  # noqa: F405\n")
     (work / "pyproject.toml").write_text(project + f"""
 [tool.mutmut]
 source_paths = ["cases"]
 only_mutate = {toml_list(paths)}
-also_copy = {toml_list([e for e in LINKED if e != "cases"])}
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-p", "no:randomly", "-W", "ignore"]
+also_copy = {toml_list([e for e in LINKED if e != "cases"] + ["mutation_settings.py"])}
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-W", "ignore", "--ds=mutation_settings", "--reuse-db"]
 pytest_add_cli_args_test_selection = {toml_list(tests)}
 use_git_change_detection = false
+# a mutant's run sets up the test database again (migrations on SQLite) before its tests: the limit is CPU
+# seconds, the tests' own time x 15 plus this constant, which must cover that setup
+timeout_constant = 120.0
 """)
     return work
 
 
 def environment(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CI", "SOAK")}
-    env.update(PORTAL_VAR_DIR=str(work / "var"), DJANGO_SETTINGS_MODULE="portal.settings.test", CELERY_EAGER="1",
+    env.update(PORTAL_VAR_DIR=str(work / "var"), DJANGO_SETTINGS_MODULE="mutation_settings", CELERY_EAGER="1",
                PYTHONDONTWRITEBYTECODE="1")
     return env
 

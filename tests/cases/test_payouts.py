@@ -50,6 +50,10 @@ def test_one_payout_per_case_at_the_gateway(consumer, merchant, item, provider):
     refund = approve(case, merchant)
     assert refund.status == RefundStatus.SUCCEEDED and refund.attempts == 1
     assert paid_at_gateway(case.number) == [Decimal("50.00")]
+    # the provider's reference for that payout is kept on the refund and its payout
+    sent = SimulatedPayout.objects.get()
+    assert (sent.idempotency_key, sent.order_number) == (f"refund-{case.number}", item.order.number)
+    assert refund.provider_reference == f"SIM-{sent.pk}" == refund.payouts.get().provider_reference
     # running the payout again (a redelivered task, the periodic retry) pays nothing more
     execute_refund.delay(refund.pk)
     refund_execute(refund_id=refund.pk)
