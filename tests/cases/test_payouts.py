@@ -78,6 +78,7 @@ def test_timeout_after_paying_is_retried_without_a_second_payout(consumer, merch
     refund = approve(case, merchant)
     assert provider.timeout_next == 0
     assert refund.status == RefundStatus.SUCCEEDED and refund.attempts == 2
+    assert refund.last_error == "simulated timeout after payout"  # what the failed attempt met is kept
     assert paid_at_gateway(case.number) == [Decimal("50.00")]
 
 
@@ -159,3 +160,16 @@ def test_a_further_payout_through_a_timeout_pays_each_payout_once(consumer, merc
     refund = Refund.objects.get(case=case)
     assert refund.amount == Decimal("94.00") and refund.status == RefundStatus.SUCCEEDED
     assert paid_at_gateway(case.number) == [Decimal("50.00"), Decimal("44.00")]
+
+
+def test_the_simulated_provider_pays_a_key_once(provider, settings):
+    """The simulated provider's own contract, which the tests above rely on: one payout per key, whatever is
+    asked the second time; the answer names that payout; its optional slowness still pays."""
+    settings.SIMULATED_PAYMENT_DELAY_SECONDS = 0.001
+    first = SimulatedGateway().refund(idempotency_key="k-1", amount=Decimal("12.30"), order_number="O1")
+    again = SimulatedGateway().refund(idempotency_key="k-1", amount=Decimal("99.00"), order_number="O1")
+    other = SimulatedGateway().refund(idempotency_key="k-2", amount=Decimal("1.00"), order_number="O1")
+    sent = SimulatedPayout.objects.get(idempotency_key="k-1")
+    assert (first.reference, first.amount) == (again.reference, again.amount) == (f"SIM-{sent.pk}", Decimal("12.30"))
+    assert other.reference != first.reference and other.amount == Decimal("1.00")
+    assert SimulatedPayout.objects.count() == 2
