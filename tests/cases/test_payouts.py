@@ -173,3 +173,22 @@ def test_the_simulated_provider_pays_a_key_once(provider, settings):
     assert (first.reference, first.amount) == (again.reference, again.amount) == (f"SIM-{sent.pk}", Decimal("12.30"))
     assert other.reference != first.reference and other.amount == Decimal("1.00")
     assert SimulatedPayout.objects.count() == 2
+
+
+def test_pay_keeps_the_decision_time_and_the_case_amount(consumer, item, provider):
+    """`cases.services.money.pay` (unit): payouts carry the decision's time, and the case's refund_amount follows
+    what is paid, in memory and in the database."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases.services.money import pay
+
+    case = refund_only(consumer, item, "30.00")
+    at = timezone.now() - timedelta(hours=3)
+    first = pay(case, Decimal("30.00"), now=at)
+    assert first is not None and first.created_at == at == Refund.objects.get(case=case).created_at
+    raised = pay(case, Decimal("45.00"), now=at + timedelta(hours=1))
+    assert raised is not None and (raised.amount, raised.created_at) == (Decimal("15.00"), at + timedelta(hours=1))
+    assert case.refund_amount == Decimal("45.00") == AfterSalesCase.objects.get(pk=case.pk).refund_amount
+    assert pay(case, Decimal("45.00"), now=at) is None  # already what is paid: no payout
