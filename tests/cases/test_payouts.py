@@ -14,7 +14,7 @@ import pytest
 
 from cases import services
 from cases.choices import RefundStatus
-from cases.models import AfterSalesCase, Notification, Refund
+from cases.models import AfterSalesCase, CaseEvent, Notification, Refund
 from cases.payments import PaymentError, SimulatedGateway, SimulatedPayout
 from cases.refunds import MAX_ATTEMPTS, refund_execute
 from cases.tasks import execute_refund, retry_pending_refunds
@@ -191,4 +191,20 @@ def test_pay_keeps_the_decision_time_and_the_case_amount(consumer, item, provide
     raised = pay(case, Decimal("45.00"), now=at + timedelta(hours=1))
     assert raised is not None and (raised.amount, raised.created_at) == (Decimal("15.00"), at + timedelta(hours=1))
     assert case.refund_amount == Decimal("45.00") == AfterSalesCase.objects.get(pk=case.pk).refund_amount
+    further = CaseEvent.objects.get(case=case, action="further_payout")
+    assert (further.at, further.payload) == (at + timedelta(hours=1), {"amount": "15.00", "total": "45.00"})
     assert pay(case, Decimal("45.00"), now=at) is None  # already what is paid: no payout
+
+
+def test_a_decision_below_what_was_paid_names_the_amount_paid(consumer, item, provider):
+    from cases.services import CaseError
+    from cases.services.money import pay, refuse_below_paid
+
+    case = refund_only(consumer, item, "30.00")
+    refuse_below_paid(case, Decimal("10.00"))  # nothing paid yet: any amount stands
+    pay(case, Decimal("30.00"))
+    refuse_below_paid(case, Decimal("30.00"))
+    with pytest.raises(CaseError) as err:
+        refuse_below_paid(case, Decimal("29.99"))
+    assert (err.value.code, err.value.field, err.value.status) == ("amount_below_paid", "amount", 400)
+    assert err.value.detail == "已向消费者退款 ¥30.00，金额不能低于已退金额"
