@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench soak clean graph
+.PHONY: demo test install lint bench soak clean graph mutate coverage-report
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,8 +22,25 @@ demo: $(STAMP)
 	$(BIN)/python manage.py rundemo --seed
 
 ## Run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
+## COVERAGE=1 measures it, worker and web subprocesses included: report in var/coverage/ (see docs/mutation.md).
+## PYTEST_ARGS narrows it (e.g. PYTEST_ARGS=tests/cases).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+ifeq ($(COVERAGE),1)
+	rm -rf var/coverage && mkdir -p var/coverage
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(MAKE) coverage-report
+else
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
+
+coverage-report: $(STAMP)
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report --sort=cover | tee var/coverage/report.txt
+
+## Mutation testing of the money and authority guards, per module, resumable (docs/mutation.md).
+## MODULES=policy narrows it; `$(BIN)/python mutation/run.py --report` shows the table so far.
+mutate: $(STAMP)
+	$(BIN)/python mutation/run.py $(MODULES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

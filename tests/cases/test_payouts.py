@@ -14,7 +14,7 @@ import pytest
 
 from cases import services
 from cases.choices import RefundStatus
-from cases.models import AfterSalesCase, Notification, Refund
+from cases.models import AfterSalesCase, CaseEvent, Notification, Refund
 from cases.payments import PaymentError, SimulatedGateway, SimulatedPayout
 from cases.refunds import MAX_ATTEMPTS, refund_execute
 from cases.tasks import execute_refund, retry_pending_refunds
@@ -50,6 +50,10 @@ def test_one_payout_per_case_at_the_gateway(consumer, merchant, item, provider):
     refund = approve(case, merchant)
     assert refund.status == RefundStatus.SUCCEEDED and refund.attempts == 1
     assert paid_at_gateway(case.number) == [Decimal("50.00")]
+    # the provider's reference for that payout is kept on the refund and its payout
+    sent = SimulatedPayout.objects.get()
+    assert (sent.idempotency_key, sent.order_number) == (f"refund-{case.number}", item.order.number)
+    assert refund.provider_reference == f"SIM-{sent.pk}" == refund.payouts.get().provider_reference
     # running the payout again (a redelivered task, the periodic retry) pays nothing more
     execute_refund.delay(refund.pk)
     refund_execute(refund_id=refund.pk)
@@ -74,6 +78,7 @@ def test_timeout_after_paying_is_retried_without_a_second_payout(consumer, merch
     refund = approve(case, merchant)
     assert provider.timeout_next == 0
     assert refund.status == RefundStatus.SUCCEEDED and refund.attempts == 2
+    assert refund.last_error == "simulated timeout after payout"  # what the failed attempt met is kept
     assert paid_at_gateway(case.number) == [Decimal("50.00")]
 
 
@@ -155,3 +160,51 @@ def test_a_further_payout_through_a_timeout_pays_each_payout_once(consumer, merc
     refund = Refund.objects.get(case=case)
     assert refund.amount == Decimal("94.00") and refund.status == RefundStatus.SUCCEEDED
     assert paid_at_gateway(case.number) == [Decimal("50.00"), Decimal("44.00")]
+
+
+def test_the_simulated_provider_pays_a_key_once(provider, settings):
+    """The simulated provider's own contract, which the tests above rely on: one payout per key, whatever is
+    asked the second time; the answer names that payout; its optional slowness still pays."""
+    settings.SIMULATED_PAYMENT_DELAY_SECONDS = 0.001
+    first = SimulatedGateway().refund(idempotency_key="k-1", amount=Decimal("12.30"), order_number="O1")
+    again = SimulatedGateway().refund(idempotency_key="k-1", amount=Decimal("99.00"), order_number="O1")
+    other = SimulatedGateway().refund(idempotency_key="k-2", amount=Decimal("1.00"), order_number="O1")
+    sent = SimulatedPayout.objects.get(idempotency_key="k-1")
+    assert (first.reference, first.amount) == (again.reference, again.amount) == (f"SIM-{sent.pk}", Decimal("12.30"))
+    assert other.reference != first.reference and other.amount == Decimal("1.00")
+    assert SimulatedPayout.objects.count() == 2
+
+
+def test_pay_keeps_the_decision_time_and_the_case_amount(consumer, item, provider):
+    """`cases.services.money.pay` (unit): payouts carry the decision's time, and the case's refund_amount follows
+    what is paid, in memory and in the database."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases.services.money import pay
+
+    case = refund_only(consumer, item, "30.00")
+    at = timezone.now() - timedelta(hours=3)
+    first = pay(case, Decimal("30.00"), now=at)
+    assert first is not None and first.created_at == at == Refund.objects.get(case=case).created_at
+    raised = pay(case, Decimal("45.00"), now=at + timedelta(hours=1))
+    assert raised is not None and (raised.amount, raised.created_at) == (Decimal("15.00"), at + timedelta(hours=1))
+    assert case.refund_amount == Decimal("45.00") == AfterSalesCase.objects.get(pk=case.pk).refund_amount
+    further = CaseEvent.objects.get(case=case, action="further_payout")
+    assert (further.at, further.payload) == (at + timedelta(hours=1), {"amount": "15.00", "total": "45.00"})
+    assert pay(case, Decimal("45.00"), now=at) is None  # already what is paid: no payout
+
+
+def test_a_decision_below_what_was_paid_names_the_amount_paid(consumer, item, provider):
+    from cases.services import CaseError
+    from cases.services.money import pay, refuse_below_paid
+
+    case = refund_only(consumer, item, "30.00")
+    refuse_below_paid(case, Decimal("10.00"))  # nothing paid yet: any amount stands
+    pay(case, Decimal("30.00"))
+    refuse_below_paid(case, Decimal("30.00"))
+    with pytest.raises(CaseError) as err:
+        refuse_below_paid(case, Decimal("29.99"))
+    assert (err.value.code, err.value.field, err.value.status) == ("amount_below_paid", "amount", 400)
+    assert err.value.detail == "已向消费者退款 ¥30.00，金额不能低于已退金额"
