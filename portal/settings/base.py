@@ -187,7 +187,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale" / area
                 for area in ("faces", "core", "web", "merchant", "admin", "pickups", "refdata", "trust", "assistant",
-                              "libraries", "appeals", "quality", "api")]
+                              "libraries", "appeals", "quality", "api", "visits")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
