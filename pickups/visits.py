@@ -251,6 +251,8 @@ def visit_outcome_apply(*, visit: RepairVisit, status: str, note: str = "", now:
     now = now or timezone.now()
     try:
         with transaction.atomic():
+            # the services' lock order: the case row, then the visit (a racing cancel_visit holds the case)
+            AfterSalesCase.objects.select_for_update(of=("self",)).filter(pk=visit.case_id).first()
             closed = RepairVisit.objects.filter(pk=visit.pk, state__in=LIVE_VISIT_STATES).update(
                 state=VISIT_OUTCOMES[status], closed_at=now, note=note[:255])
             if not closed:

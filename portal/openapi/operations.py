@@ -316,6 +316,8 @@ ACTION_DOCS: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     "visit_needs_workshop": ("The item must go to the workshop (the system's alone: refused here)", (), {}),
     "visit_not_repairable": ("The item cannot be repaired (the system's alone: refused here)", (), {}),
 }
+# 409 codes an action answers besides `invalid_transition` and `conflict`
+ACTION_CONFLICTS: dict[str, tuple[str, ...]] = {"book_visit": ("no_slot",)}
 FIELD_NOTES = {
     ("reject", "reason"): "why, in free text", ("refuse_receipt", "reason"): "why, in free text",
     ("reject", "reason_code"): "a reason from the shop's list, if one was chosen",
@@ -366,7 +368,7 @@ def action_operation(action: str) -> Operation:
         "parameters": [CASE_ID],
         "requestBody": json_body(body_schema, example, required=bool(required)),
         "responses": {**ok(200, ref("Case"), "The case after the action.", EXAMPLE_CASE, CASE_LINKS),
-                      **errors({400: codes, 409: ()}, throttled=True, body=True)},
+                      **errors({400: codes, 409: ACTION_CONFLICTS.get(action, ())}, throttled=True, body=True)},
     }
 
 
