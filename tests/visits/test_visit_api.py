@@ -48,6 +48,19 @@ def test_bad_input_is_a_4xx_with_a_code_and_writes_nothing(api, visit_case, cons
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("status", "state"), [("visit_needs_workshop", "awaiting_return"),
+                                               ("visit_not_repairable", "in_repair")])
+def test_the_other_outcomes_by_webhook(client, visit_case, book, courier, status, state):
+    case = book(visit_case)
+    visit = RepairVisit.objects.get(case=case)
+    body = {"event_id": f"o-{status}", "reference": visit.idempotency_key, "status": status,
+            "at": "2026-12-03T10:00:00+08:00"}
+    assert signed_post(client, body, secret=courier.secret).json()["applied"] is True
+    assert AfterSalesCase.objects.get(pk=case.pk).state == state
+    assert RepairVisit.objects.get(pk=visit.pk).state == status.removeprefix("visit_")
+
+
+@pytest.mark.django_db
 def test_the_providers_signed_outcome_completes_the_case_once(client, visit_case, book, courier):
     case = book(visit_case)
     visit = RepairVisit.objects.get(case=case)
