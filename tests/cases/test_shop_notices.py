@@ -121,3 +121,17 @@ def test_a_shop_without_an_endpoint_keeps_the_record_and_is_not_called(consumer,
     assert shop_notice_send(notice_id=notice.pk) is False
     assert resend_outgoing(now=timezone.now() + timedelta(minutes=3))["shop_notices"] == 0
     assert fake.calls == [] and ShopNotice.objects.get(pk=notice.pk).last_error == "no_endpoint"
+
+
+def test_the_admin_keeps_the_shops_signing_key_write_only(shop):
+    from portal.admin import ShopForm
+
+    shop.notify_secret = SECRET
+    shop.save()
+    data = {"code": shop.code, "name": shop.name, "notify_url": "https://shop.example/h", "notify_secret": ""}
+    form = ShopForm(data=data, instance=shop)
+    assert form.is_valid(), form.errors
+    assert SECRET not in str(form["notify_secret"])
+    assert form.save().notify_secret == SECRET and shop.notify_url == "https://shop.example/h"
+    form = ShopForm(data={**data, "notify_secret": "rotated-" + "y" * 20}, instance=shop)
+    assert form.is_valid() and form.save().notify_secret == "rotated-" + "y" * 20
