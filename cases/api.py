@@ -73,7 +73,8 @@ def evidence_row_dict(row: dict[str, Any]) -> dict[str, Any]:
 # what "what can I do now" reads of a row (cases.permissions, cases.conditions)
 _ACTION_ROW_KEYS = ("state", "consumer_id", "shop_id", "kind", "reason", "ruled_state", "ruled_at", "ruled_by_id",
                     "appealed_at", "appeal_role", "appeal_answered_at", "deadline_name", "deadline_due_at",
-                    "order_shipped_at", "order_signed_at", "order_carrier", "order_waybill")
+                    "order_shipped_at", "order_signed_at", "order_carrier", "order_waybill",
+                    "product_on_site_service")
 
 
 def _iso(value: Any) -> str | None:
@@ -341,7 +342,7 @@ def _checked_value(spec: Field, value: Any, *, json: bool) -> Any:
         return _amount(value, spec.name)
     if spec.kind == "bool":
         return _bool(value, spec.name, json=json)
-    if spec.kind == "points":
+    if spec.kind in ("points", "id"):
         return _int_or_error(value, spec.name, json=json)
     text = _text(value, spec.name, spec.max_length or None)
     if spec.kind == "reason" and text is not None:

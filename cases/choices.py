@@ -42,6 +42,7 @@ class State(models.TextChoices):
     CLOSED = "closed", _("已关闭")
     UNDER_APPEAL = "under_appeal", _("申诉处理中")
     INTERCEPTING = "intercepting", _("拦截中")
+    AWAITING_VISIT = "awaiting_visit", _("待上门维修")
 
 
 TERMINAL_STATES = frozenset({State.REFUNDED, State.COMPLETED, State.CLOSED})
@@ -90,6 +91,11 @@ class Action(models.TextChoices):
     DECIDE_APPEAL = "decide_appeal", _("申诉复核")
     INTERCEPT = "intercept", _("拦截包裹")
     INTERCEPT_FAILED = "intercept_failed", _("拦截失败")
+    BOOK_VISIT = "book_visit", _("预约上门维修")
+    CANCEL_VISIT = "cancel_visit", _("取消上门维修")
+    VISIT_REPAIRED = "visit_repaired", _("上门修复")
+    VISIT_NEEDS_WORKSHOP = "visit_needs_workshop", _("需寄修")
+    VISIT_NOT_REPAIRABLE = "visit_not_repairable", _("无法修复")
 
 
 class DeadlineName(models.TextChoices):
@@ -104,6 +110,7 @@ class DeadlineName(models.TextChoices):
     RULING_SLA = "ruling_sla", _("裁决时限")
     APPEAL_ANSWER = "appeal_answer", _("申诉答复时限")
     INTERCEPTION = "interception", _("拦截时限")
+    TECHNICIAN_VISIT = "technician_visit", _("上门维修时限")
 
 
 class AppealOutcome(models.TextChoices):

@@ -67,3 +67,13 @@ def intercept_refusal(case: Any, order: Any) -> Refusal | None:
             or order.signed_at is not None or not order.carrier or not order.waybill):
         return ("not_interceptable", 400)
     return None
+
+
+def visit_refusal(case: Any, on_site_service: bool) -> Refusal | None:
+    """A technician visit is offered to a `repair` case waiting for its item, on a product marked for on-site
+    service (docs/visits.md); whether a provider serves the address and a slot has room is the booking's."""
+    if case.state != State.AWAITING_RETURN:
+        return ("invalid_transition", 409)
+    if case.kind != Kind.REPAIR or not on_site_service:
+        return ("visit_not_offered", 400)
+    return None

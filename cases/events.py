@@ -30,7 +30,9 @@ FAST_REFUND = "fast_refund"
 FURTHER_PAYOUT = "further_payout"
 RATE = "rate"  # the consumer rated the service (cases.quality)
 HIDE_RATING_COMMENT = "hide_rating_comment"  # staff hid a rating's comment (cases.quality)
-NON_MOVE_KINDS = (FAST_REFUND, FURTHER_PAYOUT, RATE, HIDE_RATING_COMMENT)
+SHOP_NOTICE = "shop_notice"  # the shop's system was told not to ship (cases/shop_notices.py)
+SHOP_NOTICE_DELIVERED = "shop_notice_delivered"  # the shop's system acknowledged it
+NON_MOVE_KINDS = (FAST_REFUND, FURTHER_PAYOUT, RATE, HIDE_RATING_COMMENT, SHOP_NOTICE, SHOP_NOTICE_DELIVERED)
 
 
 # --- payload types: amounts are decimal strings ("12.50"), times ISO 8601 strings -------------------------

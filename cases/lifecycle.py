@@ -130,6 +130,13 @@ ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec i
     # docs/interception.md: a parcel still on its way is stopped by the courier
     _spec(A.INTERCEPT, {R.CONSUMER, R.MERCHANT}, {S.PENDING_MERCHANT}, {S.INTERCEPTING}, conditional=True),
     _spec(A.INTERCEPT_FAILED, {R.SYSTEM}, {S.INTERCEPTING}, {S.PENDING_MERCHANT}),
+    # docs/visits.md: a technician repairs on site instead of the item being sent back
+    _spec(A.BOOK_VISIT, {R.CONSUMER}, {S.AWAITING_RETURN}, {S.AWAITING_VISIT},
+          Field("slot", "id", required=True), conditional=True),
+    _spec(A.CANCEL_VISIT, {R.CONSUMER, R.SYSTEM}, {S.AWAITING_VISIT}, {S.AWAITING_RETURN}),
+    _spec(A.VISIT_REPAIRED, {R.SYSTEM}, {S.AWAITING_VISIT}, {S.COMPLETED}, irreversible=True),
+    _spec(A.VISIT_NEEDS_WORKSHOP, {R.SYSTEM}, {S.AWAITING_VISIT}, {S.AWAITING_RETURN}),
+    _spec(A.VISIT_NOT_REPAIRABLE, {R.SYSTEM}, {S.AWAITING_VISIT}, {S.IN_REPAIR}),
 )})
 
 # What a person may ask for by name (the API's and the pages' actions); `expire` is the system's alone.
@@ -165,6 +172,8 @@ DEADLINES: Mapping[str, DeadlineSpec] = MappingProxyType({spec.name: spec for sp
                  flag_message="appeal_ready"),
     DeadlineSpec(DeadlineName.INTERCEPTION, S.INTERCEPTING, "both", A.INTERCEPT_FAILED,
                  MappingProxyType({"expired": True})),
+    DeadlineSpec(DeadlineName.TECHNICIAN_VISIT, S.AWAITING_VISIT, "merchant", A.CANCEL_VISIT,
+                 MappingProxyType({"expired": True})),
 )})
 DEADLINE_FOR_STATE: Mapping[str, str] = MappingProxyType({d.state: d.name for d in DEADLINES.values()})
 
@@ -174,7 +183,7 @@ NEXT_PARTY: Mapping[str, str] = MappingProxyType({
     S.RETURN_IN_TRANSIT: "merchant", S.AWAITING_REPLACEMENT: "merchant", S.IN_REPAIR: "merchant",
     S.REPLACEMENT_IN_TRANSIT: "consumer", S.IN_ARBITRATION: "both", S.AWAITING_RULING: "both",
     S.REFUNDED: "consumer", S.COMPLETED: "both", S.CLOSED: "both", S.UNDER_APPEAL: "both",
-    S.INTERCEPTING: "both",
+    S.INTERCEPTING: "both", S.AWAITING_VISIT: "merchant",
 })
 
 

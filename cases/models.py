@@ -257,6 +257,27 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
     def intercept_failed(self) -> None:
         pass
 
+    # --- on-site repair visits (docs/visits.md) --------------------------------------------------
+    @transition(field=state, source=S.AWAITING_RETURN, target=S.AWAITING_VISIT)
+    def book_visit(self) -> None:
+        pass
+
+    @transition(field=state, source=S.AWAITING_VISIT, target=S.AWAITING_RETURN)
+    def cancel_visit(self) -> None:
+        pass
+
+    @transition(field=state, source=S.AWAITING_VISIT, target=S.COMPLETED)
+    def visit_repaired(self) -> None:
+        pass
+
+    @transition(field=state, source=S.AWAITING_VISIT, target=S.AWAITING_RETURN)
+    def visit_needs_workshop(self) -> None:
+        pass
+
+    @transition(field=state, source=S.AWAITING_VISIT, target=S.IN_REPAIR)
+    def visit_not_repairable(self) -> None:
+        pass
+
 
 # The events the scorecard counts (cases/scorecard.py): rulings for the consumer, escalations, interventions.
 SCORECARD_EVENTS = Q(action="rule", payload__decision="refund") | Q(action__in=["escalate", "intervene"])
@@ -486,6 +507,34 @@ class Notification(models.Model):
     def display(self) -> str:
         """What it says, in the active language."""
         return render(self.message, self.params, fallback=self.text)
+
+
+class ShopNotice(models.Model):
+    """A notice the portal owes the shop's system (docs/shop-notices.md): "don't ship" when a `not_shipped`
+    refund is approved. Recorded in the transaction of the approval, sent after commit by a signed POST to
+    `Shop.notify_url`, re-sent by the outbox sweep until the shop answers 2xx; one per case and kind."""
+
+    case = models.ForeignKey(AfterSalesCase, on_delete=models.PROTECT, related_name="shop_notices",
+                             verbose_name=_("售后单"))
+    shop = models.ForeignKey("portal.Shop", on_delete=models.PROTECT, related_name="notices", verbose_name=_("店铺"))
+    kind = models.CharField(max_length=32, default="do_not_ship", verbose_name=_("通知类型"))
+    idempotency_key = models.CharField(max_length=64, unique=True, verbose_name=_("幂等键"))
+    payload = models.JSONField(default=dict, verbose_name=_("通知内容"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("创建时间"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("发送次数"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("最近发送时间"))
+    last_error = models.CharField(max_length=255, blank=True, verbose_name=_("最近错误"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("送达时间"))
+
+    class Meta:
+        verbose_name = _("店铺通知")
+        verbose_name_plural = pgettext_lazy("plural", "店铺通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="shop_notice_once_per_kind")]
+        indexes = [models.Index(fields=["delivered_at", "created_at"], name="shop_notice_owed")]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
 
 
 class Holiday(models.Model):

@@ -28,6 +28,7 @@ _NEXT = {
     "closed": gettext_noop("售后单 {number} 已关闭"),
     "under_appeal": gettext_noop("售后单 {number} 的裁决已被申诉，被申诉方可在 3 天内答复"),
     "intercepting": gettext_noop("售后单 {number} 正在拦截包裹，请等待快递公司结果"),
+    "awaiting_visit": gettext_noop("售后单 {number} 已预约上门维修，请安排技师按时上门"),
 }
 
 MESSAGES: Mapping[str, str] = {

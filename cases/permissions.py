@@ -124,6 +124,10 @@ def _conditions_met(user: User | None, role: str, case: Any, actions: list[str])
                 waybill=case.order_waybill))
         elif action == Action.INTERCEPT and isinstance(case, AfterSalesCase) and case.order_item_id:
             refusal = conditions.intercept_refusal(case, case.order_item.order)
+        elif action == Action.BOOK_VISIT and hasattr(case, "product_on_site_service"):
+            refusal = conditions.visit_refusal(case, bool(case.product_on_site_service))
+        elif action == Action.BOOK_VISIT and isinstance(case, AfterSalesCase) and case.order_item_id:
+            refusal = conditions.visit_refusal(case, case.order_item.product.on_site_service)
         if refusal is None:
             kept.append(action)
     return kept

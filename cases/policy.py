@@ -61,6 +61,7 @@ DEFAULT_DEADLINE_SECONDS: dict[str, int] = {
     DeadlineName.RULING_SLA: 5 * DAY,
     DeadlineName.APPEAL_ANSWER: 3 * DAY,
     DeadlineName.INTERCEPTION: 48 * 3600,
+    DeadlineName.TECHNICIAN_VISIT: 5 * DAY,
 }
 # How long after a ruling it may be appealed (docs/appeals.md): not a clock row, computed from the ruling's
 # time with the holidays; `CASE_DEADLINES_SECONDS["appeal_window"]` overrides it like a clock's duration.

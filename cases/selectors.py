@@ -102,6 +102,7 @@ CASE_ROW_RELATED = {
     "refund_fast": F("refund__fast"), "refund_paid_at": F("refund__paid_at"),
     "order_shipped_at": F("order_item__order__shipped_at"), "order_signed_at": F("order_item__order__signed_at"),
     "order_carrier": F("order_item__order__carrier"), "order_waybill": F("order_item__order__waybill"),
+    "product_on_site_service": F("order_item__product__on_site_service"),  # docs/visits.md
     # the consumer's rating (api.md), joined one-to-one so a list page costs no extra query
     "rating_stars": F("rating__stars"), "rating_tags": F("rating__tags"), "rating_comment": F("rating__comment"),
     "rating_pickup_stars": F("rating__pickup_stars"), "rating_hidden": F("rating__comment_hidden"),

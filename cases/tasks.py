@@ -12,6 +12,7 @@ from celery import shared_task
 from .notifications import notifications_email
 from .payments import PaymentError
 from .refunds import refund_execute, refunds_due_for_retry
+from .shop_notices import ShopUnavailable
 from .sweep import deadline_fire, deadlines_sweep
 
 
@@ -53,3 +54,14 @@ def enqueue_refund_payouts(refund_ids: list[int]) -> None:
     """One message from the sweep for a batch's refunds; each payout is then its own retried task."""
     for refund_id in refund_ids:
         execute_refund.delay(refund_id)
+
+
+@shared_task(name="cases.tasks.send_shop_notice", acks_late=True, ignore_result=True,
+             autoretry_for=(ShopUnavailable,), retry_backoff=5, retry_backoff_max=300, retry_jitter=False,
+             max_retries=6)
+def send_shop_notice(notice_id: int) -> bool:
+    """POST a shop notice ("don't ship"); idempotent (a delivered one is not sent again, and the shop dedupes on
+    its Idempotency-Key). A lost message is re-sent by the outbox sweep."""
+    from .shop_notices import shop_notice_send
+
+    return shop_notice_send(notice_id=notice_id)

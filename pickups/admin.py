@@ -17,7 +17,16 @@ from portal.admin import NoWritesMixin, address_names
 from portal.labels import region_label
 
 from .courier_secrets import is_weak
-from .models import Courier, CourierEvent, CourierRegionRule, Pickup, PickupEvent, Slot
+from .models import (
+    Courier,
+    CourierEvent,
+    CourierRegionRule,
+    InterceptionRequest,
+    Pickup,
+    PickupEvent,
+    RepairVisit,
+    Slot,
+)
 
 
 class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
@@ -33,7 +42,8 @@ class CourierForm(forms.ModelForm):
     class Meta:
         model = Courier
         fields = ["code", "name", "active", "is_default", "base_url", "covers_remote", "max_weight_grams",
-                  "max_side_cm", "capacity_per_slot", "first_kg_fee", "extra_kg_fee"]
+                  "max_side_cm", "capacity_per_slot", "first_kg_fee", "extra_kg_fee", "offers_visits",
+                  "visit_capacity_per_slot", "visit_fee"]
 
     def clean(self) -> dict[str, Any]:
         super().clean()  # answers self.cleaned_data
@@ -68,6 +78,7 @@ class CourierAdmin(SimpleHistoryAdmin):
         (None, {"fields": ["code", "name", "active", "is_default", "base_url"]}),
         (_("覆盖范围与限制"), {"fields": ["covers_remote", "max_weight_grams", "max_side_cm", "capacity_per_slot"]}),
         (_("运费"), {"fields": ["first_kg_fee", "extra_kg_fee"]}),
+        (_("上门维修"), {"fields": ["offers_visits", "visit_capacity_per_slot", "visit_fee"]}),
         (_("签名"), {"fields": ["masked_secret", "new_secret"]}),
     ]
 
@@ -78,8 +89,8 @@ class CourierAdmin(SimpleHistoryAdmin):
 
 @admin.register(Slot)
 class SlotAdmin(ReadOnlyAdmin):
-    list_display = ["courier", "region_code", "region_name", "start", "end", "capacity", "booked"]
-    list_filter = ["courier"]
+    list_display = ["courier", "kind", "region_code", "region_name", "start", "end", "capacity", "booked"]
+    list_filter = ["courier", "kind"]
     search_fields = ["region_code"]
     date_hierarchy = "start"
 
@@ -127,3 +138,23 @@ class CourierEventAdmin(ReadOnlyAdmin):
     list_display = ["courier", "event_id", "status", "waybill", "applied", "note", "received_at"]
     list_filter = ["courier", "applied", "status"]
     search_fields = ["event_id", "waybill"]
+
+
+@admin.register(RepairVisit)
+class RepairVisitAdmin(ReadOnlyAdmin):
+    """docs/visits.md: technician visits; their state changes only through the case services."""
+
+    list_display = ["id", "case", "courier", "state", "reference", "slot", "fee", "payer", "created_at", "closed_at"]
+    list_filter = ["state", "courier", "payer"]
+    search_fields = ["reference", "case__number", "idempotency_key"]
+    list_select_related = ["case", "courier", "slot__courier"]
+
+
+@admin.register(InterceptionRequest)
+class InterceptionRequestAdmin(ReadOnlyAdmin):
+    """docs/interception.md: requests to stop a parcel, re-sent until the courier answers."""
+
+    list_display = ["case", "carrier", "waybill", "attempts", "answer", "created_at", "acknowledged_at"]
+    list_filter = ["carrier", ("acknowledged_at", admin.EmptyFieldListFilter)]
+    search_fields = ["case__number", "waybill"]
+    list_select_related = ["case"]

@@ -75,6 +75,24 @@ class PickupOptionsView(APIView):
         return Response(options_dict(services.pickup_assess(case=case, region_code=region)))
 
 
+VisitOptionsOut = inline_serializer("VisitOptions", fields={
+    "eligible": serializers.BooleanField(), "reasons": serializers.ListField(child=serializers.CharField()),
+    "fee": serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True),
+    "payer": serializers.CharField(), "slots": serializers.ListField(child=serializers.JSONField()),
+})
+
+
+class VisitOptionsView(APIView):
+    """docs/visits.md: whether a technician visit can be booked for the consumer's repair case."""
+
+    @extend_schema(responses={200: VisitOptionsOut})
+    def get(self, request: Request, case_id: int) -> Response:
+        from .visits import visit_assess, visit_options_dict
+
+        case = _consumer_case(request, case_id)
+        return Response(visit_options_dict(visit_assess(case=case)))
+
+
 class PickupBookView(APIView):
     throttle_classes = [CaseActionThrottle]
 

@@ -16,8 +16,11 @@ class PickupsConfig(AppConfig):
         )
         from .interception import interceptions_request_later
         from .services import pickups_cancel_for_cases
+        from .visits import visits_close_for_cases
 
         # a withdrawal, expiry or ruling cancels a live pickup in the same transaction (lifecycle.md)
         on_leaving(State.AWAITING_RETURN, pickups_cancel_for_cases)
         # a case entering `intercepting` asks the order's courier to stop the parcel (docs/interception.md)
         on_entering(State.INTERCEPTING, interceptions_request_later)
+        # a case leaving `awaiting_visit` without an outcome cancels its live visit (docs/visits.md)
+        on_leaving(State.AWAITING_VISIT, visits_close_for_cases)

@@ -50,6 +50,27 @@ class BookingRequest:
 
 
 @dataclass(frozen=True)
+class VisitRequest:
+    """A technician visit (docs/visits.md): the provider answers with its service number (`Booking.waybill`)."""
+
+    idempotency_key: str
+    reference: str
+    region: str
+    address_line: str
+    contact: str
+    phone: str
+    slot_start: datetime
+    slot_end: datetime
+    callback_url: str
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["slot_start"] = self.slot_start.isoformat()
+        data["slot_end"] = self.slot_end.isoformat()
+        return data
+
+
+@dataclass(frozen=True)
 class Booking:
     waybill: str
     status: str
@@ -89,6 +110,15 @@ class CourierGateway(Protocol):
     def intercept(self, waybill: str) -> Interception:
         """Ask the courier to stop an outbound parcel and send it back to the shop. Idempotent by waybill:
         asking twice answers the same result."""
+        ...
+
+    def book_visit(self, request: VisitRequest) -> Booking:
+        """Send a technician (docs/visits.md); idempotent on `idempotency_key` like `book`. The outcome comes
+        by webhook."""
+        ...
+
+    def cancel_visit(self, reference: str) -> None:
+        """Call a booked technician off; cancelling twice is harmless."""
         ...
 
 
@@ -141,6 +171,16 @@ class HttpCourierClient:
         if status not in ("intercepted", "intercept_failed", "requested"):
             raise CourierUnavailable("interception answered without a status")
         return Interception(waybill=waybill, status=status, reason=str(data.get("reason") or ""))
+
+    def book_visit(self, request: VisitRequest) -> Booking:
+        data = self._call("POST", "visits/", request.as_json())
+        reference = str(data.get("reference") or data.get("waybill") or "")
+        if not reference:
+            raise CourierUnavailable("visit booking answered without a service number")
+        return Booking(waybill=reference, status=str(data.get("status", "")), replayed=bool(data.get("replayed")))
+
+    def cancel_visit(self, reference: str) -> None:
+        self._call("POST", f"visits/{reference}/cancel/")
 
 
 def gateway_for(courier: Courier) -> CourierGateway:

@@ -4,9 +4,12 @@ apply its answer (the gateway's reply, or a signed webhook event) to the case th
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from cases.choices import State
 from cases.models import AfterSalesCase
@@ -15,14 +18,22 @@ from portal.errors import DomainError
 
 from . import effects
 from .couriers import gateway_for
-from .models import Courier
+from .models import Courier, InterceptionRequest
 
 log = logging.getLogger(__name__)
 RESULTS = (INTERCEPTED, INTERCEPT_FAILED)
 
 
 def interceptions_request_later(case_ids: list[int], now: datetime) -> None:
-    """Registered for cases entering `intercepting`: once the move commits, a task asks the courier."""
+    """Registered for cases entering `intercepting`: the request is recorded in the move's transaction (an
+    `InterceptionRequest`, re-sent by the outbox sweep until the courier answers) and, once the move commits,
+    a task asks the courier."""
+    rows = (AfterSalesCase.objects.filter(pk__in=case_ids)
+            .values_list("pk", "shop_id", "order_item__order__carrier", "order_item__order__waybill"))
+    InterceptionRequest.objects.bulk_create([
+        InterceptionRequest(case_id=pk, shop_id=shop_id, carrier=carrier or "", waybill=waybill or "",
+                            created_at=now) for pk, shop_id, carrier, waybill in rows])
+
     def enqueue() -> None:
         for case_id in case_ids:
             try:
@@ -41,16 +52,42 @@ def interception_request(*, case_id: int) -> str | None:
     order = case.order_item.order
     courier = Courier.objects.filter(code=order.carrier).first()
     if courier is None or not order.waybill:
+        _acknowledged(case_id, "unknown_courier")
         interception_apply(case_id=case_id, status=INTERCEPT_FAILED, reason="unknown_courier")
         return INTERCEPT_FAILED
+    InterceptionRequest.objects.filter(case_id=case_id, acknowledged_at__isnull=True).update(
+        attempts=F("attempts") + 1, last_attempt_at=timezone.now())
     answer = gateway_for(courier).intercept(order.waybill)
+    _acknowledged(case_id, answer.status)
     if answer.status in RESULTS:
         interception_apply(case_id=case_id, status=answer.status, reason=answer.reason)
     return answer.status
 
 
+def _acknowledged(case_id: int, answer: str) -> None:
+    """The courier answered (a result, or `requested`: the result follows by webhook): nothing is owed."""
+    InterceptionRequest.objects.filter(case_id=case_id, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), answer=answer[:32])
+
+
+def interception_requests_resend(*, now: datetime) -> int:
+    """Outbox: ask the courier again for cases still `intercepting` whose request it never answered (the task
+    was lost with the broker, or every retry failed), recorded more than OUTBOX_RESEND_AFTER_SECONDS ago."""
+    from .tasks import request_interception
+
+    owed = list(InterceptionRequest.objects.filter(
+        acknowledged_at__isnull=True, case__state=State.INTERCEPTING,
+        created_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
+        created_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
+    ).values_list("case_id", flat=True).distinct()[:500])
+    for case_id in owed:
+        request_interception.delay(case_id)  # idempotent: the case's state is re-checked, the courier dedupes
+    return len(owed)
+
+
 def interception_apply(*, case_id: int, status: str, reason: str = "") -> bool:
     """Apply a courier result to the case; answers whether it moved (a case no longer intercepting: no)."""
+    _acknowledged(case_id, status)
     try:
         case_intercept_result(case_id=case_id, outcome=status, reason=reason)
     except DomainError as exc:

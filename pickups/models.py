@@ -65,6 +65,11 @@ class Courier(models.Model):
     first_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("12.00"), verbose_name=_("首重运费"))
     extra_kg_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("2.00"), verbose_name=_("续重运费"))
     covers_remote = models.BooleanField(default=False, help_text=_("是否覆盖偏远地区"), verbose_name=_("覆盖偏远地区"))
+    # on-site repair visits (docs/visits.md): the same coverage and slots, a flat fee, its own places per slot
+    offers_visits = models.BooleanField(default=False, help_text=_("是否提供上门维修"), verbose_name=_("提供上门维修"))
+    visit_capacity_per_slot = models.PositiveIntegerField(default=5, verbose_name=_("每时段上门维修名额"))
+    visit_fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("30.00"),
+                                    verbose_name=_("上门维修费"))
     is_default = models.BooleanField(default=False, verbose_name=_("默认快递"))
     active = models.BooleanField(default=True, verbose_name=_("启用"))
     history = HistoricalRecords(excluded_fields=["secret"])  # who changed the terms; never a copy of the key
@@ -99,9 +104,16 @@ class CourierRegionRule(models.Model):
         return f"{self.courier.code} · {self.region_id}"
 
 
-class Slot(models.Model):
-    """A 2-hour pickup window for one city; rows are created lazily when someone asks for options."""
+class SlotKind(models.TextChoices):
+    PICKUP = "pickup", _("上门取件")
+    VISIT = "visit", _("上门维修")
 
+
+class Slot(models.Model):
+    """A 2-hour window for one city, of pickups or of technician visits (each kind has its own places); rows
+    are created lazily when someone asks for options."""
+
+    kind = models.CharField(max_length=8, choices=SlotKind.choices, default=SlotKind.PICKUP, verbose_name=_("类型"))
     courier = models.ForeignKey(Courier, on_delete=models.PROTECT, related_name="slots", verbose_name=_("快递公司"))
     region_code = models.CharField(max_length=6, help_text=_("城市级地区编码"), verbose_name=_("地区"))
     start = models.DateTimeField(verbose_name=_("开始时间"))
@@ -114,12 +126,12 @@ class Slot(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "取件时段")
         ordering = ["start", "region_code"]
         constraints = [
-            models.UniqueConstraint(fields=["courier", "region_code", "start"], name="slot_unique_window"),
+            models.UniqueConstraint(fields=["courier", "kind", "region_code", "start"], name="slot_unique_window"),
             models.CheckConstraint(condition=Q(booked__lte=models.F("capacity")), name="slot_not_overbooked"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.courier.code} {self.region_code} {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.courier.code} {self.kind} {self.region_code} {self.start:%Y-%m-%d %H:%M}"
 
     @property
     def remaining(self) -> int:
@@ -268,6 +280,92 @@ class CourierEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.courier_id}:{self.event_id}"
+
+
+# --- on-site repair visits (docs/visits.md) -------------------------------------------------------
+
+class VisitState(models.TextChoices):
+    REQUESTED = "requested", _("已预约")
+    CONFIRMED = "confirmed", _("已派技师")
+    REPAIRED = "repaired", _("已上门修复")
+    NEEDS_WORKSHOP = "needs_workshop", _("需寄修")
+    NOT_REPAIRABLE = "not_repairable", _("无法修复")
+    CANCELLED = "cancelled", _("已取消")
+
+
+LIVE_VISIT_STATES = (VisitState.REQUESTED, VisitState.CONFIRMED)
+# the technician's outcome (a signed webhook's `status`) → the visit's state
+VISIT_OUTCOMES = {"visit_repaired": VisitState.REPAIRED, "visit_needs_workshop": VisitState.NEEDS_WORKSHOP,
+                  "visit_not_repairable": VisitState.NOT_REPAIRABLE}
+
+
+class RepairVisit(models.Model):
+    """One technician visit booked for a repair case (the case is `awaiting_visit` while it is live)."""
+
+    case = models.ForeignKey("cases.AfterSalesCase", on_delete=models.PROTECT, related_name="visits",
+                             verbose_name=_("售后单"))
+    shop = models.ForeignKey("portal.Shop", on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    courier = models.ForeignKey(Courier, on_delete=models.PROTECT, related_name="visits",
+                                verbose_name=_("服务商"))
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="visits", verbose_name=_("上门时段"))
+    state = models.CharField(max_length=20, choices=VisitState.choices, default=VisitState.REQUESTED,
+                             verbose_name=_("状态"))
+    address_region = models.CharField(max_length=6, verbose_name=_("上门地区"))
+    address_line = models.CharField(max_length=255, blank=True, verbose_name=_("上门地址"))
+    address_contact = models.CharField(max_length=100, blank=True, verbose_name=_("联系人"))
+    address_phone = models.CharField(max_length=32, blank=True, verbose_name=_("联系电话"))
+    fee = models.DecimalField(max_digits=10, decimal_places=2, verbose_name=_("上门费"))
+    payer = models.CharField(max_length=12, choices=Payer.choices, verbose_name=_("上门费承担方"))
+    reference = models.CharField(max_length=64, blank=True, db_index=True, verbose_name=_("服务单号"),
+                                 help_text=_("服务商接单后给出的编号"))
+    idempotency_key = models.CharField(max_length=64, unique=True, default=_new_key, verbose_name=_("幂等键"))
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("技师备注"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("预约时间"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("派单时间"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("结束时间"))
+    provider_cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("服务商确认取消时间"),
+                                                 help_text=_("服务商确认取消的时间；为空时由重发任务再次通知"))
+
+    class Meta:
+        verbose_name = _("上门维修")
+        verbose_name_plural = pgettext_lazy("plural", "上门维修")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(state__in=LIVE_VISIT_STATES),
+                                    name="one_live_visit_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Visit #{self.pk} ({self.state})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_VISIT_STATES
+
+
+class InterceptionRequest(models.Model):
+    """The portal's request to a courier to stop a parcel (docs/interception.md), kept until the courier
+    acknowledges it (any answer: a result or `requested`), so a lost request is sent again."""
+
+    case = models.ForeignKey("cases.AfterSalesCase", on_delete=models.PROTECT, related_name="interception_requests",
+                             verbose_name=_("售后单"))
+    shop = models.ForeignKey("portal.Shop", on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    carrier = models.CharField(max_length=32, verbose_name=_("快递公司"))
+    waybill = models.CharField(max_length=64, verbose_name=_("运单号"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("请求时间"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("发送次数"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("最近发送时间"))
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("快递确认时间"))
+    answer = models.CharField(max_length=32, blank=True, verbose_name=_("快递答复"))
+
+    class Meta:
+        verbose_name = _("拦截请求")
+        verbose_name_plural = pgettext_lazy("plural", "拦截请求")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["acknowledged_at", "created_at"], name="interception_owed")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier}:{self.waybill}"
 
 
 # --- the simulated courier's own side -------------------------------------------------------------

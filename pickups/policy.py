@@ -23,6 +23,9 @@ OVERWEIGHT = "overweight"
 OVERSIZE = "oversize"
 NO_SLOT = "no_slot"
 REASON_ORDER = (WRONG_STATE, PICKUP_ACTIVE, REGION_NOT_COVERED, REMOTE_REGION, OVERWEIGHT, OVERSIZE, NO_SLOT)
+# On-site repair visits (docs/visits.md): their refusals, in the order the first one answers a booking.
+VISIT_NOT_OFFERED = "visit_not_offered"
+VISIT_REASON_ORDER = (WRONG_STATE, VISIT_NOT_OFFERED, REGION_NOT_COVERED, REMOTE_REGION, NO_SLOT)
 # Refusals that are conflicts with the current state of things rather than bad input.
 CONFLICT_REASONS = frozenset({WRONG_STATE, PICKUP_ACTIVE, NO_SLOT})
 

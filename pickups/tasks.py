@@ -75,3 +75,29 @@ def request_interception(case_id: int) -> str | None:
     longer `intercepting` is left alone, and the courier answers the same waybill the same way. A courier
     that answers `requested` reports later by webhook; if nobody answers, the `interception` clock ends it."""
     return interception_request(case_id=case_id)
+
+
+@shared_task(
+    name="pickups.tasks.dispatch_visit", acks_late=True, ignore_result=True,
+    autoretry_for=(CourierUnavailable,), retry_backoff=True, retry_backoff_max=300, retry_jitter=False,
+    max_retries=8,
+)
+def dispatch_visit(visit_id: int) -> str | None:
+    """Book the technician (docs/visits.md). Safe to run twice: the visit's state is re-checked and the provider
+    dedupes on its key; a lost task is sent again by the outbox sweep."""
+    from .visits import visit_dispatch
+
+    visit = visit_dispatch(visit_id=visit_id)
+    return visit.state if visit is not None else None
+
+
+@shared_task(
+    name="pickups.tasks.cancel_visit_at_provider", acks_late=True, ignore_result=True,
+    autoretry_for=(CourierUnavailable,), retry_backoff=True, retry_backoff_max=300, retry_jitter=False,
+    max_retries=8,
+)
+def cancel_visit_at_provider(visit_id: int) -> bool:
+    """Tell the provider a cancelled visit is off (cancelling twice is harmless there)."""
+    from .visits import visit_cancel_at_provider
+
+    return visit_cancel_at_provider(visit_id=visit_id)

@@ -22,9 +22,10 @@ from portal.errors import DomainError
 from . import conf
 from .courier_secrets import is_weak, new_secret
 from .interception import RESULTS, interception_apply, interception_case_for
-from .models import Courier, CourierEvent, Pickup
+from .models import VISIT_OUTCOMES, Courier, CourierEvent, Pickup
 from .services import STATUS_ALIASES, PickupError, _lock_pickup, pickup_apply_status
 from .signing import verify
+from .visits import visit_for_event, visit_outcome_apply
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,16 @@ def courier_event_receive(*, courier_code: str, timestamp: str | None, signature
             seen = CourierEvent.objects.filter(courier=courier, event_id=event_id).first()
             return WebhookResult(event_id=event_id, applied=bool(seen and seen.applied), duplicate=True,
                                  note="duplicate", pickup_id=seen.pickup_id if seen else None, state=None)
+        if status in VISIT_OUTCOMES:  # a technician's outcome (docs/visits.md)
+            visit = visit_for_event(courier, waybill, reference)
+            if visit is None:
+                event.note = "unknown_visit"
+            else:
+                event.applied = visit_outcome_apply(visit=visit, status=status, note=_text(data, "note", 255),
+                                                    now=now)
+                event.note = f"visit {status}" if event.applied else f"ignored: {status}"
+            event.save(update_fields=["note", "applied"])
+            return WebhookResult(event_id, event.applied, False, event.note, None, None)
         match = Q(waybill=waybill) if waybill else Q(pk__in=[])
         if reference:
             match |= Q(idempotency_key=reference)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
@@ -107,8 +108,25 @@ class UserAdmin(StaffViewMixin, SimpleHistoryAdmin, DjangoUserAdmin):
         return fields
 
 
+class ShopForm(forms.ModelForm):
+    """The notice signing key (docs/shop-notices.md) is write-only: a new value replaces it, an empty field
+    keeps it."""
+
+    notify_secret = forms.CharField(label=_("通知签名密钥"), required=False, max_length=128,
+                                    widget=forms.PasswordInput(render_value=False), help_text=_("留空则保持不变"))
+
+    class Meta:
+        model = Shop
+        fields = ["code", "name", "members", "return_region", "return_line", "return_contact", "return_phone",
+                  "notify_url", "notify_secret"]
+
+    def clean_notify_secret(self) -> str:
+        return self.cleaned_data.get("notify_secret") or (self.instance.notify_secret if self.instance.pk else "")
+
+
 @admin.register(Shop)
 class ShopAdmin(StaffViewMixin, admin.ModelAdmin):
+    form = ShopForm
     list_display = ["code", "name", "member_names", "return_region_name", "return_contact"]
     search_fields = ["code", "name"]
     filter_horizontal = ["members"]

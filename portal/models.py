@@ -168,6 +168,11 @@ class Shop(models.Model):
     return_line = models.CharField(max_length=255, blank=True, verbose_name=_("退货地址"))
     return_contact = models.CharField(max_length=100, blank=True, verbose_name=_("退货联系人"))
     return_phone = models.CharField(max_length=32, blank=True, verbose_name=_("退货电话"))
+    # the shop system's endpoint for the portal's notices (docs/shop-notices.md: "don't ship"); empty: none sent
+    notify_url = models.URLField(max_length=500, blank=True, verbose_name=_("店铺通知地址"),
+                                 help_text=_("售后通知（如“停止发货”）以签名 POST 发送到此地址；留空则不发送"))
+    notify_secret = models.CharField(max_length=128, blank=True, verbose_name=_("通知签名密钥"),
+                                     help_text=_("HMAC-SHA256 签名密钥，与店铺系统共享"))
 
     class Meta:
         verbose_name = _("店铺")

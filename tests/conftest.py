@@ -190,6 +190,8 @@ def ensure_reference_data() -> None:
 
     if not Courier.objects.filter(code="simulated").exists():
         importlib.import_module("pickups.migrations.0002_simulated_courier").create_simulated(apps, None)
+        importlib.import_module("pickups.migrations.0007_repair_visits_and_interception_requests"
+                                ).simulated_offers_visits(apps, None)
     if not Group.objects.filter(name="agents").exists():
         groups = importlib.import_module("portal.migrations.0003_staff_groups")
 

@@ -24,6 +24,7 @@ from ..models import (
     PlatformAdvance,
     Refund,
     RefundPayout,
+    ShopNotice,
 )
 from ..web.presenters import EXTRA_ACTION_LABELS, action_label, event_detail, state_label
 from .base import ReadOnlyAdmin
@@ -164,3 +165,14 @@ class DeadlineAdmin(ReadOnlyAdmin):
     search_fields = ["case__number"]
     list_select_related = ["case"]
     readonly_fields = [f.name for f in Deadline._meta.fields]
+
+
+@admin.register(ShopNotice)
+class ShopNoticeAdmin(ReadOnlyAdmin):
+    """docs/shop-notices.md: the notices owed to shop systems ("don't ship"), and whether each was delivered."""
+
+    list_display = ["case", "shop", "kind", "attempts", "last_error", "created_at", "delivered_at"]
+    list_filter = ["kind", ("delivered_at", admin.EmptyFieldListFilter)]
+    search_fields = ["case__number", "idempotency_key"]
+    list_select_related = ["case", "shop"]
+    readonly_fields = [f.name for f in ShopNotice._meta.fields]

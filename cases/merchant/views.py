@@ -221,7 +221,15 @@ def _case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) ->
         "refuse_form": forms.get("refuse_form") or RejectForm(choices=choices, prefix="refuse"),
         "ship_form": forms.get("ship_form") or ShipForm(),
         "evidence_open": not case.is_terminal,
+        "visit": _latest_visit(case),
     }
+
+
+def _latest_visit(case: Any) -> Any:
+    """docs/visits.md: the case's latest technician visit (None when it never had one)."""
+    from pickups.models import RepairVisit
+
+    return RepairVisit.objects.filter(case=case).select_related("slot", "courier").first()
 
 
 @require_POST

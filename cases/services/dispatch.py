@@ -39,6 +39,13 @@ from .flow import (
 )
 from .inputs import ActionInput
 from .interception import case_intercept, case_intercept_failed
+from .visits import (
+    case_book_visit,
+    case_cancel_visit,
+    case_visit_needs_workshop,
+    case_visit_not_repairable,
+    case_visit_repaired,
+)
 
 SERVICES: Mapping[str, Callable[..., AfterSalesCase]] = {
     Action.APPROVE: case_approve, Action.REJECT: case_reject, Action.REVISE: case_revise,
@@ -50,12 +57,15 @@ SERVICES: Mapping[str, Callable[..., AfterSalesCase]] = {
     Action.EXPIRE: case_expire,
     Action.APPEAL: case_appeal, Action.ANSWER_APPEAL: case_answer_appeal, Action.DECIDE_APPEAL: case_decide_appeal,
     Action.INTERCEPT: case_intercept, Action.INTERCEPT_FAILED: case_intercept_failed,
+    Action.BOOK_VISIT: case_book_visit, Action.CANCEL_VISIT: case_cancel_visit,
+    Action.VISIT_REPAIRED: case_visit_repaired, Action.VISIT_NEEDS_WORKSHOP: case_visit_needs_workshop,
+    Action.VISIT_NOT_REPAIRABLE: case_visit_not_repairable,
 }
 # The actions that take uploaded files with them (`evidence_files`: a list of uploads).
 _WITH_FILES = {Action.APPEAL, Action.ANSWER_APPEAL}
 # The actions the system takes on a deadline: their services accept the state the clock guarded.
 _GUARDED = {Action.APPROVE, Action.EXPIRE, Action.ESCALATE, Action.CONFIRM_RECEIPT, Action.CONFIRM_COMPLETION,
-            Action.CLOSE_EVIDENCE, Action.INTERCEPT_FAILED}
+            Action.CLOSE_EVIDENCE, Action.INTERCEPT_FAILED, Action.CANCEL_VISIT}
 
 
 def action_inputs(action: str, data: Mapping[str, object]) -> ActionInput:

@@ -81,6 +81,12 @@ class AppealForm(forms.Form):
                                 error_messages={"required": _("请说明您申诉的理由")})
 
 
+class VisitForm(forms.Form):
+    """docs/visits.md: one of the open visit slots (the page lists them)."""
+
+    slot = forms.IntegerField(label=_("上门时段"), min_value=1, error_messages={"required": _("请选择上门时段")})
+
+
 class ShipReturnForm(forms.Form):
     carrier = forms.CharField(label=_("快递公司"), max_length=64)
     tracking_number = forms.CharField(label=_("运单号"), max_length=64)

@@ -219,7 +219,9 @@ def holiday_note(pause: Any) -> str:
 # --- timeline ---------------------------------------------------------------------------------------
 
 EXTRA_ACTION_LABELS = {"fast_refund": gettext_lazy("极速退款已发放"), "rate": gettext_lazy("买家评价了售后服务"),
-                       "hide_rating_comment": gettext_lazy("平台隐藏了评价内容")}
+                       "hide_rating_comment": gettext_lazy("平台隐藏了评价内容"),
+                       "shop_notice": gettext_lazy("已通知店铺停止发货"),
+                       "shop_notice_delivered": gettext_lazy("店铺系统已确认停止发货")}
 
 
 # Choices' `.values` builds a new list on every access: the timeline asks hundreds of times per page.
@@ -271,6 +273,14 @@ def event_detail(event: CaseEvent) -> str:
     if p.get("carrier") or p.get("tracking_number"):
         via = _("（上门取件）") if p.get("pickup") else ""
         lines.append(_("%(c)s 运单号 %(t)s") % {"c": p.get("carrier", ""), "t": p.get("tracking_number", "")} + via)
+    if event.action == Action.BOOK_VISIT and p.get("start"):
+        lines.append(_("上门时段 %(s)s，上门费 %(f)s") % {"s": str(p["start"])[:16].replace("T", " "),
+                                                      "f": _money(p.get("fee", ""))})
+    if event.action in (Action.VISIT_REPAIRED, Action.VISIT_NEEDS_WORKSHOP, Action.VISIT_NOT_REPAIRABLE) \
+            and p.get("note"):
+        lines.append(_("技师备注：%(n)s") % {"n": p["note"]})
+    if event.action == Action.CANCEL_VISIT and p.get("expired"):
+        lines.append(_("技师未在时限内上门，改为寄回商品"))
     if event.action == "fast_refund" and p.get("amount"):
         lines.append(_("已先行退款 %(a)s，无需等待商家收货") % {"a": _money(p["amount"])})
     if event.action == Action.APPROVE_REFUND and p.get("amount"):

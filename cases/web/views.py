@@ -42,7 +42,7 @@ from portal.ratelimit import throttled
 
 from . import live, presenters
 from . import pickup as pickup_ui
-from .forms import AppealForm, EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm
+from .forms import AppealForm, EscalateForm, EvidenceForm, MessageForm, ReviseForm, ShipReturnForm, VisitForm
 
 PAGE_SIZE = 10
 OPEN_FILTERS: dict[str, list[str]] = {"open": sorted(policy.DEADLINE_FOR_STATE), "done": [State.REFUNDED, State.COMPLETED, State.CLOSED]}
@@ -129,6 +129,17 @@ def _load_case(request: AuthedRequest, case_id: int) -> AfterSalesCase:
     return case
 
 
+def visit_context(case: AfterSalesCase, actions: list[str]) -> dict[str, Any]:
+    """docs/visits.md: the open visit slots while one may be booked, and the case's latest visit."""
+    from pickups.models import RepairVisit
+    from pickups.visits import visit_assess
+
+    options = visit_assess(case=case) if Action.BOOK_VISIT in actions else None
+    visit = (RepairVisit.objects.filter(case=case).select_related("slot").first()
+             if case.state == State.AWAITING_VISIT or Action.BOOK_VISIT in actions else None)
+    return {"visit_options": options, "visit": visit}
+
+
 def case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> dict[str, Any]:
     """Everything the case page shows; bound forms passed in keep what the shopper typed."""
     events = list(case.events.all())
@@ -144,6 +155,7 @@ def case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> 
         "appeal_form": AppealForm(),
         "answer_form": AppealForm(),
         "ship_form": ShipReturnForm(),
+        "visit_form": VisitForm(),
         "message_form": MessageForm(),
         "evidence_form": EvidenceForm(),
     }
@@ -173,6 +185,7 @@ def case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> 
         "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal
         and case.state != State.AWAITING_RULING,
         "pickup": pickup_ui.panel(request, case),
+        **visit_context(case, actions),
         **rating_context(case, role, rating_form),
         **defaults,
     }
@@ -197,6 +210,8 @@ CONSUMER_ACTIONS: dict[str, tuple[type[forms.Form] | None, str]] = {
     Action.APPEAL: (AppealForm, "appeal_form"),
     Action.ANSWER_APPEAL: (AppealForm, "answer_form"),
     Action.INTERCEPT: (None, "intercept_form"),
+    Action.BOOK_VISIT: (VisitForm, "visit_form"),
+    Action.CANCEL_VISIT: (None, "cancel_visit_form"),
 }
 DONE_MESSAGES: dict[str, str | Promise] = {
     Action.WITHDRAW: gettext_lazy("已撤销售后申请"),
@@ -207,6 +222,8 @@ DONE_MESSAGES: dict[str, str | Promise] = {
     Action.APPEAL: gettext_lazy("已提交申诉，平台主管将复核裁决"),
     Action.ANSWER_APPEAL: gettext_lazy("已提交申诉答复"),
     Action.INTERCEPT: gettext_lazy("已申请拦截包裹，请等待快递公司结果"),
+    Action.BOOK_VISIT: gettext_lazy("已预约上门维修，技师将在所选时段上门"),
+    Action.CANCEL_VISIT: gettext_lazy("已取消上门维修，请寄回商品或预约上门取件"),
 }
 
 

@@ -29,6 +29,7 @@ from ..models import (
     PickupEvent,
     PickupState,
     Slot,
+    SlotKind,
 )
 
 PS = PickupState
@@ -67,17 +68,19 @@ def courier_terms(courier: Courier, region: Region) -> policy.CourierTerms:
     )
 
 
-def slots_ensure(*, courier: Courier, region_code: str, now: datetime) -> list[Slot]:
-    """The bookable windows for a city, creating their rows on first sight (capacity from the courier)."""
+def slots_ensure(*, courier: Courier, region_code: str, now: datetime, kind: str = "pickup") -> list[Slot]:
+    """The bookable windows of a kind (pickups, or technician visits) for a city, creating their rows on first
+    sight (capacity from the courier's places for that kind)."""
     windows = policy.slot_windows(now)
     if not windows:
         return []
+    capacity = courier.visit_capacity_per_slot if kind == SlotKind.VISIT else courier.capacity_per_slot
     Slot.objects.bulk_create(
-        [Slot(courier=courier, region_code=region_code, start=start, end=end, capacity=courier.capacity_per_slot)
+        [Slot(courier=courier, kind=kind, region_code=region_code, start=start, end=end, capacity=capacity)
          for start, end in windows],
         ignore_conflicts=True,
     )
-    return list(Slot.objects.filter(courier=courier, region_code=region_code,
+    return list(Slot.objects.filter(courier=courier, kind=kind, region_code=region_code,
                                     start__in=[start for start, _end in windows]).order_by("start"))
 
 
@@ -223,9 +226,9 @@ def _release_place(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
 
 
-def _checked_slot(slot_id: int, *, courier: Courier, city_code: str, now: datetime) -> Slot:
+def _checked_slot(slot_id: int, *, courier: Courier, city_code: str, now: datetime, kind: str = "pickup") -> Slot:
     slot = Slot.objects.filter(pk=slot_id).first()
-    if slot is None or slot.courier_id != courier.pk or slot.region_code != city_code:
+    if slot is None or slot.courier_id != courier.pk or slot.region_code != city_code or slot.kind != kind:
         raise PickupError("invalid", _("该时段不适用于您的地址"), field="slot")
     if not policy.slot_bookable(slot.start, now):
         raise PickupError("invalid", _("该时段已不可预约"), field="slot")

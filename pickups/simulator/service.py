@@ -21,7 +21,9 @@ from ..signing import signed_headers
 log = logging.getLogger(__name__)
 
 SIMULATED_CODE = "simulated"
-TERMINAL = ("delivered", "cancelled", "failed", "inspection_failed")
+TERMINAL = ("delivered", "cancelled", "failed", "inspection_failed", "visit_repaired", "visit_needs_workshop",
+            "visit_not_repairable")
+VISIT_BOOKED = "visit_booked"
 # What the courier reports next, by where the parcel is and how the booking was scripted to behave.
 NEXT_STATUS: dict[tuple[str, str], str] = {
     ("booked", SimulatedBehaviour.NORMAL): "dispatched",
@@ -98,9 +100,30 @@ def simulator_intercept(waybill: str) -> tuple[str, str]:
     return "intercept_failed", "parcel_out_for_delivery"
 
 
+def simulator_book_visit(payload: dict[str, Any]) -> tuple[SimulatedCourierBooking, bool, bool]:
+    """A technician visit (docs/visits.md): booked like a pickup (same key rules, same failure script), with a
+    service number `VIS…` and status `visit_booked`."""
+    booking, replayed, times_out = simulator_book(payload)
+    if not replayed and booking.status == "booked":
+        number = f"VIS{booking.waybill[3:]}"
+        SimulatedCourierBooking.objects.filter(pk=booking.pk).update(status=VISIT_BOOKED, waybill=number)
+        booking.status, booking.waybill = VISIT_BOOKED, number
+    return booking, replayed, times_out
+
+
+def simulated_visit_outcome(reference: str) -> str:
+    """The technician's outcome, deterministic by the service number's last digit: 0–6 repaired on site,
+    7–8 needs the workshop, 9 not repairable."""
+    last = reference[-1:]
+    digit = int(last) if last.isdigit() else 0
+    if digit <= 6:
+        return "visit_repaired"
+    return "visit_needs_workshop" if digit <= 8 else "visit_not_repairable"
+
+
 def simulator_cancel(waybill: str) -> SimulatedCourierBooking | None:
     booking = SimulatedCourierBooking.objects.filter(waybill=waybill).first()
-    if booking is not None and booking.status in ("booked", "dispatched"):
+    if booking is not None and booking.status in ("booked", "dispatched", VISIT_BOOKED):
         SimulatedCourierBooking.objects.filter(pk=booking.pk).update(status="cancelled")
         booking.status = "cancelled"
     return booking
@@ -133,7 +156,8 @@ def simulator_advance(now: datetime | None = None, *, limit: int = 200) -> int:
     due = list(SimulatedCourierBooking.objects.exclude(status__in=TERMINAL).filter(next_step_at__lte=now)
                .exclude(callback_url="").order_by("next_step_at")[:limit])
     for booking in due:
-        status = NEXT_STATUS.get((booking.status, booking.behaviour))
+        status = (simulated_visit_outcome(booking.waybill) if booking.status == VISIT_BOOKED
+                  else NEXT_STATUS.get((booking.status, booking.behaviour)))
         if status is None:
             continue
         claimed = SimulatedCourierBooking.objects.filter(

@@ -11,5 +11,7 @@ urlpatterns = [
     path("bookings/<str:waybill>/", views.track, name="track"),
     path("bookings/<str:waybill>/cancel/", views.cancel, name="cancel"),
     path("interceptions/<str:waybill>/", views.intercept, name="intercept"),
+    path("visits/", views.book_visit, name="book-visit"),
+    path("visits/<str:reference>/cancel/", views.cancel_visit, name="cancel-visit"),
     path("control/", views.control, name="control"),
 ]

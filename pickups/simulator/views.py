@@ -21,6 +21,7 @@ from .service import (
     control_set,
     simulated_secret,
     simulator_book,
+    simulator_book_visit,
     simulator_cancel,
     simulator_intercept,
 )
@@ -124,3 +125,32 @@ def intercept(request: HttpRequest, waybill: str) -> JsonResponse:
     """Stop an outbound parcel: deterministic by waybill (an even last digit intercepts, an odd one fails)."""
     status, reason = simulator_intercept(waybill)
     return JsonResponse({"waybill": waybill, "status": status, "reason": reason})
+
+
+@_signed
+@require_http_methods(["POST"])
+def book_visit(request: HttpRequest) -> JsonResponse:
+    """A technician visit (docs/visits.md): idempotent on the key; the outcome follows by webhook."""
+    data = _json(request)
+    if data is None:
+        return _error("invalid_json", 400)
+    if not str(data.get("idempotency_key") or "").strip():
+        return _error("idempotency_key_required", 400)
+    try:
+        booking, replayed, _times_out = simulator_book_visit(data)
+    except SimulatedFailure:
+        return _error("service_unavailable", 503)
+    except (TypeError, ValueError):
+        return _error("invalid", 400)
+    body = booking_dict(booking, replayed)
+    body["reference"] = booking.waybill  # the service number the portal keeps
+    return JsonResponse(body, status=200 if replayed else 201)
+
+
+@_signed
+@require_http_methods(["POST"])
+def cancel_visit(request: HttpRequest, reference: str) -> JsonResponse:
+    booking = simulator_cancel(reference)
+    if booking is None:
+        return _error("not_found", 404)
+    return JsonResponse(booking_dict(booking))

@@ -89,6 +89,7 @@ ENUMS: dict[str, Schema] = {
     "PickupPayer": enum(Payer.values, "Who pays the pickup fee."),
     "PickupEventSource": enum(EventSource.values, "Where a pickup event came from."),
     "PickupRefusal": enum(pickup_policy.REASON_ORDER, "Why a pickup cannot be booked."),
+    "VisitRefusal": enum(pickup_policy.VISIT_REASON_ORDER, "Why a technician visit cannot be booked (docs/visits.md)."),
     "Decision": enum(("refund", "reject"), "A ruling's decision."),
     "UserRole": enum(Role.values, "A marketplace user's role."),
     "EvidenceContentType": enum(EVIDENCE_CONTENT_TYPES, "The type sniffed from an evidence file's bytes."),
@@ -266,6 +267,13 @@ PICKUP_OPTIONS = obj({
     "weight_grams": {"type": "integer", "minimum": 0},
     "slots": {"type": "array", "items": ref("PickupSlot")},
 }, ["eligible", "reasons", "fee", "payer", "slots"], "Whether a pickup can be booked, its quote and open slots.")
+VISIT_OPTIONS = obj({
+    "eligible": {"type": "boolean"}, "reasons": {"type": "array", "items": ref("VisitRefusal")},
+    "fee": nullable(MONEY), "payer": nullable(ref("PickupPayer")), "consumer_fee": nullable(MONEY),
+    "provider": {"type": "string", "nullable": True}, "region": {"type": "string", "nullable": True},
+    "slots": {"type": "array", "items": ref("PickupSlot")},
+}, ["eligible", "reasons", "fee", "payer", "slots"],
+    "Whether a technician visit can be booked, its fee and open visit slots (docs/visits.md).")
 ERROR = obj({"code": {"type": "string"}, "detail": {"type": "string"},
              "field": {"type": "string", "description": "the request field at fault, when there is one"}},
             ["code", "detail"], "Every error answer of the API.")
@@ -282,4 +290,5 @@ COMPONENTS: dict[str, Schema] = {
     "Message": MESSAGE, "PickupSlot": SLOT, "PickupOptions": PICKUP_OPTIONS, "Error": ERROR,
     "Rating": RATING, "ScorecardFigures": SCORECARD_FIGURES, "Scorecard": SCORECARD,
     "AssistantAnswer": ASSISTANT_ANSWER, "ReplySuggestions": REPLY_SUGGESTIONS,
+    "VisitOptions": VISIT_OPTIONS,
 }

@@ -318,13 +318,23 @@ ACTION_DOCS: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     "intercept": ("Ask the courier to stop the parcel (consumer or merchant; docs/interception.md)",
                   ("not_interceptable",), {}),
     "intercept_failed": ("The courier could not stop the parcel (the system's alone: refused here)", (), {}),
+    "book_visit": ("Book a technician's on-site repair visit instead of sending the item (consumer; "
+                   "docs/visits.md)", ("visit_not_offered", "region_not_covered", "remote_region"), {"slot": 1}),
+    "cancel_visit": ("Call the technician's visit off: back to sending the item (consumer; docs/visits.md)", (), {}),
+    "visit_repaired": ("The technician repaired the item on site (the system's alone, by the provider's "
+                       "webhook: refused here)", (), {}),
+    "visit_needs_workshop": ("The item must go to the workshop (the system's alone: refused here)", (), {}),
+    "visit_not_repairable": ("The item cannot be repaired (the system's alone: refused here)", (), {}),
 }
+# 409 codes an action answers besides `invalid_transition` and `conflict`
+ACTION_CONFLICTS: dict[str, tuple[str, ...]] = {"book_visit": ("no_slot",)}
 FIELD_NOTES = {
     ("reject", "reason"): "why, in free text", ("refuse_receipt", "reason"): "why, in free text",
     ("reject", "reason_code"): "a reason from the shop's list, if one was chosen",
     ("refuse_receipt", "reason_code"): "a reason from the shop's list, if one was chosen",
     ("rule", "rationale"): "the written reasons", ("rule", "amount"): "required with `refund`: at most claimable",
     ("rule", "require_return"): "with `refund`: the goods come back first",
+    ("book_visit", "slot"): "a slot id from `GET /api/v1/cases/{case_id}/visit/options/`",
 }
 
 
@@ -337,6 +347,8 @@ def field_schema(action: str, spec: LifecycleField) -> dict[str, Any]:
         out = {"type": "boolean", "default": False}
     elif spec.kind == "points":
         out = {"type": "integer", "minimum": 0, "maximum": 10_000_000}
+    elif spec.kind == "id":
+        out = {"type": "integer", "minimum": 1}
     elif spec.kind == "reason":
         out = ref("Reason")
     elif spec.kind == "choice":
@@ -366,7 +378,7 @@ def action_operation(action: str) -> Operation:
         "parameters": [CASE_ID],
         "requestBody": json_body(body_schema, example, required=bool(required)),
         "responses": {**ok(200, ref("Case"), "The case after the action.", EXAMPLE_CASE, CASE_LINKS),
-                      **errors({400: codes, 409: ()}, throttled=True, body=True)},
+                      **errors({400: codes, 409: ACTION_CONFLICTS.get(action, ())}, throttled=True, body=True)},
     }
 
 
@@ -447,6 +459,21 @@ PICKUP_OPTIONS: Operation = {
                          "remaining": 10}]},
              {"Book": {"operationId": "cases_pickup_book", "parameters": {"case_id": "$request.path.case_id"},
                        "requestBody": {"slot": "$response.body#/slots/0/id"}}}),
+        **errors({400: ()}),
+    },
+}
+VISIT_OPTIONS: Operation = {
+    "operationId": "cases_visit_options", "tags": ["pickups"],
+    "summary": "Can a technician visit be booked? (consumer; docs/visits.md)",
+    "description": "200 also when not eligible: `reasons` names every refusal. Book with the case action "
+                   "`book_visit` and a slot id from here.",
+    "parameters": [CASE_ID],
+    "responses": {
+        **ok(200, ref("VisitOptions"), "Eligibility, fee and open visit slots.",
+             {"eligible": True, "reasons": [], "fee": "30.00", "payer": "merchant", "consumer_fee": "0.00",
+              "provider": "simulated", "region": "310104",
+              "slots": [{"id": 8, "start": "2026-12-03T09:00:00+08:00", "end": "2026-12-03T11:00:00+08:00",
+                         "remaining": 5}]}),
         **errors({400: ()}),
     },
 }
@@ -628,6 +655,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     (f"{V1}/evidence/{{evidence_id}}/file/", "get"): EVIDENCE_FILE,
     (f"{V1}/cases/{{case_id}}/pickup/options/", "get"): PICKUP_OPTIONS,
     (f"{V1}/cases/{{case_id}}/pickup/", "post"): PICKUP_BOOK,
+    (f"{V1}/cases/{{case_id}}/visit/options/", "get"): VISIT_OPTIONS,
     (f"{V1}/pickups/{{pickup_id}}/cancel/", "post"): PICKUP_CANCEL,
     (f"{V1}/pickups/{{pickup_id}}/reschedule/", "post"): PICKUP_RESCHEDULE,
     (f"{V1}/couriers/{{courier}}/webhook/", "post"): WEBHOOK,

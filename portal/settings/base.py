@@ -187,7 +187,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale" / area
                 for area in ("faces", "core", "web", "merchant", "admin", "pickups", "refdata", "trust", "assistant",
-                              "libraries", "appeals", "quality", "api")]
+                              "libraries", "appeals", "quality", "api", "visits")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -375,6 +375,9 @@ OUTBOX_RESENDERS = {
     "exports": "cases.merchant.services.export_jobs_resend",
     "pickup_dispatches": "pickups.sweep.dispatches_resend",
     "courier_cancellations": "pickups.sweep.courier_cancellations_resend",
+    "repair_visits": "pickups.visits.visits_resend",
+    "interception_requests": "pickups.interception.interception_requests_resend",
+    "shop_notices": "cases.shop_notices.shop_notices_resend",
 }
 SIMULATED_PAYMENT_DELAY_SECONDS = float(os.environ.get("SIMULATED_PAYMENT_DELAY_SECONDS", "0"))
 COURIER_WEBHOOK_TOLERANCE_SECONDS = 300

@@ -33,8 +33,8 @@ ROLES = {"consumer": "alice", "merchant": "bob", "agent": "carol", "supervisor":
 # operation gets it once, from the role that may use it; the soak runs it for every role.
 COVERAGE_OWNER = {
     "consumer": r"^(auth_token|orders_list|cases_list|cases_create|cases_retrieve|cases_(evidence|messages)_.*|"
-                r"evidence_file|cases_pickup_.*|pickups_.*|couriers_webhook|cases_rating_create|"
-                r"cases_action_(revise|withdraw|escalate|ship_return|confirm_completion|expire))$",
+                r"evidence_file|cases_pickup_.*|pickups_.*|couriers_webhook|cases_rating_create|cases_visit_options|"
+                r"cases_action_(revise|withdraw|escalate|ship_return|confirm_completion|expire|book_visit|cancel_visit))$",
     "merchant": r"^(cases_action_(approve|reject|confirm_receipt|refuse_receipt|ship_replacement|ship_repaired|"
                 r"approve_refund)|shops_scorecard|case_reply_suggestions)$",
     "agent": r"^(cases_action_(intervene|close_evidence)|cases_rating_hide_comment)$",

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.deadlines import recompute_for_holidays
+from cases.events import NON_MOVE_KINDS
 from cases.models import AfterSalesCase, CaseEvent, Deadline, DeadlinePolicy, Holiday, Notification, Refund
 from cases.sweep import deadlines_sweep
 from tests import factories as f
@@ -79,8 +80,10 @@ def test_merchant_response_auto_approves(clock, consumer, shop, kind, reason, se
     fires_exactly_at(clock, case, seconds)
     fresh = AfterSalesCase.objects.get(pk=case.pk)
     assert fresh.state == after and fresh.auto_approved
-    event = CaseEvent.objects.filter(case=case).last()
+    # the move's event (a `not_shipped` refund is followed by the shop's "don't ship" notice: docs/shop-notices.md)
+    event = CaseEvent.objects.filter(case=case).exclude(action__in=NON_MOVE_KINDS).last()
     assert (event.action, event.role, event.actor) == ("approve", "system", None)
+    assert CaseEvent.objects.filter(case=case, action="shop_notice").exists() == (reason == "not_shipped")
 
 
 def test_consumer_revise_expires(clock, consumer, merchant, shop):

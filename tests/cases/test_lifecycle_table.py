@@ -69,7 +69,7 @@ def _case_at(deadline_name: str, consumer, merchant, agent, shop):  # type: igno
     item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop), quantity=2, unit_price="50.00",
                               paid="100.00")
     kind = {"merchant_ship_replacement": "exchange", "merchant_repair": "repair",
-            "consumer_confirm": "exchange"}.get(deadline_name, "return_refund")
+            "consumer_confirm": "exchange", "technician_visit": "repair"}.get(deadline_name, "return_refund")
     reason = "quality_issue" if kind == "repair" else "other"
     if deadline_name == "merchant_response" and shop.code.endswith("r"):
         kind = "refund_only"
@@ -81,6 +81,7 @@ def _case_at(deadline_name: str, consumer, merchant, agent, shop):  # type: igno
     photos = [SimpleUploadedFile("p.jpg", f.jpeg_bytes())] if reason == "quality_issue" else None
     if kind == "repair":
         item.product.warranty_days = 365
+        item.product.on_site_service = deadline_name == "technician_visit"
         item.product.save()
     case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind=kind, reason=reason, quantity=1,
                                 evidence_files=photos)
@@ -102,9 +103,15 @@ def _case_at(deadline_name: str, consumer, merchant, agent, shop):  # type: igno
                              ("ship_replacement", merchant, {"carrier": "SF", "tracking_number": "SF2"})],
         "evidence": [("reject", merchant, {"reason": "不同意"}), ("escalate", consumer, {"statement": "请介入"})],
         "interception": [("intercept", consumer, {})],
+        "technician_visit": [("approve", merchant, {})],
     }[deadline_name]
     for action, actor, data in steps:
         services.case_act(action=action, case_id=case.pk, actor=actor, data=data)
+    if deadline_name == "technician_visit":  # docs/visits.md: a technician instead of the return parcel
+        from pickups.visits import visit_assess
+
+        slot = visit_assess(case=AfterSalesCase.objects.get(pk=case.pk)).slots[0]
+        services.case_act(action="book_visit", case_id=case.pk, actor=consumer, data={"slot": slot.pk})
     assert Deadline.objects.get(case=case, fired_at__isnull=True, cancelled_at__isnull=True).name == deadline_name
     return case
 

@@ -15,8 +15,9 @@ S_PM, S_RJ, S_AR, S_RIT = "pending_merchant", "rejected", "awaiting_return", "re
 S_AREP, S_REP, S_RPT = "awaiting_replacement", "in_repair", "replacement_in_transit"
 S_ARB, S_AWR = "in_arbitration", "awaiting_ruling"
 S_REF, S_COMP, S_CLOSED = "refunded", "completed", "closed"
+S_AV = "awaiting_visit"  # docs/visits.md: a technician repairs on site
 TERMINAL = frozenset({S_REF, S_COMP, S_CLOSED})
-NON_TERMINAL = frozenset({S_PM, S_RJ, S_AR, S_RIT, S_AREP, S_REP, S_RPT, S_ARB, S_AWR})
+NON_TERMINAL = frozenset({S_PM, S_RJ, S_AR, S_RIT, S_AREP, S_REP, S_RPT, S_ARB, S_AWR, S_AV})
 
 # lifecycle.md "States and actions": action → role → (sources, targets)
 ARROWS: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
@@ -38,6 +39,12 @@ ARROWS: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "rule": {"staff": (frozenset({S_ARB, S_AWR}), frozenset({S_REF, S_AR, S_CLOSED}))},
     "withdraw": {"consumer": (frozenset({S_PM, S_RJ, S_AR}), frozenset({S_CLOSED}))},
     "expire": {"system": (frozenset({S_RJ, S_AR}), frozenset({S_CLOSED}))},
+    # on-site repair visits (docs/visits.md)
+    "book_visit": {"consumer": (frozenset({S_AR}), frozenset({S_AV}))},
+    "cancel_visit": {r: (frozenset({S_AV}), frozenset({S_AR})) for r in ("consumer", "system")},
+    "visit_repaired": {"system": (frozenset({S_AV}), frozenset({S_COMP}))},
+    "visit_needs_workshop": {"system": (frozenset({S_AV}), frozenset({S_AR}))},
+    "visit_not_repairable": {"system": (frozenset({S_AV}), frozenset({S_REP}))},
 }
 # Which roles may ever take an action (the authority matrix for writes reads this too).
 ACTION_ROLES: dict[str, frozenset[str]] = {a: frozenset(by_role) for a, by_role in ARROWS.items()}
@@ -46,7 +53,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {a: frozenset(by_role) for a, by_role 
 CLOCK_FOR_STATE = {
     S_PM: "merchant_response", S_RJ: "consumer_revise", S_AR: "consumer_ship", S_RIT: "merchant_receive",
     S_AREP: "merchant_ship_replacement", S_REP: "merchant_repair", S_RPT: "consumer_confirm",
-    S_ARB: "evidence", S_AWR: "ruling_sla",
+    S_ARB: "evidence", S_AWR: "ruling_sla", S_AV: "technician_visit",
 }
 
 # Every code a refusal may carry (lifecycle.md, api.md), with its status where the contract fixes one.
@@ -65,6 +72,7 @@ CODE_STATUS: dict[str, int | None] = {
     "invalid_signature": 401, "stale_timestamp": 401, "invalid_json": 400,
     # appeals and interception (2026-12-02)
     "appeal_window_closed": 400, "already_appealed": 400, "not_appealable": 400, "not_interceptable": 400,
+    "visit_not_offered": 400,
 }
 LIVE_PICKUP_STATES = frozenset({"requested", "dispatched"})  # the courier is still coming
 
@@ -182,6 +190,15 @@ def check_invariants(case_ids: list[int], *, now: Any, after_sweep: bool = False
     live_pickups: dict[int, list[Any]] = defaultdict(list)
     for pickup in Pickup.objects.filter(case_id__in=case_ids, state__in=LIVE_PICKUP_STATES):
         live_pickups[pickup.case_id].append(pickup)
+    live_visits: dict[int, int] = defaultdict(int)  # docs/visits.md: a live technician visit
+    try:
+        from pickups.models import LIVE_VISIT_STATES, RepairVisit
+
+        for case_id in RepairVisit.objects.filter(case_id__in=case_ids, state__in=LIVE_VISIT_STATES).values_list(
+                "case_id", flat=True):
+            live_visits[case_id] += 1
+    except ImportError:
+        pass
     sent_by_item: dict[int, Decimal] = defaultdict(Decimal)
     recorded_by_item: dict[int, Decimal] = defaultdict(Decimal)
     items: dict[int, Any] = {}
@@ -279,6 +296,8 @@ def check_invariants(case_ids: list[int], *, now: Any, after_sweep: bool = False
         if mirror is not None and (case.deadline_name != mirror.name or case.deadline_due_at != mirror.due_at):
             problems.append(f"{tag}: case shows clock {case.deadline_name} {case.deadline_due_at}, "
                             f"the row says {mirror.name} {mirror.due_at}")
+        if (case.state == S_AV) != (live_visits[case.pk] == 1):
+            problems.append(f"{tag}: {live_visits[case.pk]} live technician visits while {case.state}")
         if case.state in TERMINAL and live_pickups[case.pk]:
             problems.append(f"{tag}: terminal case with a live pickup "
                             f"({', '.join(p.state for p in live_pickups[case.pk])})")

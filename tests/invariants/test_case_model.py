@@ -63,7 +63,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.model]
 
 ACTIONS = ["approve", "reject", "revise", "withdraw", "escalate", "ship_return", "confirm_receipt",
            "refuse_receipt", "ship_replacement", "ship_repaired", "approve_refund", "confirm_completion",
-           "intervene", "close_evidence", "rule", "expire"]
+           "intervene", "close_evidence", "rule", "expire", "book_visit", "cancel_visit"]
 ACTORS = ["consumer", "other_consumer", "merchant", "other_merchant", "agent", "supervisor", "system"]
 ROLE_ACTORS = {"consumer": ["consumer"], "merchant": ["merchant"], "staff": ["agent", "supervisor"],
                "system": ["system"]}
@@ -89,7 +89,7 @@ def _money(value: Decimal) -> Decimal:
 
 def _is_courier_call(callback: Any) -> bool:
     name = getattr(callback, "__qualname__", "")
-    return name.startswith(("_enqueue_dispatch.", "_enqueue_courier_cancel."))
+    return name.startswith(("_enqueue_dispatch.", "_enqueue_courier_cancel.", "_enqueue."))
 
 
 @contextmanager
@@ -186,7 +186,7 @@ class CaseModel(RuleBasedStateMachine):
                 coupon_valid_until=now + timedelta(days=60) if coupon else None,
             )
             product = f.ProductFactory(sku=f"MDL-{n}", shop=self.shop, category=category, warranty_days=warranty,
-                                       weight_grams=grams)
+                                       weight_grams=grams, on_site_service=warranty > 0 and n % 2 == 0)
             self.items.append(f.OrderItemFactory(order=order, product=product, quantity=units, paid=Decimal(paid),
                                                  unit_price=_money(Decimal(paid) / units)))
 
@@ -324,6 +324,8 @@ class CaseModel(RuleBasedStateMachine):
                     "tracking_number": data.draw(st.sampled_from(["SF100", "SF100", ""]), label="tracking")}
         if action == "intervene":
             return {"note": text}
+        if action == "book_visit":
+            return {"slot": data.draw(st.sampled_from([self.visit_slot(case), None, "x", 1]), label="slot")}
         if action == "rule":
             return {"decision": data.draw(st.sampled_from(["refund", "refund", "reject", "", "maybe"]), label="decision"),
                     "rationale": text or data.draw(st.sampled_from(["", "依据"]), label="rationale"),
@@ -349,7 +351,16 @@ class CaseModel(RuleBasedStateMachine):
             return {"decision": decision, "rationale": "依据双方证据", "amount": str(_money(paid * share / 10)),
                     "require_return": data.draw(st.booleans(), label="require_return"),
                     "compensation_points": data.draw(st.sampled_from([None, 0, 20, 300]), label="points")}
+        if action == "book_visit":
+            return {"slot": self.visit_slot(case)}
         return {"statement": "请平台介入"} if action == "escalate" else {}
+
+    def visit_slot(self, case: Any) -> int:
+        """The first open technician-visit slot for the case (docs/visits.md), or an id that is none."""
+        from pickups.visits import visit_assess
+
+        slots = visit_assess(case=case).slots
+        return slots[0].pk if slots else 10**9
 
     def call_action(self, action: str, case_id: int, actor: Any, fields: dict[str, Any]) -> Callable[[], Any]:
         from cases import services

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 
 def test_the_sweep_names_every_outgoing_effect(settings):
     assert set(settings.OUTBOX_RESENDERS) == {"refunds", "notification_emails", "exports", "pickup_dispatches",
-                                             "courier_cancellations"}
+                                             "courier_cancellations", "repair_visits", "interception_requests",
+                                             "shop_notices"}
     assert "portal.tasks.resend_outgoing" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
 
 

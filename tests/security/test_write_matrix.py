@@ -68,7 +68,8 @@ def build(kind: str = "return_refund", path: tuple[str, ...] = ()) -> World:
     users = {"anonymous": None, "consumer": consumer, "other_consumer": f.ConsumerFactory(username="w-other"),
              "merchant": merchant, "other_merchant": other_merchant, "agent": f.make_staff("w-agent"),
              "supervisor": f.make_staff("w-super", supervisor=True), "superuser": root}
-    item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop), quantity=2, paid="188.00")
+    item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop), quantity=2, paid="188.00",
+                              product__on_site_service=kind == "repair")  # docs/visits.md
     case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind=kind, reason="quality_issue",
                                 quantity=1, evidence_files=[_photo()])
     world = World(users=users, case=case)
@@ -81,11 +82,21 @@ def build(kind: str = "return_refund", path: tuple[str, ...] = ()) -> World:
         "ship_replacement": lambda: services.case_ship_replacement(case_id=case.pk, actor=merchant,
                                                                    carrier="顺丰", tracking_number="SF2"),
         "intervene": lambda: services.case_intervene(case_id=case.pk, actor=users["agent"]),
+        "book_visit": lambda: services.case_book_visit(case_id=case.pk, actor=consumer, slot=_visit_slot(case)),
     }
     for step in path:
         steps[step]()
     world.case.refresh_from_db()
     return world
+
+
+def _visit_slot(case: Any) -> int:
+    """The first open technician-visit slot for the case (docs/visits.md)."""
+    from cases.models import AfterSalesCase
+    from pickups.visits import visit_assess
+
+    _courier()
+    return visit_assess(case=AfterSalesCase.objects.get(pk=case.pk)).slots[0].pk
 
 
 def book_pickup(world: World, *, failed: bool = False) -> None:
@@ -125,11 +136,11 @@ def fingerprint(world: World) -> str:
         Refund,
     )
     from cases.payments import SimulatedPayout
-    from pickups.models import Pickup, PickupEvent
+    from pickups.models import Pickup, PickupEvent, RepairVisit
     from portal.models import Order, Product, Shop, User, WalletEntry
 
     models = [AfterSalesCase, CaseEvent, CaseEvidence, CaseMessage, Refund, SimulatedPayout, Pickup, PickupEvent,
-              User, Shop, Product, Order, WalletEntry, Holiday, DeadlinePolicy, PlatformSetting]
+              RepairVisit, User, Shop, Product, Order, WalletEntry, Holiday, DeadlinePolicy, PlatformSetting]
     tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables))
@@ -189,6 +200,11 @@ ACTION_SETUP: dict[str, tuple[str, tuple[str, ...]]] = {
     "confirm_completion": ("exchange", ("approve", "ship_return", "confirm_receipt", "ship_replacement")),
     "intervene": ("return_refund", ()), "close_evidence": ("return_refund", ("intervene",)),
     "rule": ("return_refund", ("intervene",)), "expire": ("return_refund", ("reject",)),
+    # on-site repair visits (docs/visits.md): the outcomes are the system's alone (the provider's webhook)
+    "book_visit": ("repair", ("approve",)), "cancel_visit": ("repair", ("approve", "book_visit")),
+    "visit_repaired": ("repair", ("approve", "book_visit")),
+    "visit_needs_workshop": ("repair", ("approve", "book_visit")),
+    "visit_not_repairable": ("repair", ("approve", "book_visit")),
 }
 ACTION_FIELDS: dict[str, dict[str, Any]] = {
     "reject": {"reason": "不符"}, "refuse_receipt": {"reason": "不符"}, "revise": {"description": "补充"},
@@ -198,6 +214,8 @@ ACTION_FIELDS: dict[str, dict[str, Any]] = {
     "rule": {"decision": "refund", "rationale": "依据", "amount": "50.00", "compensation_points": 10},
     "intervene": {"note": "介入"},
 }
+
+ACTION_FIELDS["book_visit"] = lambda w: {"slot": _visit_slot(w.case)}  # type: ignore[assignment]
 
 WRITES: list[Write] = [
     Write(f"api action {action}", may(action),

@@ -58,6 +58,8 @@ def test_courier_history_keeps_the_terms_but_never_the_signing_key(client_for):
             "max_weight_grams": "20000", "max_side_cm": courier.max_side_cm,
             "capacity_per_slot": courier.capacity_per_slot, "first_kg_fee": courier.first_kg_fee,
             "extra_kg_fee": courier.extra_kg_fee, "new_secret": "a-brand-new-secret-value",
+            "offers_visits": "on", "visit_capacity_per_slot": courier.visit_capacity_per_slot,
+            "visit_fee": courier.visit_fee,  # docs/visits.md
             "region_rules-TOTAL_FORMS": "0", "region_rules-INITIAL_FORMS": "0"}
     r = client.post(reverse("admin:pickups_courier_change", args=[courier.pk]), data)
     assert r.status_code == 302, r.context["adminform"].form.errors if r.context else r

@@ -162,7 +162,11 @@ ORDERS: list[OrderSpec] = [
     # an outbound parcel the simulated courier holds (no digit at the end: interception stays pending)
     OrderSpec("DEMO-4004", "heidi", "xianguo", "shipped", [("XG-GRAPE-01", 1, "89.00", "89.00")],
               {"carrier": "simulated", "waybill": "SIM-DEMO-HOLD"}),
+    # a television repaired at the buyer's home (docs/visits.md)
+    OrderSpec("DEMO-3007", "grace", "shuma", "signed10", [("SM-TV-01", 1, "6999.00", "6999.00")]),
 ]
+# products a technician repairs at the buyer's address (docs/visits.md)
+ON_SITE_SERVICE = {"SM-TV-01"}
 
 
 # Service-quality history (issue #18, docs/quality.md): 鲜果园 sells 120 more items in the scorecard's window,
@@ -204,7 +208,8 @@ def marketplace_document(anchor: datetime) -> dict[str, Any]:
         "products": [
             {"sku": sku, "shop": shop, "name": name, "category": category, "no_reason_returns": no_reason,
              "warranty_days": warranty, "weight_grams": grams, "size_cm": size,
-             "image": f"{settings.STATIC_URL}img/products/{sku.lower()}.png"}
+             "image": f"{settings.STATIC_URL}img/products/{sku.lower()}.png",
+             "on_site_service": sku in ON_SITE_SERVICE}
             for sku, shop, name, category, no_reason, warranty, grams, size in PRODUCTS
         ],
         "orders": orders,
@@ -238,6 +243,7 @@ class Scenario:
 RETURN = ("case_ship_return", "consumer", {"carrier": "顺丰速运", "tracking_number": "SF1400000001"})
 RECEIVE: tuple[str, str, dict[str, str]] = ("case_confirm_receipt", "merchant", {})
 APPROVE: tuple[str, str, dict[str, str]] = ("case_approve", "merchant", {})
+FIRST_VISIT_SLOT = "first-open-visit-slot"  # a step's `slot`: the first open visit slot at the step's time
 REJECT = ("case_reject", "merchant", {"reason": "商品吊牌已拆，影响二次销售"})
 
 SCENARIOS: list[Scenario] = [
@@ -312,6 +318,9 @@ SCENARIOS: list[Scenario] = [
     Scenario("拦截中（未收到货，包裹拦截）", "DEMO-4004", 1,
              {"kind": "refund_only", "reason": "not_received", "amount": "89.00", "description": "物流停滞，不想要了"},
              [("case_intercept", "consumer", {})], opened_hours_ago=5),
+    Scenario("待上门维修（技师上门）", "DEMO-3007", 1,
+             {"kind": "repair", "reason": "quality_issue", "photo": True, "description": "开机后无画面，有声音"},
+             [APPROVE, ("case_book_visit", "consumer", {"slot": FIRST_VISIT_SLOT})], opened_hours_ago=3),
     Scenario("已关闭（买家撤销）", "DEMO-1007", 1,
              {"kind": "return_refund", "reason": "other", "description": "买重了"},
              [("case_withdraw", "consumer", {})], opened_hours_ago=20),
@@ -419,6 +428,13 @@ def run_scenario(scenario: Scenario, users: dict[str, User], anchor: datetime) -
         if who == "system":
             case = service(case_id=case.pk, now=at, **step_fields)
             continue
+        if step_fields.get("slot") == FIRST_VISIT_SLOT:
+            from pickups.visits import visit_assess
+
+            slots = visit_assess(case=AfterSalesCase.objects.get(pk=case.pk), now=at).slots
+            if not slots:
+                break
+            step_fields = {**step_fields, "slot": slots[0].pk}
         actor = {"consumer": item.order.consumer, "merchant": merchant}.get(who) or users[who]
         case = service(case_id=case.pk, actor=actor, now=at, **step_fields)
     return case
