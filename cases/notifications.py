@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from portal.models import Shop, User
+from portal.outbox import outbox_put
 
 from .lifecycle import NEXT_PARTY
 from .models import AfterSalesCase, Notification
@@ -60,20 +61,12 @@ def case_params(case: AfterSalesCase | None, **extra: Any) -> dict[str, Any]:
 
 
 def notify_many(rows: list[Notification]) -> None:
-    """Store the in-app notifications; their email copies go out from a worker after commit (one task)."""
+    """Store the in-app notifications; their email copies go out from a worker: one outbox message for them
+    all (portal.outbox), written here and published after commit."""
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created if n.pk is not None]
     if ids:
-        transaction.on_commit(lambda: _enqueue_emails(ids))
-
-
-def _enqueue_emails(notification_ids: list[int]) -> None:
-    from .tasks import send_notification_emails
-
-    try:
-        send_notification_emails.delay(notification_ids)
-    except Exception:  # broker down: the in-app notification stays; only its email copy is lost
-        log.exception("could not enqueue notification emails", extra={"task": "send_notification_emails"})
+        outbox_put("cases.tasks.send_notification_emails", [ids], key=f"emails:{ids[0]}")
 
 
 def notifications_email(*, notification_ids: list[int]) -> int:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from portal.errors import DomainError
 from portal.models import OrderItem, User, Wallet, WalletEntry
+from portal.outbox import outbox_put
 
 from .choices import RefundStatus
 from .models import AfterSalesCase, Refund, RefundPayout
@@ -61,32 +62,20 @@ def refund_settle(*, case: AfterSalesCase, amount: Decimal, fast: bool = False,
         refund.attempts = 0
         refund.save(update_fields=["amount", "status", "attempts"])
     restore_points_and_coupons([refund], now=now, points_keys={refund.pk: payout.idempotency_key})
-    refund_id = refund.pk
-    transaction.on_commit(lambda: _enqueue_payout(refund_id))
+    payouts_enqueue([refund.pk], key=f"payout:{payout.idempotency_key}")
     return payout
 
 
-def _enqueue_payouts_later(refund_ids: list[int]) -> None:
-    """After commit, one message for a batch's payouts (a worker fans it out); if the broker is down, the
-    periodic retry pays the pending refunds from the database."""
-    def enqueue() -> None:
-        from .tasks import enqueue_refund_payouts
-
-        try:
-            enqueue_refund_payouts.delay(refund_ids)
-        except Exception:
-            log.exception("could not enqueue refund payouts", extra={"task": "enqueue_refund_payouts"})
-
-    transaction.on_commit(enqueue)
-
-
-def _enqueue_payout(refund_id: int) -> None:
-    from .tasks import execute_refund
-
-    try:
-        execute_refund.delay(refund_id)
-    except Exception:  # broker down: the periodic retry picks the refund up from the database
-        log.exception("could not enqueue refund payout", extra={"task": "execute_refund"})
+def payouts_enqueue(refund_ids: list[int], *, key: str = "") -> None:
+    """Owe the payout tasks of these refunds through the outbox (portal.outbox): one message written in this
+    transaction, published after commit (a batch's refunds are one message that a worker fans out), and by
+    the outbox relay when a crash or a broker outage left it unsent. `refund_execute` is idempotent."""
+    if not refund_ids:
+        return
+    if len(refund_ids) == 1:
+        outbox_put("cases.tasks.execute_refund", [refund_ids[0]], key=key)
+    else:
+        outbox_put("cases.tasks.enqueue_refund_payouts", [list(refund_ids)], key=key)
 
 
 @dataclass(frozen=True)

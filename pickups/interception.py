@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import transaction
-
 from cases.choices import State
 from cases.models import AfterSalesCase
 from cases.services.interception import INTERCEPT_FAILED, INTERCEPTED, case_intercept_result
 from portal.errors import DomainError
+from portal.outbox import Message, outbox_put_many
 
 from .couriers import gateway_for
 from .models import Courier
@@ -21,17 +20,9 @@ RESULTS = (INTERCEPTED, INTERCEPT_FAILED)
 
 
 def interceptions_request_later(case_ids: list[int], now: datetime) -> None:
-    """Registered for cases entering `intercepting`: once the move commits, a task asks the courier."""
-    def enqueue() -> None:
-        from .tasks import request_interception
-
-        for case_id in case_ids:
-            try:
-                request_interception.delay(case_id)
-            except Exception:  # broker down: the interception clock still ends the wait
-                log.exception("could not enqueue interception", extra={"task": "request_interception"})
-
-    transaction.on_commit(enqueue)
+    """Registered for cases entering `intercepting`: a task per case asks the courier, owed through the outbox
+    (portal.outbox: written with the move in one INSERT, published after commit)."""
+    outbox_put_many(Message(task="pickups.tasks.request_interception", args=[case_id]) for case_id in case_ids)
 
 
 def interception_request(*, case_id: int) -> str | None:

@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from cases.models import AfterSalesCase
 from cases.permissions import role_of
 from portal.errors import DomainError
 from portal.models import Region, User
+from portal.outbox import outbox_put
 
 from .. import policy
 from ..models import (
@@ -265,13 +265,11 @@ def _release_deadline(pickup: Pickup, now: datetime) -> None:
 
 
 def _enqueue_dispatch(pickup_id: int) -> None:
-    from ..tasks import dispatch_pickup
-
-    # robust: with the broker down the booking stands; the pickups sweep re-sends lost dispatches
-    transaction.on_commit(lambda: dispatch_pickup.delay(pickup_id), robust=True)
+    """The booking's dispatch task, through the outbox (portal.outbox): written with the booking, published
+    after commit; with the broker down the booking stands and the relay publishes it later."""
+    outbox_put("pickups.tasks.dispatch_pickup", [pickup_id])
 
 
 def _enqueue_courier_cancel(pickup_id: int) -> None:
-    from ..tasks import cancel_courier_booking
-
-    transaction.on_commit(lambda: cancel_courier_booking.delay(pickup_id), robust=True)
+    """The courier's cancellation, through the outbox; one per pickup (its key)."""
+    outbox_put("pickups.tasks.cancel_courier_booking", [pickup_id], key=f"courier-cancel:{pickup_id}")

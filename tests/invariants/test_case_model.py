@@ -86,8 +86,8 @@ def _money(value: Decimal) -> Decimal:
 
 
 def _is_courier_call(callback: Any) -> bool:
-    name = getattr(callback, "__qualname__", "")
-    return name.startswith(("_enqueue_dispatch.", "_enqueue_courier_cancel."))
+    tasks = getattr(callback, "tasks", ())  # an outbox publish (portal.outbox.Publish)
+    return any(t in ("pickups.tasks.dispatch_pickup", "pickups.tasks.cancel_courier_booking") for t in tasks)
 
 
 @contextmanager
