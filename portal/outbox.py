@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -84,6 +85,8 @@ def outbox_put_many(messages: Iterable[Message]) -> None:
 def _send(task: str, args: list[Any]) -> None:
     from .celery import app
 
+    if task not in app.tasks:  # a task module nothing imported yet in this process (names are module.function)
+        import_module(task.rsplit(".", 1)[0])
     app.tasks[task].apply_async(args=tuple(args))
 
 
