@@ -47,6 +47,7 @@ from hypothesis.stateful import (
 
 from tests import factories as f
 from tests.invariants.contract import ACTION_ROLES, Figures, check_invariants, refusal_problem
+from tests.shop_ids import shop_id_mismatches
 
 log = logging.getLogger(__name__)
 SOAK = os.environ.get("SOAK") == "1"
@@ -581,9 +582,11 @@ class CaseModel(RuleBasedStateMachine):
         from cases.payments import SimulatedGateway
 
         STATS["cases"] += len(self.case_ids)
+        mismatches = shop_id_mismatches()  # every case-owned row carries its case's shop, whatever the path
         SimulatedGateway.fail_next = SimulatedGateway.timeout_next = 0
         self.clock.stop()
         transaction.savepoint_rollback(self.sid)
+        assert not mismatches, mismatches
 
 
 def _refuse_as_user(actor: Any) -> Any:
