@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -283,7 +284,62 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
 SCORECARD_EVENTS = Q(action="rule", payload__decision="refund") | Q(action__in=["escalate", "intervene"])
 
 
-class CaseEvent(models.Model):
+def shop_field(*, null: bool = False) -> models.ForeignKey:
+    """The shop a case-owned row belongs to (docs/scale.md, sharding plan): the distribution column a
+    Citus cluster co-locates cases, their events, clocks, refunds and pickups by. Filled from the case."""
+    return models.ForeignKey("portal.Shop", on_delete=models.PROTECT, related_name="+", null=null, blank=True,
+                             editable=False, verbose_name=_("店铺"))
+
+
+class CaseOwnedQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        shop_ids_fill(self.model, objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+def shop_ids_fill(model: type[models.Model], objs: list[Any]) -> None:
+    """Give each row without a shop its owner's (`model.SHOP_FROM`: the case, or a refund or pickup that carries
+    it): from the owner already loaded on the row, else one query for all the rest."""
+    path = model.SHOP_FROM  # type: ignore[attr-defined]
+    field = model._meta.get_field(path)
+    attname = field.attname  # type: ignore[union-attr]
+    owners: dict[Any, list[Any]] = {}
+    for obj in objs:
+        if obj.shop_id is not None:
+            continue
+        owner = obj._state.fields_cache.get(path) if path in obj._state.fields_cache else None
+        if owner is not None:
+            obj.shop_id = owner.shop_id
+        elif getattr(obj, attname) is not None:
+            owners.setdefault(getattr(obj, attname), []).append(obj)
+    if owners:
+        found = dict(field.related_model._default_manager.filter(pk__in=list(owners))  # type: ignore[union-attr]
+                     .values_list("pk", "shop_id"))
+        for owner_id, rows in owners.items():
+            for obj in rows:
+                obj.shop_id = found.get(owner_id)
+
+
+class CaseOwned(models.Model):
+    """A row that belongs to one case, and so to its shop: `shop` is filled from `SHOP_FROM` on save and in
+    bulk_create (tests/shop_ids.py lists these tables; tests/cases/test_shop_ids.py checks them)."""
+
+    SHOP_FROM = "case"
+    shop = shop_field()
+
+    objects = CaseOwnedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.shop_id is None:
+            shop_ids_fill(type(self), [self])
+        super().save(*args, **kwargs)
+
+
+class CaseEvent(CaseOwned):
     """The audit trail: append-only, written in the transaction of the change it records."""
 
     case = models.ForeignKey(AfterSalesCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("售后单"))
@@ -318,7 +374,7 @@ class CaseEvent(models.Model):
         raise PermissionError("Case events are append-only.")
 
 
-class Deadline(models.Model):
+class Deadline(CaseOwned):
     """A running clock. The row is the truth: a periodic sweep fires it, at most once."""
 
     case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="deadlines", verbose_name=_("售后单"))
@@ -357,7 +413,7 @@ class Deadline(models.Model):
         return self.fired_at is None and self.cancelled_at is None
 
 
-class Refund(models.Model):
+class Refund(CaseOwned):
     """The case's one refund: `amount` is the total the consumer is paid, by one or more payouts.
 
     What is paid always equals this amount (lifecycle.md, Money): a later decision for more adds a payout
@@ -389,9 +445,10 @@ class Refund(models.Model):
         return f"{self.case} ¥{self.amount} {self.status}"
 
 
-class RefundPayout(models.Model):
+class RefundPayout(CaseOwned):
     """One transfer to the consumer: the first pays the refund, later ones pay a raised amount's difference."""
 
+    SHOP_FROM = "refund"
     refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="payouts")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     idempotency_key = models.CharField(max_length=64, unique=True)
@@ -410,7 +467,7 @@ class RefundPayout(models.Model):
         return f"{self.idempotency_key} ¥{self.amount} {self.status}"
 
 
-class PlatformAdvance(models.Model):
+class PlatformAdvance(CaseOwned):
     """先行垫付: money the platform bears because a case was decided for the merchant after the consumer was
     paid (the payout stands, the merchant is not charged). Written once per decision."""
 
@@ -438,7 +495,7 @@ def evidence_upload_to(instance: CaseEvidence, filename: str) -> str:
     return f"evidence/{instance.case_id}/{uuid.uuid4().hex}.{ext}"
 
 
-class CaseEvidence(models.Model):
+class CaseEvidence(CaseOwned):
     case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("售后单"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("上传人"))
     role = models.CharField(max_length=12, choices=ActorRole.choices, verbose_name=_("角色"))
@@ -462,7 +519,7 @@ class CaseEvidence(models.Model):
         return self.content_type.startswith("image/")
 
 
-class CaseMessage(models.Model):
+class CaseMessage(CaseOwned):
     """The case conversation. Internal notes are for staff only. Messages are not events."""
 
     case = models.ForeignKey(AfterSalesCase, on_delete=models.CASCADE, related_name="messages", verbose_name=_("售后单"))
@@ -481,9 +538,10 @@ class CaseMessage(models.Model):
         return f"{self.role}: {self.body[:40]}"
 
 
-class Notification(models.Model):
+class Notification(CaseOwned):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户"))
     case = models.ForeignKey(AfterSalesCase, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("售后单"))
+    shop = shop_field(null=True)  # a notice about no case (a shop's quality standing) has no shop from a case
     kind = models.CharField(max_length=32, verbose_name=_("类型"))
     # what it says: a message key of `cases.notices` and its parameters, rendered in the reader's language;
     # `text` is only for rows written before keys existed

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from portal.models import Shop, User
+from portal.outbox import outbox_put
 
 from . import effects
 from .lifecycle import NEXT_PARTY
@@ -63,16 +64,12 @@ def case_params(case: AfterSalesCase | None, **extra: Any) -> dict[str, Any]:
 
 
 def notify_many(rows: list[Notification]) -> None:
-    """Store the in-app notifications; their email copies go out from a worker after commit (one task)."""
+    """Store the in-app notifications; their email copies go out from a worker: one outbox message for them
+    all (portal.outbox), written here and published after commit."""
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created if n.pk is not None]
     if ids:
-        transaction.on_commit(lambda: _enqueue_emails(ids))
-
-
-def _enqueue_emails(notification_ids: list[int]) -> None:
-    # broker down: logged; the in-app notification stays and the outbox sends its email copy later
-    effects.notification_emails_enqueue(notification_ids)
+        outbox_put("cases.tasks.send_notification_emails", [ids], key=f"emails:{ids[0]}")
 
 
 def notifications_email(*, notification_ids: list[int]) -> int:

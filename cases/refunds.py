@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from portal.errors import DomainError
 from portal.models import OrderItem, User, Wallet, WalletEntry
+from portal.outbox import outbox_put
 
 from . import effects
 from .choices import RefundStatus
@@ -63,20 +64,20 @@ def refund_settle(*, case: AfterSalesCase, amount: Decimal, fast: bool = False,
         refund.attempts = 0
         refund.save(update_fields=["amount", "status", "attempts"])
     restore_points_and_coupons([refund], now=now, points_keys={refund.pk: payout.idempotency_key})
-    refund_id = refund.pk
-    transaction.on_commit(lambda: _enqueue_payout(refund_id))
+    payouts_enqueue([refund.pk], key=f"payout:{payout.idempotency_key}")
     return payout
 
 
-def _enqueue_payouts_later(refund_ids: list[int]) -> None:
-    """After commit, one message for a batch's payouts (a worker fans it out); if the broker is down, the
-    periodic retry pays the pending refunds from the database."""
-    transaction.on_commit(lambda: effects.refund_payouts_enqueue(refund_ids))
-
-
-def _enqueue_payout(refund_id: int) -> None:
-    # broker down: logged; the periodic retry picks the refund up from the database
-    effects.refund_payout_enqueue(refund_id)
+def payouts_enqueue(refund_ids: list[int], *, key: str = "") -> None:
+    """Owe the payout tasks of these refunds through the outbox (portal.outbox): one message written in this
+    transaction, published after commit (a batch's refunds are one message that a worker fans out), and by
+    the outbox relay when a crash or a broker outage left it unsent. `refund_execute` is idempotent."""
+    if not refund_ids:
+        return
+    if len(refund_ids) == 1:
+        outbox_put("cases.tasks.execute_refund", [refund_ids[0]], key=key)
+    else:
+        outbox_put("cases.tasks.enqueue_refund_payouts", [list(refund_ids)], key=key)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,8 +14,8 @@ from cases.choices import State
 from cases.models import AfterSalesCase
 from cases.services.interception import INTERCEPT_FAILED, INTERCEPTED, case_intercept_result
 from portal.errors import DomainError
+from portal.outbox import Message, outbox_put_many
 
-from . import effects
 from .couriers import gateway_for
 from .models import Courier, InterceptionRequest
 
@@ -26,22 +25,14 @@ RESULTS = (INTERCEPTED, INTERCEPT_FAILED)
 
 def interceptions_request_later(case_ids: list[int], now: datetime) -> None:
     """Registered for cases entering `intercepting`: the request is recorded in the move's transaction (an
-    `InterceptionRequest`, re-sent by the outbox sweep until the courier answers) and, once the move commits,
-    a task asks the courier."""
+    `InterceptionRequest`, re-sent by the outbox sweep until the courier answers) and a task per case asks the
+    courier, owed through the outbox (portal.outbox: written with the move, published after commit)."""
     rows = (AfterSalesCase.objects.filter(pk__in=case_ids)
             .values_list("pk", "shop_id", "order_item__order__carrier", "order_item__order__waybill"))
     InterceptionRequest.objects.bulk_create([
         InterceptionRequest(case_id=pk, shop_id=shop_id, carrier=carrier or "", waybill=waybill or "",
                             created_at=now) for pk, shop_id, carrier, waybill in rows])
-
-    def enqueue() -> None:
-        for case_id in case_ids:
-            try:
-                effects.interception_enqueue(case_id)
-            except Exception:  # broker down: the interception clock still ends the wait
-                log.exception("could not enqueue interception", extra={"task": "request_interception"})
-
-    transaction.on_commit(enqueue)
+    outbox_put_many(Message(task="pickups.tasks.request_interception", args=[case_id]) for case_id in case_ids)
 
 
 def interception_request(*, case_id: int) -> str | None:

@@ -17,6 +17,8 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from cases.models import CaseOwned
+
 
 class PickupState(models.TextChoices):
     REQUESTED = "requested", _("已预约")
@@ -138,7 +140,7 @@ class Slot(models.Model):
         return max(self.capacity - self.booked, 0)
 
 
-class Pickup(ConcurrentTransitionMixin, models.Model):  # includes FSMModelMixin (refresh_from_db works)
+class Pickup(ConcurrentTransitionMixin, CaseOwned):  # includes FSMModelMixin (refresh_from_db works)
     """One booking of a courier for one case's return parcel.
 
     Transitions only move state and set the fields that belong to the move; pickups.services does the rest.
@@ -230,9 +232,10 @@ class Pickup(ConcurrentTransitionMixin, models.Model):  # includes FSMModelMixin
         self.idempotency_key = _new_key()  # a new booking at the courier, not a replay of the failed one
 
 
-class PickupEvent(models.Model):
+class PickupEvent(CaseOwned):
     """Append-only audit of a pickup's changes (who: the system, the courier or the consumer)."""
 
+    SHOP_FROM = "pickup"
     pickup = models.ForeignKey(Pickup, on_delete=models.PROTECT, related_name="events", verbose_name=_("上门取件"))
     at = models.DateTimeField(default=timezone.now, verbose_name=_("时间"))
     action = models.CharField(max_length=32, verbose_name=_("操作"))

@@ -381,3 +381,30 @@ class StatutoryHoliday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.start_date}–{self.end_date}"
+
+
+class OutboxMessage(models.Model):
+    """One task message owed to the broker (docs/outbox.md): written in the transaction that causes the effect,
+    published right after its commit (`sent_at` set then), and by the relay when a crash or a broker outage
+    left it unsent. `key` makes it idempotent: a second message with the same key is not written."""
+
+    task = models.CharField(_("任务"), max_length=200)
+    args = models.JSONField(_("参数"), default=list, blank=True)
+    key = models.CharField(_("幂等键"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("转发次数"), default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("待发消息")
+        verbose_name_plural = pgettext_lazy("plural", "待发消息")
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True),
+                         name="portal_outbox_unsent"),
+            models.Index(fields=["sent_at"], condition=models.Q(sent_at__isnull=False),
+                         name="portal_outbox_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.key}"

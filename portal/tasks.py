@@ -10,3 +10,11 @@ def resend_outgoing() -> dict[str, int]:
     from .outbox import resend_outgoing as sweep
 
     return sweep()
+
+
+@shared_task(name="portal.tasks.relay_outbox", ignore_result=True)
+def relay_outbox() -> int:
+    """Publish the outbox messages a crash or a broker outage left unsent (portal.outbox)."""
+    from .outbox import outbox_relay
+
+    return outbox_relay()

@@ -28,6 +28,7 @@ from cases.services import case_act
 from portal.db_router import replica_reads
 from portal.errors import DomainError
 from portal.models import Shop, User
+from portal.outbox import outbox_put
 
 from .models import ExportJob, RejectReason, ReplyTemplate
 from .selectors import EXPORT_COLUMNS, QueueFilters, export_rows, queue_cases
@@ -167,13 +168,13 @@ def csv_stream(shop_ids: Sequence[int], filters: QueueFilters):
 
 
 def export_job_create(*, user: User, shops: Sequence[Shop], filters: QueueFilters) -> ExportJob:
-    """Record a background export and queue its task once the row is committed."""
+    """Record a background export; its task is owed through the outbox (published once the row commits)."""
     with transaction.atomic():
         job = ExportJob.objects.create(requested_by=user, filters=filters.as_params(),
                                        total=queue_cases([s.pk for s in shops], filters).count())
         job.shops.set(shops)
         job_id = job.pk
-        transaction.on_commit(lambda: effects.queue_export_enqueue(job_id), robust=True)
+        outbox_put("cases.merchant.tasks.export_queue", [job_id], key=f"export:{job_id}")
     return job
 
 

@@ -26,7 +26,7 @@ BACKFILL = [
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0012_verbose_names'),
+        ('cases', '0014_case_owned_shop_id'),
         ('portal', '0011_scorecard_speed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

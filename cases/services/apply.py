@@ -29,7 +29,7 @@ from ..hooks import cases_left
 from ..lifecycle import DEADLINE_FOR_STATE
 from ..models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund, RefundPayout
 from ..notifications import case_params, next_party_notices, notify_many, shop_members, staff_ids
-from ..refunds import _enqueue_payouts_later, restore_points_and_coupons
+from ..refunds import payouts_enqueue, restore_points_and_coupons
 from .money import pay
 
 log = logging.getLogger("cases")
@@ -173,7 +173,7 @@ def _refunds(moves: list[Move], now: datetime) -> None:
             RefundPayout(refund=r, amount=r.amount, idempotency_key=r.idempotency_key, created_at=now)
             for r in created])
         restore_points_and_coupons(created, now=now)
-        _enqueue_payouts_later([r.pk for r in created])
+        payouts_enqueue([r.pk for r in created])
     for case in into:
         if case.pk in existing:
             pay(case, _refund_amount(case), now=now)

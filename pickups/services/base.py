@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +18,9 @@ from cases.models import AfterSalesCase
 from cases.permissions import role_of
 from portal.errors import DomainError
 from portal.models import Region, User
+from portal.outbox import outbox_put
 
-from .. import effects, policy
+from .. import policy
 from ..models import (
     ACTIVE_STATES,
     Courier,
@@ -268,9 +268,11 @@ def _release_deadline(pickup: Pickup, now: datetime) -> None:
 
 
 def _enqueue_dispatch(pickup_id: int) -> None:
-    # robust: with the broker down the booking stands; the pickups sweep re-sends lost dispatches
-    transaction.on_commit(lambda: effects.pickup_dispatch_enqueue(pickup_id), robust=True)
+    """The booking's dispatch task, through the outbox (portal.outbox): written with the booking, published
+    after commit; with the broker down the booking stands and the relay publishes it later."""
+    outbox_put("pickups.tasks.dispatch_pickup", [pickup_id])
 
 
 def _enqueue_courier_cancel(pickup_id: int) -> None:
-    transaction.on_commit(lambda: effects.courier_cancel_enqueue(pickup_id), robust=True)
+    """The courier's cancellation, through the outbox; one per pickup (its key)."""
+    outbox_put("pickups.tasks.cancel_courier_booking", [pickup_id], key=f"courier-cancel:{pickup_id}")

@@ -1,4 +1,4 @@
-"""Per-core throughput for the capacity model (docs/scaling.md): submissions, merchant actions, queue reads
+"""Per-core throughput for the capacity model (docs/scale.md): submissions, merchant actions, queue reads
 and the deadline sweep, each run in this one process against PostgreSQL through the whole HTTP stack
 (django.test.Client: middleware, Bearer auth, DRF, JSON) except the sweep, which is a worker's job.
 

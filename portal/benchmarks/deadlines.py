@@ -162,7 +162,7 @@ def floor_worker(dbname: str, batch: int, queue: Any) -> None:
         while True:
             rows = conn.execute(
                 """SELECT d.id, d.case_id, d.name, d.state, c.state, c.kind, c.amount, c.refund_amount,
-                          c.refund_on_receipt, c.number, c.consumer_id, m.user_id
+                          c.refund_on_receipt, c.number, c.consumer_id, m.user_id, c.shop_id
                    FROM cases_deadline d JOIN cases_aftersalescase c ON c.id = d.case_id
                    LEFT JOIN portal_shop_members m ON m.shop_id = c.shop_id
                    WHERE d.fired_at IS NULL AND d.cancelled_at IS NULL AND d.due_at <= now()
@@ -175,7 +175,8 @@ def floor_worker(dbname: str, batch: int, queue: Any) -> None:
             now = datetime.now(UTC)
             fired_ids, cancelled_ids = [], []
             case_rows, events, new_clocks, refunds, notes = [], [], [], [], []
-            for did, cid, name, guarded, state, kind, amount, refund_amount, on_receipt, number, consumer, member in rows:
+            for (did, cid, name, guarded, state, kind, amount, refund_amount, on_receipt, number, consumer, member,
+                 shop) in rows:
                 if state != guarded:
                     cancelled_ids.append(did)
                     continue
@@ -183,7 +184,7 @@ def floor_worker(dbname: str, batch: int, queue: Any) -> None:
                 action, to_state, closure = _transition(name, kind, on_receipt)
                 if not action:
                     case_rows.append((cid, state, None, name, None, True, False, None, None, on_receipt))
-                    notes.extend((u, cid, "ruling_overdue", f"售后单 {number} 裁决已超时", now) for u in supervisors)
+                    notes.extend((u, cid, "ruling_overdue", f"售后单 {number} 裁决已超时", now, shop) for u in supervisors)
                     continue
                 new_refund = refund_amount
                 if action == "approve" and kind in ("refund_only", "return_refund"):
@@ -195,19 +196,19 @@ def floor_worker(dbname: str, batch: int, queue: Any) -> None:
                 case_rows.append((cid, to_state, closure, clock or "", due, False, action == "approve", new_refund,
                                   now if terminal else None, on_receipt))
                 events.append((now, "system", action, state, to_state,
-                               json.dumps({"auto": True} if action in ("approve", "confirm_receipt") else {}), cid))
+                               json.dumps({"auto": True} if action in ("approve", "confirm_receipt") else {}), cid, shop))
                 if clock:
                     seconds = _seconds(clock, kind)
                     new_clocks.append((clock, to_state, now, seconds, due,
-                                       due - timedelta(seconds=seconds / 2 if seconds <= 172800 else 86400), cid))
+                                       due - timedelta(seconds=seconds / 2 if seconds <= 172800 else 86400), cid, shop))
                 if to_state == "refunded":
-                    refunds.append((new_refund or amount, f"refund-{number}", now, cid))
+                    refunds.append((new_refund or amount, f"refund-{number}", now, cid, shop))
                 party = NEXT_PARTY.get(to_state, "both")
                 text = f"售后单 {number} 有新进展"
                 if party in ("consumer", "both"):
-                    notes.append((consumer, cid, action, text, now))
+                    notes.append((consumer, cid, action, text, now, shop))
                 if party in ("merchant", "both") and member is not None:
-                    notes.append((member, cid, action, text, now))
+                    notes.append((member, cid, action, text, now, shop))
             with conn.cursor() as cur:
                 if cancelled_ids:
                     cur.execute("UPDATE cases_deadline SET cancelled_at = now() WHERE id = ANY(%s)", (cancelled_ids,))
@@ -227,26 +228,26 @@ def floor_worker(dbname: str, batch: int, queue: Any) -> None:
                         [list(c) for c in cols],
                     )
                 if events:
-                    with cur.copy("COPY cases_caseevent (at, role, action, from_state, to_state, payload, case_id) "
+                    with cur.copy("COPY cases_caseevent (at, role, action, from_state, to_state, payload, case_id, shop_id) "
                                   "FROM STDIN") as copy:
                         for row in events:
                             copy.write_row(row)
                 if new_clocks:
                     with cur.copy("COPY cases_deadline (name, state, started_at, duration_seconds, due_at, remind_at, "
-                                  "case_id) FROM STDIN") as copy:
+                                  "case_id, shop_id) FROM STDIN") as copy:
                         for row in new_clocks:
                             copy.write_row(row)
                 if refunds:
                     with cur.copy("COPY cases_refund (amount, idempotency_key, created_at, case_id, status, fast, "
-                                  "attempts, provider_reference, last_error, points_restored, coupon_restored) "
+                                  "attempts, provider_reference, last_error, points_restored, coupon_restored, shop_id) "
                                   "FROM STDIN") as copy:
-                        for amount_, key, at, cid in refunds:
-                            copy.write_row((amount_, key, at, cid, "pending", False, 0, "", "", 0, False))
+                        for amount_, key, at, cid, shop_ in refunds:
+                            copy.write_row((amount_, key, at, cid, "pending", False, 0, "", "", 0, False, shop_))
                 if notes:
-                    with cur.copy("COPY cases_notification (user_id, case_id, kind, text, created_at) FROM STDIN") \
-                            as copy:
+                    with cur.copy("COPY cases_notification (user_id, case_id, kind, text, created_at, shop_id, "
+                                  "message, params) FROM STDIN") as copy:
                         for row in notes:
-                            copy.write_row(row)
+                            copy.write_row((*row, "", "{}"))
             conn.commit()
             fired += len(fired_ids)
     queue.put(fired)

@@ -308,14 +308,14 @@ def generate(scale: float = 1.0, *, log: Callable[[str], None] = print, seed: in
                     actor, actor_name = N, N
                 ids["event"] += 1
                 events.add(str(ids["event"]), _ts(at), actor_name, role, action, prev or N, to_state,
-                           json.dumps(payload, ensure_ascii=False), actor, str(cid))
+                           json.dumps(payload, ensure_ascii=False), actor, str(cid), str(shop + 1))
                 # The clock of the state we leave: fired by the system at its due time, or cancelled.
                 if running is not None:
                     did, name, started, seconds, due, remind = running
                     fired = role == Y and EXPIRY_ACTION.get(name) == action
                     deadlines.add(str(did), name, prev, _ts(started), str(seconds), _ts(due), _ts(remind),
                                   _ts(remind) if remind <= at else N, _ts(at) if fired else N,
-                                  N if fired else _ts(at), str(cid))
+                                  N if fired else _ts(at), str(cid), str(shop + 1))
                     running = None
                 prev = state = to_state
                 if state in CLOCK:
@@ -328,7 +328,7 @@ def generate(scale: float = 1.0, *, log: Callable[[str], None] = print, seed: in
             if running is not None:
                 did, name, started, seconds, due, remind = running
                 deadlines.add(str(did), name, state, _ts(started), str(seconds), _ts(due), _ts(remind),
-                              _ts(remind) if remind <= open_until else N, N, N, str(cid))
+                              _ts(remind) if remind <= open_until else N, N, N, str(cid), str(shop + 1))
                 deadline_name, deadline_due = name, _ts(due)
             last = times[len(steps) - 1]
             if state in TERMINAL:
@@ -337,7 +337,7 @@ def generate(scale: float = 1.0, *, log: Callable[[str], None] = print, seed: in
                 ids["refund"] += 1
                 refunds.add(str(ids["refund"]), _money(refund_amount or amount), "succeeded", F_,
                             f"refund-AS{cid:010d}", "1", f"SIM-{cid}", "", _ts(last), _ts(last + 90), "0", F_,
-                            str(cid))
+                            str(cid), str(shop + 1))
             created = times[0]
             insured = cid % 3 == 0
             payer = freight_payer(kind, reason, insured=insured)
@@ -401,12 +401,13 @@ def generate(scale: float = 1.0, *, log: Callable[[str], None] = print, seed: in
     with raw_connect() as conn:
         conn.execute("SET session_replication_role = replica")
         b4 = plan.b4_case_id
+        b4_shop = 2  # add_case(plan.b4_case_id, 1, …): shop index 1, id 2
         consumer_id, merchant_id = plan.consumer_id(0), plan.merchant_id(1)
         messages = [(i + 1, "consumer" if i % 2 == 0 else "merchant", f"第 {i + 1} 条消息：请尽快处理。", False,
                      datetime.fromtimestamp(now - (40 - i) * HOUR, UTC), consumer_id if i % 2 == 0 else merchant_id,
-                     b4) for i in range(20)]
+                     b4, b4_shop) for i in range(20)]
         evidence = [(i + 1, "consumer", f"evidence/{b4}/bench-{i + 1}.jpg", f"照片{i + 1}.jpg", "image/jpeg",
-                     120_000 + i, "", datetime.fromtimestamp(now - 100 * HOUR, UTC), b4, consumer_id)
+                     120_000 + i, "", datetime.fromtimestamp(now - 100 * HOUR, UTC), b4, consumer_id, b4_shop)
                     for i in range(9)]
         _copy_small(conn, "cases_casemessage", messages)
         _copy_small(conn, "cases_caseevidence", evidence)

@@ -34,14 +34,15 @@ COLUMNS = {
                             "return_carrier, return_tracking, replacement_carrier, replacement_tracking, "
                             "deadline_name, deadline_due_at, overdue, auto_approved, escalated, first_response_at, "
                             "created_at, updated_at, closed_at, assignee_id, consumer_id, order_item_id, shop_id",
-    "cases_caseevent": "id, at, actor_username, role, action, from_state, to_state, payload, actor_id, case_id",
+    "cases_caseevent": "id, at, actor_username, role, action, from_state, to_state, payload, actor_id, case_id, "
+                       "shop_id",
     "cases_deadline": "id, name, state, started_at, duration_seconds, due_at, remind_at, reminded_at, fired_at, "
-                      "cancelled_at, case_id",
+                      "cancelled_at, case_id, shop_id",
     "cases_refund": "id, amount, status, fast, idempotency_key, attempts, provider_reference, last_error, "
-                    "created_at, paid_at, points_restored, coupon_restored, case_id",
-    "cases_casemessage": "id, role, body, internal, created_at, author_id, case_id",
+                    "created_at, paid_at, points_restored, coupon_restored, case_id, shop_id",
+    "cases_casemessage": "id, role, body, internal, created_at, author_id, case_id, shop_id",
     "cases_caseevidence": "id, role, file, original_name, content_type, size, note, created_at, case_id, "
-                          "uploaded_by_id",
+                          "uploaded_by_id, shop_id",
 }
 
 N = "\\N"

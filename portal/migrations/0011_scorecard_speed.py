@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0008_verbose_names'),
+        ('portal', '0010_outbox'),
     ]
 
     operations = [

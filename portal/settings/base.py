@@ -340,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.resend_outgoing",
         "schedule": float(os.environ.get("OUTBOX_SWEEP_SECONDS") or os.environ.get("REFUND_RETRY_SWEEP_SECONDS", "60")),
     },
+    "relay-outbox": {
+        "task": "portal.tasks.relay_outbox",
+        "schedule": float(os.environ.get("OUTBOX_RELAY_SECONDS", "10")),  # OUTBOX_RELAY_SECONDS below
+    },
     "sweep-pickups": {
         "task": "pickups.tasks.sweep_pickups",
         "schedule": 60.0,
@@ -364,6 +368,12 @@ EVIDENCE_MAX_FILES = 9
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "cases.payments.SimulatedGateway")
 # A pending refund whose payout task went missing (worker killed, broker flushed) is retried after this.
 REFUND_RETRY_AFTER_SECONDS = int(os.environ.get("REFUND_RETRY_AFTER_SECONDS", "120"))
+# The transactional outbox (portal.outbox, docs/outbox.md): messages written with the change are published
+# after commit; the relay (beat `relay-outbox`, every OUTBOX_RELAY_SECONDS) publishes those still unsent
+# OUTBOX_RELAY_AFTER_SECONDS after they were written; sent rows are deleted after OUTBOX_KEEP_SECONDS.
+OUTBOX_RELAY_SECONDS = float(os.environ.get("OUTBOX_RELAY_SECONDS", "10"))
+OUTBOX_RELAY_AFTER_SECONDS = float(os.environ.get("OUTBOX_RELAY_AFTER_SECONDS", "30"))
+OUTBOX_KEEP_SECONDS = int(os.environ.get("OUTBOX_KEEP_SECONDS", str(24 * 3600)))
 # The one re-send sweep (portal.outbox): each outgoing effect still owed after OUTBOX_RESEND_AFTER_SECONDS is
 # queued again, if it was caused within OUTBOX_RESEND_WINDOW_SECONDS (an email a week late is worse than none).
 # Refunds have no window: money owed is always paid.

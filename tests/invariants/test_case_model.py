@@ -49,6 +49,7 @@ from cases.events import payload_problems
 from cases.models import CaseEvent
 from tests import factories as f
 from tests.invariants.contract import ACTION_ROLES, Figures, check_invariants, refusal_problem
+from tests.shop_ids import shop_id_mismatches
 
 log = logging.getLogger(__name__)
 SOAK = os.environ.get("SOAK") == "1"
@@ -88,6 +89,9 @@ def _money(value: Decimal) -> Decimal:
 
 
 def _is_courier_call(callback: Any) -> bool:
+    tasks = getattr(callback, "tasks", ())  # an outbox publish (portal.outbox.Publish)
+    if any(t in ("pickups.tasks.dispatch_pickup", "pickups.tasks.cancel_courier_booking") for t in tasks):
+        return True
     name = getattr(callback, "__qualname__", "")
     return name.startswith(("_enqueue_dispatch.", "_enqueue_courier_cancel.", "_enqueue."))
 
@@ -601,9 +605,11 @@ class CaseModel(RuleBasedStateMachine):
         from cases.payments import SimulatedGateway
 
         STATS["cases"] += len(self.case_ids)
+        mismatches = shop_id_mismatches()  # every case-owned row carries its case's shop, whatever the path
         SimulatedGateway.fail_next = SimulatedGateway.timeout_next = 0
         self.clock.stop()
         transaction.savepoint_rollback(self.sid)
+        assert not mismatches, mismatches
 
 
 def _refuse_as_user(actor: Any) -> Any:

@@ -10,6 +10,7 @@ import pytest
 from cases.models import AfterSalesCase, CaseEvent, Notification
 from pickups import services
 from pickups.models import CourierEvent, Pickup, PickupEvent, Slot
+from portal.models import OutboxMessage
 from tests.pickups.helpers import signed_post
 
 pytestmark = pytest.mark.django_db
@@ -151,8 +152,9 @@ def test_withdrawal_cancels_a_live_pickup_at_once_and_a_later_courier_event_aler
     pickup = Pickup.objects.get(pk=dispatched.pk)
     assert pickup.state == "cancelled"  # in the withdrawal's own transaction, not at a later sweep
     assert PickupEvent.objects.filter(pickup=pickup, action="cancel", source="system").exists()
-    names = [getattr(getattr(cb, "func", cb), "__qualname__", "") for cb in callbacks]
-    assert any("_enqueue_courier_cancel" in n for n in names), names  # the courier is asked to cancel now
+    tasks = [t for cb in callbacks for t in getattr(cb, "tasks", ())]
+    assert "pickups.tasks.cancel_courier_booking" in tasks, tasks  # the courier is asked to cancel now
+    assert OutboxMessage.objects.filter(task="pickups.tasks.cancel_courier_booking", args=[pickup.pk]).exists()
     # the parcel moves anyway: staff are told, since it may be on its way to the merchant
     r = signed_post(client, event(event_id="late-1"), secret=courier.secret)
     assert r.status_code == 200 and r.json()["applied"] is False

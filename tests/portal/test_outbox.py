@@ -85,3 +85,40 @@ def test_one_effect_failing_does_not_stop_the_others(settings, item, merchant, m
                          reason="other", quantity=1)
     counts = resend_outgoing(now=timezone.now() + timedelta(minutes=3))
     assert counts["broken"] == 0 and counts["notification_emails"] >= 1
+
+
+def test_the_outbox_writes_one_row_per_key_and_the_relay_sends_only_what_is_left_and_purges(settings):
+    from portal.models import OutboxMessage
+    from portal.outbox import outbox_put, outbox_relay
+
+    assert "portal.tasks.relay_outbox" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    outbox_put("portal.tasks.resend_outgoing", [], key="k1")
+    outbox_put("portal.tasks.resend_outgoing", [], key="k1")  # same key: not written again
+    assert OutboxMessage.objects.filter(key="k1").count() == 1
+    # inside the test transaction nothing was published: the relay waits OUTBOX_RELAY_AFTER_SECONDS first
+    assert outbox_relay() == 0
+    later = timezone.now() + timedelta(seconds=settings.OUTBOX_RELAY_AFTER_SECONDS + 1)
+    assert outbox_relay(now=later) == 1
+    row = OutboxMessage.objects.get(key="k1")
+    assert row.sent_at is not None and row.attempts == 1
+    assert outbox_relay(now=later) == 0  # sent: not again
+    assert outbox_relay(now=timezone.now() + timedelta(seconds=settings.OUTBOX_KEEP_SECONDS + 5)) == 0
+    assert not OutboxMessage.objects.filter(key="k1").exists()  # purged after OUTBOX_KEEP_SECONDS
+
+
+def test_a_sweep_batch_owes_one_payout_message_and_one_email_message(item, merchant):
+    from cases.models import Deadline
+    from cases.sweep import deadlines_sweep
+    from portal.models import OutboxMessage
+    from tests import factories as f
+
+    for _ in range(3):
+        other = f.OrderItemFactory(order=f.OrderFactory(consumer=item.order.consumer, shop=item.order.shop))
+        services.case_submit(consumer=item.order.consumer, order_item_id=other.pk, kind="refund_only",
+                             reason="other", quantity=1)
+    OutboxMessage.objects.all().delete()
+    later = max(Deadline.objects.values_list("due_at", flat=True)) + timedelta(minutes=1)
+    assert deadlines_sweep(now=later) == 3
+    assert Refund.objects.count() == 3
+    tasks = sorted(OutboxMessage.objects.values_list("task", flat=True))
+    assert tasks == ["cases.tasks.enqueue_refund_payouts", "cases.tasks.send_notification_emails"]

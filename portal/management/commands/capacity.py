@@ -1,5 +1,5 @@
 """`manage.py capacity`: per-core throughput of submissions, actions, queue reads and the sweep
-(portal/benchmarks/capacity.py; figures in docs/scaling.md). Writes its own rows (shop `cap-<time>`)."""
+(portal/benchmarks/capacity.py; figures in docs/scale.md). Writes its own rows (shop `cap-<time>`)."""
 
 from __future__ import annotations
 
