@@ -19,6 +19,7 @@ EXECUTE_REFUND = "cases.tasks.execute_refund"
 ENQUEUE_REFUND_PAYOUTS = "cases.tasks.enqueue_refund_payouts"
 SEND_NOTIFICATION_EMAILS = "cases.tasks.send_notification_emails"
 EXPORT_QUEUE = "cases.merchant.tasks.export_queue"
+SEND_SHOP_NOTICE = "cases.tasks.send_shop_notice"
 
 
 def _delay(task: str, arg: object, *, robust: bool, what: str) -> bool:
@@ -53,3 +54,8 @@ def queue_export_enqueue(job_id: int) -> None:
     """Write a merchant's large queue export (`merchant.services.export_job_run`); a broker error is raised
     (the caller queues it with `on_commit(..., robust=True)`, and the outbox re-sends a pending job)."""
     current_app.tasks[EXPORT_QUEUE].delay(job_id)
+
+
+def shop_notice_enqueue(notice_id: int, *, robust: bool = True) -> bool:
+    """Deliver one shop notice to the shop's system (`shop_notices`, docs/shop-notices.md)."""
+    return _delay(SEND_SHOP_NOTICE, notice_id, robust=robust, what="shop notice")

@@ -146,6 +146,38 @@ class InterceptFailedPayload(TypedDict, total=False):
     expired: bool  # no answer before the interception clock ran out
 
 
+class BookVisitPayload(TypedDict):
+    """`book_visit` (docs/visits.md): the visit booked and its window; `fee` a decimal string."""
+
+    visit: int
+    slot: int
+    start: str
+    end: str
+    fee: str
+    payer: str
+
+
+class CancelVisitPayload(TypedDict, total=False):
+    expired: bool  # the technician_visit clock ran out (the system cancelled)
+
+
+class _VisitOutcomePayload(TypedDict):
+    visit: int | None  # the visit whose technician reported
+
+
+class VisitOutcomePayload(_VisitOutcomePayload, total=False):
+    """`visit_repaired`, `visit_needs_workshop`, `visit_not_repairable`: the technician's report."""
+
+    note: str
+
+
+class ShopNoticePayload(TypedDict):
+    """`shop_notice`, `shop_notice_delivered` (docs/shop-notices.md)."""
+
+    kind: str
+    idempotency_key: str
+
+
 class SubmitPayload(TypedDict):
     kind: str
     reason: str
@@ -179,12 +211,15 @@ MOVES: Mapping[str, type] = types.MappingProxyType({
     Action.CLOSE_EVIDENCE: NoPayload, Action.RULE: RulePayload, Action.EXPIRE: NoPayload,
     Action.APPEAL: AppealPayload, Action.ANSWER_APPEAL: AnswerAppealPayload,
     Action.DECIDE_APPEAL: DecideAppealPayload, Action.INTERCEPT: InterceptPayload,
-    Action.INTERCEPT_FAILED: InterceptFailedPayload,
+    Action.INTERCEPT_FAILED: InterceptFailedPayload, Action.BOOK_VISIT: BookVisitPayload,
+    Action.CANCEL_VISIT: CancelVisitPayload, Action.VISIT_REPAIRED: VisitOutcomePayload,
+    Action.VISIT_NEEDS_WORKSHOP: VisitOutcomePayload, Action.VISIT_NOT_REPAIRABLE: VisitOutcomePayload,
 })
 # Every kind of event the timeline may hold.
 KINDS: Mapping[str, type] = types.MappingProxyType({
     **MOVES, Action.SUBMIT: SubmitPayload, FAST_REFUND: PayoutPayload, FURTHER_PAYOUT: PayoutPayload,
     RATE: RatePayload, HIDE_RATING_COMMENT: HideRatingCommentPayload,
+    SHOP_NOTICE: ShopNoticePayload, SHOP_NOTICE_DELIVERED: ShopNoticePayload,
 })
 
 

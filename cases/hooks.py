@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 LeaveHook = Callable[[list[int], datetime], None]
 _on_leave: dict[str, list[LeaveHook]] = defaultdict(list)
@@ -44,3 +45,21 @@ def cases_left(moves: Iterable[tuple[int, str, str]], now: datetime) -> None:
     for state, case_ids in into.items():
         for hook in _on_enter[state]:
             hook(case_ids, now)
+
+
+# The booker of on-site repair visits (docs/visits.md): the pickups app owns couriers and slots and registers
+# it at start-up; `case_book_visit` calls it inside the case's locked transaction. It answers the visit row.
+VisitBooker = Callable[..., Any]
+_visit_booker: list[VisitBooker] = []
+
+
+def register_visit_booker(booker: VisitBooker) -> None:
+    """Set the function that takes a visit slot's place for a case (`booker(case=, slot_id=, now=)`)."""
+    _visit_booker[:] = [booker]
+
+
+def visit_book(**kwargs: Any) -> Any:
+    """Book a visit through the registered booker (the pickups app's `visit_book_locked`)."""
+    if not _visit_booker:
+        raise RuntimeError("no visit booker registered (is the pickups app installed?)")
+    return _visit_booker[0](**kwargs)

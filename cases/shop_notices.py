@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from portal.signing import signed_headers
 
+from . import effects
 from .choices import ActorRole, Kind, Reason, State
 from .events import SHOP_NOTICE, SHOP_NOTICE_DELIVERED, event_append
 from .models import AfterSalesCase, CaseEvent, ShopNotice
@@ -57,10 +58,8 @@ def shop_notices_for_cases(case_ids: list[int], now: datetime) -> None:
     keys = [n.idempotency_key for n in notices]
 
     def enqueue() -> None:
-        from .tasks import send_shop_notice
-
         for notice_id in ShopNotice.objects.filter(idempotency_key__in=keys).values_list("pk", flat=True):
-            send_shop_notice.delay(notice_id)
+            effects.shop_notice_enqueue(notice_id)
 
     transaction.on_commit(enqueue, robust=True)  # broker down: the outbox sweep sends it
 
@@ -109,13 +108,11 @@ def shop_notice_send(*, notice_id: int, now: datetime | None = None) -> bool:
 def shop_notices_resend(*, now: datetime) -> int:
     """Outbox: queue again notices not yet delivered to a shop that has an endpoint, caused more than
     OUTBOX_RESEND_AFTER_SECONDS and less than OUTBOX_RESEND_WINDOW_SECONDS ago."""
-    from .tasks import send_shop_notice
-
     owed = list(ShopNotice.objects.filter(
         delivered_at__isnull=True,
         created_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
         created_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
     ).exclude(shop__notify_url="").exclude(shop__notify_secret="").values_list("pk", flat=True)[:500])
     for notice_id in owed:
-        send_shop_notice.delay(notice_id)
+        effects.shop_notice_enqueue(notice_id, robust=False)
     return len(owed)

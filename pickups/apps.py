@@ -8,7 +8,7 @@ class PickupsConfig(AppConfig):
 
     def ready(self) -> None:
         from cases.choices import State
-        from cases.hooks import on_entering, on_leaving
+        from cases.hooks import on_entering, on_leaving, register_visit_booker
 
         from . import (
             courier_secrets,  # noqa: F401  (registers the deploy check on courier secrets)
@@ -16,8 +16,9 @@ class PickupsConfig(AppConfig):
         )
         from .interception import interceptions_request_later
         from .services import pickups_cancel_for_cases
-        from .visits import visits_close_for_cases
+        from .visits import visit_book_locked, visits_close_for_cases
 
+        register_visit_booker(visit_book_locked)  # docs/visits.md: case_book_visit takes a slot through it
         # a withdrawal, expiry or ruling cancels a live pickup in the same transaction (lifecycle.md)
         on_leaving(State.AWAITING_RETURN, pickups_cancel_for_cases)
         # a case entering `intercepting` asks the order's courier to stop the parcel (docs/interception.md)

@@ -28,3 +28,8 @@ def courier_cancel_enqueue(pickup_id: int) -> None:
 def interception_enqueue(case_id: int) -> None:
     """Ask the order's courier to stop the parcel and apply its answer to the case."""
     current_app.tasks[REQUEST_INTERCEPTION].delay(case_id)
+
+
+def visit_task_enqueue(task_name: str, visit_id: int) -> None:
+    """Queue one of the visit tasks (`dispatch_visit`, `cancel_visit_at_provider`: docs/visits.md) by name."""
+    current_app.tasks[f"pickups.tasks.{task_name}"].delay(visit_id)

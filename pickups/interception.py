@@ -16,6 +16,7 @@ from cases.services.interception import INTERCEPT_FAILED, INTERCEPTED, case_inte
 from portal.errors import DomainError
 from portal.outbox import Message, outbox_put_many
 
+from . import effects
 from .couriers import gateway_for
 from .models import Courier, InterceptionRequest
 
@@ -64,15 +65,13 @@ def _acknowledged(case_id: int, answer: str) -> None:
 def interception_requests_resend(*, now: datetime) -> int:
     """Outbox: ask the courier again for cases still `intercepting` whose request it never answered (the task
     was lost with the broker, or every retry failed), recorded more than OUTBOX_RESEND_AFTER_SECONDS ago."""
-    from .tasks import request_interception
-
     owed = list(InterceptionRequest.objects.filter(
         acknowledged_at__isnull=True, case__state=State.INTERCEPTING,
         created_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
         created_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
     ).values_list("case_id", flat=True).distinct()[:500])
     for case_id in owed:
-        request_interception.delay(case_id)  # idempotent: the case's state is re-checked, the courier dedupes
+        effects.interception_enqueue(case_id)  # idempotent: the case's state is re-checked, the courier dedupes
     return len(owed)
 
 

@@ -22,11 +22,14 @@ from django.utils.translation import gettext as _
 
 from cases.choices import Kind, State
 from cases.models import AfterSalesCase
+from cases.services.visits import case_visit_outcome
 from portal.errors import DomainError
 from portal.models import Region
 
-from . import conf, policy
+from . import conf, effects, policy
+from .couriers import VisitRequest, gateway_for, webhook_url
 from .models import LIVE_VISIT_STATES, VISIT_OUTCOMES, Courier, RepairVisit, Slot, SlotKind, VisitState
+from .selectors import _local
 from .services.base import (
     PickupError,
     _checked_slot,
@@ -109,8 +112,6 @@ def visit_refuse(reasons: list[str]) -> PickupError:
 
 def visit_options_dict(assessment: VisitAssessment) -> dict[str, Any]:
     """`GET /cases/{id}/visit/options/`: every reason, the fee and the open slots (200 also when refused)."""
-    from .selectors import _local
-
     return {
         "eligible": assessment.eligible,
         "reasons": sorted(assessment.reasons, key=REASON_ORDER.index),
@@ -149,9 +150,7 @@ def visit_book_locked(*, case: AfterSalesCase, slot_id: Any, now: datetime) -> R
 
 def _enqueue(task_name: str, visit_id: int) -> None:
     def send() -> None:
-        from . import tasks
-
-        getattr(tasks, task_name).delay(visit_id)
+        effects.visit_task_enqueue(task_name, visit_id)
 
     # robust: with the broker down the booking stands; the outbox sweep re-sends it
     transaction.on_commit(send, robust=True)
@@ -171,8 +170,6 @@ def visits_close_for_cases(case_ids: list[int], now: datetime) -> None:
 def visit_dispatch(*, visit_id: int) -> RepairVisit | None:
     """Book the technician at the provider (no transaction is held over the call); idempotent by the visit's
     key at the provider, and a visit no longer `requested` is left alone."""
-    from .couriers import VisitRequest, gateway_for, webhook_url
-
     visit = RepairVisit.objects.select_related("courier", "slot", "case").filter(pk=visit_id).first()
     if visit is None or visit.state != VisitState.REQUESTED:
         return visit
@@ -191,17 +188,13 @@ def visit_dispatch(*, visit_id: int) -> RepairVisit | None:
 
 
 def _enqueue_now(task_name: str, visit_id: int) -> None:
-    from . import tasks
-
     try:
-        getattr(tasks, task_name).delay(visit_id)
+        effects.visit_task_enqueue(task_name, visit_id)
     except Exception:  # the outbox sweep sends it again
         log.exception("could not enqueue %s", task_name)
 
 
 def visit_cancel_at_provider(*, visit_id: int) -> bool:
-    from .couriers import gateway_for
-
     visit = RepairVisit.objects.select_related("courier").filter(pk=visit_id).first()
     if (visit is None or visit.state != VisitState.CANCELLED or not visit.reference
             or visit.provider_cancelled_at is not None):
@@ -214,20 +207,18 @@ def visit_cancel_at_provider(*, visit_id: int) -> bool:
 def visits_resend(*, now: datetime) -> int:
     """Outbox: book again visits left `requested` (their task lost) while their slot is still ahead, and tell
     the provider again about cancelled visits it has not acknowledged."""
-    from .tasks import cancel_visit_at_provider, dispatch_visit
-
     grace = now - timedelta(seconds=conf.redispatch_after_seconds())
     stuck = list(RepairVisit.objects.filter(state=VisitState.REQUESTED, created_at__lte=grace, slot__end__gt=now)
                  .values_list("pk", flat=True)[:500])
     for visit_id in stuck:
-        dispatch_visit.delay(visit_id)
+        effects.visit_task_enqueue("dispatch_visit", visit_id)
     owed = list(RepairVisit.objects.filter(
         state=VisitState.CANCELLED, provider_cancelled_at__isnull=True,
         closed_at__lte=now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
         closed_at__gte=now - timedelta(seconds=settings.OUTBOX_RESEND_WINDOW_SECONDS),
     ).exclude(reference="").values_list("pk", flat=True)[:500])
     for visit_id in owed:
-        cancel_visit_at_provider.delay(visit_id)
+        effects.visit_task_enqueue("cancel_visit_at_provider", visit_id)
     return len(stuck) + len(owed)
 
 
@@ -246,8 +237,6 @@ def visit_outcome_apply(*, visit: RepairVisit, status: str, note: str = "", now:
     """The technician's outcome (a webhook `status` of VISIT_OUTCOMES) → the case's system action of the same
     name. The visit is closed in the same transaction; a visit no longer live, or a case no longer
     `awaiting_visit` (the clock ran out first, staff stepped in), changes nothing and answers False."""
-    from cases.services.visits import case_visit_outcome
-
     now = now or timezone.now()
     try:
         with transaction.atomic():

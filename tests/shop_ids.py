@@ -14,6 +14,11 @@ CASE_OWNED_TABLES = {
     "pickups_pickup",
     "pickups_pickupevent",
     "quality_caserating",  # its own `shop` column since it was made (cases.quality)
+    # their own `shop` column since they were made, set from the case by their writers (docs/visits.md,
+    # docs/shop-notices.md, docs/interception.md)
+    "cases_shopnotice",
+    "pickups_repairvisit",
+    "pickups_interceptionrequest",
 }
 
 

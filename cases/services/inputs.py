@@ -25,11 +25,12 @@ Text = str | None  # text, reason, choice: the edge checked it is text within it
 Amount = str | int | float | Decimal | None  # a decimal amount as text or number, parsed by the service
 Flag = bool | str | None  # true/false, or a form's "on"/"1"/"true"
 Points = int | str | None  # a non-negative integer, or its digits
+Id = int | str | None  # a row's id (a visit slot), or its digits
 # the files an appeal or its answer brings (beside the fields: not in the table)
 EvidenceFiles = Sequence[UploadedFile] | UploadedFile | None
 
 KIND_TYPES: Mapping[str, object] = MappingProxyType({
-    "text": Text, "reason": Text, "choice": Text, "amount": Amount, "bool": Flag, "points": Points,
+    "text": Text, "reason": Text, "choice": Text, "amount": Amount, "bool": Flag, "points": Points, "id": Id,
 })
 
 
@@ -92,8 +93,15 @@ class DecideAppealInput(TypedDict, total=False):
     compensation_points: Points
 
 
+class BookVisitInput(TypedDict, total=False):
+    """`book_visit` (docs/visits.md): one of the open visit slots."""
+
+    slot: Id
+
+
 ActionInput = (NoInput | RejectInput | ReviseInput | EscalateInput | ShipInput | RefuseReceiptInput
-               | InterveneInput | RuleInput | AppealInput | DecideAppealInput)
+               | InterveneInput | RuleInput | AppealInput | DecideAppealInput
+               | BookVisitInput)
 
 A = Action
 # Every action of the lifecycle table → its input's TypedDict.
@@ -104,5 +112,6 @@ INPUTS: Mapping[str, type] = MappingProxyType({
     A.APPROVE_REFUND: NoInput, A.CONFIRM_COMPLETION: NoInput, A.INTERVENE: InterveneInput,
     A.CLOSE_EVIDENCE: NoInput, A.RULE: RuleInput, A.EXPIRE: NoInput, A.APPEAL: AppealInput,
     A.ANSWER_APPEAL: AppealInput, A.DECIDE_APPEAL: DecideAppealInput, A.INTERCEPT: NoInput,
-    A.INTERCEPT_FAILED: NoInput,
+    A.INTERCEPT_FAILED: NoInput, A.BOOK_VISIT: BookVisitInput, A.CANCEL_VISIT: NoInput,
+    A.VISIT_REPAIRED: NoInput, A.VISIT_NEEDS_WORKSHOP: NoInput, A.VISIT_NOT_REPAIRABLE: NoInput,
 })

@@ -19,15 +19,16 @@ from django.utils.translation import gettext as _
 
 from portal.models import User
 
-from .. import conditions
+from .. import conditions, hooks
 from ..choices import Action, State
 from ..models import AfterSalesCase
 from .base import CaseError, _run
+from .inputs import Id
 
 OUTCOMES = (Action.VISIT_REPAIRED, Action.VISIT_NEEDS_WORKSHOP, Action.VISIT_NOT_REPAIRABLE)
 
 
-def case_book_visit(*, case_id: int, actor: User, slot: Any = None, now: datetime | None = None) -> AfterSalesCase:
+def case_book_visit(*, case_id: int, actor: User, slot: Id = None, now: datetime | None = None) -> AfterSalesCase:
     """Book a technician for one of the open visit slots (`GET /cases/{id}/visit/options/`)."""
     now = now or timezone.now()
 
@@ -35,9 +36,7 @@ def case_book_visit(*, case_id: int, actor: User, slot: Any = None, now: datetim
         refusal = conditions.visit_refusal(case, case.order_item.product.on_site_service)
         if refusal is not None:
             raise CaseError(refusal[0], _("该售后单不提供上门维修：仅限支持上门服务的商品的维修申请"), status=refusal[1])
-        from pickups.visits import visit_book_locked  # the pickups app owns couriers and slots
-
-        visit = visit_book_locked(case=case, slot_id=slot, now=now)
+        visit = hooks.visit_book(case=case, slot_id=slot, now=now)  # the pickups app owns couriers and slots
         case.book_visit()
         return {"visit": visit.pk, "slot": visit.slot_id, "start": visit.slot.start.isoformat(),
                 "end": visit.slot.end.isoformat(), "fee": str(visit.fee), "payer": visit.payer}
