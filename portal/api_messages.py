@@ -78,6 +78,7 @@ CODE_DETAILS: dict[str, Promise] = {
     "already_answered": _("该申诉已经答复过"),
     "answer_window_closed": _("答复期已过"),
     "not_interceptable": _("该包裹不能拦截"),
+    "visit_not_offered": _("该售后单不提供上门维修"),
     "not_rateable": _("售后单结束后才能评价"),
     "already_rated": _("该售后单已经评价过"),
     "rating_window_closed": _("评价期已过：售后单结束后 15 天内可以评价"),

@@ -37,7 +37,7 @@ def build_world() -> World:
 
     thread = handoff_open(user=consumer, item=item, message="转人工")
     ids: dict[str, Any] = {"case_id": case.pk, "item_id": item.pk, "evidence_id": evidence.pk,
-                           "action": "reject", "courier": "simulated", "waybill": "NOPE", "token": "x", "key": "y",
+                           "action": "reject", "courier": "simulated", "waybill": "NOPE", "reference": "NOPE", "token": "x", "key": "y",
                            "pickup_id": 999999, "code": "m-shop", "template_id": 999999, "reason_id": 999999, "job_id": 999999,
            "thread_id": thread.pk}
     users = {"anonymous": None, "consumer": consumer, "other_consumer": other_consumer, "merchant": merchant,

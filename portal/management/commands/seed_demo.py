@@ -163,7 +163,7 @@ ORDERS: list[OrderSpec] = [
     OrderSpec("DEMO-4004", "heidi", "xianguo", "shipped", [("XG-GRAPE-01", 1, "89.00", "89.00")],
               {"carrier": "simulated", "waybill": "SIM-DEMO-HOLD"}),
     # a television repaired at the buyer's home (docs/visits.md)
-    OrderSpec("DEMO-3007", "grace", "shuma", "signed10", [("SM-TV-01", 1, "6999.00", "6999.00")]),
+    OrderSpec("DEMO-3008", "grace", "shuma", "signed10", [("SM-TV-01", 1, "6999.00", "6999.00")]),
 ]
 # products a technician repairs at the buyer's address (docs/visits.md)
 ON_SITE_SERVICE = {"SM-TV-01"}
@@ -318,7 +318,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("拦截中（未收到货，包裹拦截）", "DEMO-4004", 1,
              {"kind": "refund_only", "reason": "not_received", "amount": "89.00", "description": "物流停滞，不想要了"},
              [("case_intercept", "consumer", {})], opened_hours_ago=5),
-    Scenario("待上门维修（技师上门）", "DEMO-3007", 1,
+    Scenario("待上门维修（技师上门）", "DEMO-3008", 1,
              {"kind": "repair", "reason": "quality_issue", "photo": True, "description": "开机后无画面，有声音"},
              [APPROVE, ("case_book_visit", "consumer", {"slot": FIRST_VISIT_SLOT})], opened_hours_ago=3),
     Scenario("已关闭（买家撤销）", "DEMO-1007", 1,
