@@ -16,13 +16,16 @@ S_AREP, S_REP, S_RPT = "awaiting_replacement", "in_repair", "replacement_in_tran
 S_ARB, S_AWR = "in_arbitration", "awaiting_ruling"
 S_REF, S_COMP, S_CLOSED = "refunded", "completed", "closed"
 S_AV = "awaiting_visit"  # docs/visits.md: a technician repairs on site
+S_UA, S_INT = "under_appeal", "intercepting"  # lifecycle.md "Added 2026-12-02"; docs/appeals.md, interception.md
 TERMINAL = frozenset({S_REF, S_COMP, S_CLOSED})
-NON_TERMINAL = frozenset({S_PM, S_RJ, S_AR, S_RIT, S_AREP, S_REP, S_RPT, S_ARB, S_AWR, S_AV})
+NON_TERMINAL = frozenset({S_PM, S_RJ, S_AR, S_RIT, S_AREP, S_REP, S_RPT, S_ARB, S_AWR, S_AV, S_UA, S_INT})
 
 # lifecycle.md "States and actions": action → role → (sources, targets)
 ARROWS: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "submit": {"consumer": (frozenset({None}), frozenset({S_PM}))},  # type: ignore[arg-type]
-    "approve": {r: (frozenset({S_PM}), frozenset({S_REF, S_AR})) for r in ("merchant", "system")},
+    "approve": {"merchant": (frozenset({S_PM}), frozenset({S_REF, S_AR})),
+                # the system also approves when the courier stopped the parcel (interception)
+                "system": (frozenset({S_PM, S_INT}), frozenset({S_REF, S_AR}))},
     "reject": {"merchant": (frozenset({S_PM}), frozenset({S_RJ}))},
     "revise": {"consumer": (frozenset({S_PM, S_RJ}), frozenset({S_PM}))},
     "escalate": {"consumer": (frozenset({S_RJ, S_RPT}), frozenset({S_ARB})),
@@ -34,7 +37,8 @@ ARROWS: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "ship_repaired": {"merchant": (frozenset({S_REP}), frozenset({S_RPT}))},
     "approve_refund": {"merchant": (frozenset({S_AREP, S_REP}), frozenset({S_REF}))},
     "confirm_completion": {r: (frozenset({S_RPT}), frozenset({S_COMP})) for r in ("consumer", "system")},
-    "intervene": {"staff": (NON_TERMINAL - {S_ARB}, frozenset({S_ARB}))},
+    # not from under_appeal: the appeal already is the platform's review (docs/appeals.md)
+    "intervene": {"staff": (NON_TERMINAL - {S_ARB, S_UA}, frozenset({S_ARB}))},
     "close_evidence": {r: (frozenset({S_ARB}), frozenset({S_AWR})) for r in ("staff", "system")},
     "rule": {"staff": (frozenset({S_ARB, S_AWR}), frozenset({S_REF, S_AR, S_CLOSED}))},
     "withdraw": {"consumer": (frozenset({S_PM, S_RJ, S_AR}), frozenset({S_CLOSED}))},
@@ -45,6 +49,13 @@ ARROWS: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "visit_repaired": {"system": (frozenset({S_AV}), frozenset({S_COMP}))},
     "visit_needs_workshop": {"system": (frozenset({S_AV}), frozenset({S_AR}))},
     "visit_not_repairable": {"system": (frozenset({S_AV}), frozenset({S_REP}))},
+    # appeals: the only arrow out of a terminal state (lifecycle.md "Added 2026-12-02")
+    "appeal": {r: (frozenset({S_REF, S_CLOSED, S_AR}), frozenset({S_UA})) for r in ("consumer", "merchant")},
+    "answer_appeal": {r: (frozenset({S_UA}), frozenset({S_UA})) for r in ("consumer", "merchant")},
+    "decide_appeal": {"staff": (frozenset({S_UA}), frozenset({S_REF, S_AR, S_CLOSED}))},
+    # interception of a parcel still on its way
+    "intercept": {r: (frozenset({S_PM}), frozenset({S_INT})) for r in ("consumer", "merchant")},
+    "intercept_failed": {"system": (frozenset({S_INT}), frozenset({S_PM}))},
 }
 # Which roles may ever take an action (the authority matrix for writes reads this too).
 ACTION_ROLES: dict[str, frozenset[str]] = {a: frozenset(by_role) for a, by_role in ARROWS.items()}
@@ -54,6 +65,7 @@ CLOCK_FOR_STATE = {
     S_PM: "merchant_response", S_RJ: "consumer_revise", S_AR: "consumer_ship", S_RIT: "merchant_receive",
     S_AREP: "merchant_ship_replacement", S_REP: "merchant_repair", S_RPT: "consumer_confirm",
     S_ARB: "evidence", S_AWR: "ruling_sla", S_AV: "technician_visit",
+    S_UA: "appeal_answer", S_INT: "interception",
 }
 
 # Every code a refusal may carry (lifecycle.md, api.md), with its status where the contract fixes one.
@@ -72,6 +84,7 @@ CODE_STATUS: dict[str, int | None] = {
     "invalid_signature": 401, "stale_timestamp": 401, "invalid_json": 400,
     # appeals and interception (2026-12-02)
     "appeal_window_closed": 400, "already_appealed": 400, "not_appealable": 400, "not_interceptable": 400,
+    "already_answered": 400, "answer_window_closed": 400,  # docs/appeals.md
     "visit_not_offered": 400,
 }
 LIVE_PICKUP_STATES = frozenset({"requested", "dispatched"})  # the courier is still coming
@@ -272,7 +285,7 @@ def check_invariants(case_ids: list[int], *, now: Any, after_sweep: bool = False
                 problems.append(f"{where}: not an arrow of the contract")
             if event.action == "confirm_receipt" and event.to_state == S_REF and case.kind in ("exchange", "repair"):
                 into_return = [e for e in events[:i] if e.to_state == S_AR and e.from_state != S_AR]
-                if not into_return or into_return[-1].action != "rule":
+                if not into_return or into_return[-1].action not in ("rule", "decide_appeal"):
                     problems.append(f"{where}: an {case.kind} refunded on receipt though its return was not "
                                     "ordered by a ruling (last entry into awaiting_return: "
                                     f"{into_return[-1].action if into_return else None})")
@@ -290,8 +303,13 @@ def check_invariants(case_ids: list[int], *, now: Any, after_sweep: bool = False
                 problems.append(f"{tag}: running clock {clock.name} for state {clock.state}")
             elif after_sweep and clock.due_at <= now:
                 problems.append(f"{tag}: clock {clock.name} due {clock.due_at} still running after a sweep")
-        if case.state in NON_TERMINAL and not clocks and case.state != S_AWR:
+        # awaiting_ruling has none; under_appeal's answer clock stops at the answer or runs out (the case is then
+        # flagged ready for the decision)
+        if case.state in NON_TERMINAL and not clocks and case.state != S_AWR and not (
+                case.state == S_UA and case.appeal_ready):
             problems.append(f"{tag}: no running clock in {case.state}")
+        if case.state == S_UA and case.appeal_ready and clocks:
+            problems.append(f"{tag}: ready for the appeal decision with a running clock {clocks[0].name}")
         mirror = clocks[0] if len(clocks) == 1 else None
         if mirror is not None and (case.deadline_name != mirror.name or case.deadline_due_at != mirror.due_at):
             problems.append(f"{tag}: case shows clock {case.deadline_name} {case.deadline_due_at}, "
@@ -334,10 +352,11 @@ def check_invariants(case_ids: list[int], *, now: Any, after_sweep: bool = False
         if refund_points[consumer_id] > used_by_consumer[consumer_id]:
             problems.append(f"consumer {consumer_id}: refund points credited {refund_points[consumer_id]} "
                             f"> points used {used_by_consumer[consumer_id]}")
-    # compensation: credited once per ruling that named points, never dropped, never twice
+    # compensation: credited once per ruling (an appeal's decision is one too) that named points, never dropped,
+    # never twice
     for case in cases:
         promised = sum(int(e.payload.get("compensation_points") or 0) for e in events_by_case[case.pk]
-                       if e.action == "rule" and isinstance(e.payload, dict))
+                       if e.action in ("rule", "decide_appeal") and isinstance(e.payload, dict))
         if compensation[case.number] != promised:
             problems.append(f"case {case.number}: rulings promised {promised} compensation points, "
                             f"wallet credited {compensation[case.number]}")

@@ -33,6 +33,7 @@ import time_machine
 from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -64,9 +65,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.model]
 
 ACTIONS = ["approve", "reject", "revise", "withdraw", "escalate", "ship_return", "confirm_receipt",
            "refuse_receipt", "ship_replacement", "ship_repaired", "approve_refund", "confirm_completion",
-           "intervene", "close_evidence", "rule", "expire", "book_visit", "cancel_visit"]
-ACTORS = ["consumer", "other_consumer", "merchant", "other_merchant", "agent", "supervisor", "system"]
-ROLE_ACTORS = {"consumer": ["consumer"], "merchant": ["merchant"], "staff": ["agent", "supervisor"],
+           "intervene", "close_evidence", "rule", "expire", "book_visit", "cancel_visit",
+           "appeal", "answer_appeal", "decide_appeal", "intercept"]
+# two supervisors: an appeal is decided by a supervisor other than the one who ruled (docs/appeals.md)
+ACTORS = ["consumer", "other_consumer", "merchant", "other_merchant", "agent", "supervisor", "supervisor2", "system"]
+ROLE_ACTORS = {"consumer": ["consumer"], "merchant": ["merchant"], "staff": ["agent", "supervisor", "supervisor2"],
                "system": ["system"]}
 KINDS = ["refund_only", "return_refund", "exchange", "repair"]
 REASONS = ["no_reason", "quality_issue", "not_as_described", "wrong_item", "missing_parts", "damaged_in_transit",
@@ -90,7 +93,8 @@ def _money(value: Decimal) -> Decimal:
 
 def _is_courier_call(callback: Any) -> bool:
     tasks = getattr(callback, "tasks", ())  # an outbox publish (portal.outbox.Publish)
-    if any(t in ("pickups.tasks.dispatch_pickup", "pickups.tasks.cancel_courier_booking") for t in tasks):
+    if any(t in ("pickups.tasks.dispatch_pickup", "pickups.tasks.cancel_courier_booking",
+                 "pickups.tasks.request_interception") for t in tasks):
         return True
     name = getattr(callback, "__qualname__", "")
     return name.startswith(("_enqueue_dispatch.", "_enqueue_courier_cancel.", "_enqueue."))
@@ -135,7 +139,8 @@ ITEM_SPECS = st.lists(st.tuples(
 # What a step does, by weight (sampled_from shrinks towards the first: acting as the contract allows).
 STEP_MENU = (["act_as_the_contract_allows"] * 9 + ["act_as_anyone"] * 2 + ["submit_plausible"] * 2
              + ["submit", "time_passes", "just_past_a_deadline", "edit_holidays", "upload_evidence"]
-             + ["book_pickup"] * 2 + ["consumer_changes_pickup", "courier_accepts", "courier_reports"])
+             + ["book_pickup"] * 2 + ["consumer_changes_pickup", "courier_accepts", "courier_reports"]
+             + ["courier_answers_interception"])
 
 
 class CaseModel(RuleBasedStateMachine):
@@ -166,6 +171,7 @@ class CaseModel(RuleBasedStateMachine):
             "other_merchant": f.MerchantFactory(username="mdl-trudy"),
             "agent": f.make_staff("mdl-carol"),
             "supervisor": f.make_staff("mdl-dave", supervisor=True),
+            "supervisor2": f.make_staff("mdl-erin", supervisor=True),
         }
         self.shop = f.ShopFactory(code="mdl-shop", members=[self.users["merchant"]])
         f.ShopFactory(code="mdl-other", members=[self.users["other_merchant"]])
@@ -186,6 +192,8 @@ class CaseModel(RuleBasedStateMachine):
             order = f.OrderFactory(
                 number=f"MDL{n}", consumer=self.users[owner], shop=self.shop, paid_at=now - timedelta(days=30),
                 shipped_at=shipped, signed_at=signed, points_used=points, return_shipping_insurance=insured,
+                # the outbound parcel's courier and waybill: an order on its way may be intercepted
+                carrier="simulated" if shipped else "", waybill=f"MDLWB{n:04d}" if shipped else "",
                 coupon_code="C-9" if coupon else "", coupon_value=Decimal("10.00") if coupon else None,
                 coupon_valid_until=now + timedelta(days=60) if coupon else None,
             )
@@ -321,8 +329,11 @@ class CaseModel(RuleBasedStateMachine):
             return {"amount": self.amount_for(data, case.order_item.paid, "revise amount"),
                     "reason": data.draw(st.sampled_from([None, None, *REASONS, "bogus"]), label="revise reason"),
                     "description": data.draw(st.sampled_from([None, "改", "x" * 2001]), label="description")}
-        if action == "escalate":
+        if action in ("escalate", "appeal", "answer_appeal"):
             return {"statement": text}
+        if action == "decide_appeal":
+            return {"outcome": data.draw(st.sampled_from(["uphold", "overturn", "overturn", "", "maybe"]), label="outcome"),
+                    "rationale": text, **self.fields_for(data, "rule", case)}
         if action in ("ship_return", "ship_replacement", "ship_repaired"):
             return {"carrier": data.draw(st.sampled_from(["顺丰", "顺丰", ""]), label="carrier"),
                     "tracking_number": data.draw(st.sampled_from(["SF100", "SF100", ""]), label="tracking")}
@@ -357,6 +368,13 @@ class CaseModel(RuleBasedStateMachine):
                     "compensation_points": data.draw(st.sampled_from([None, 0, 20, 300]), label="points")}
         if action == "book_visit":
             return {"slot": self.visit_slot(case)}
+        if action in ("appeal", "answer_appeal"):
+            return {"statement": "申诉理由"}
+        if action == "decide_appeal":
+            outcome = data.draw(st.sampled_from(["uphold", "overturn"]), label="outcome")
+            ruling = self.plausible_fields(data, "rule", case) if outcome == "overturn" else {}
+            ruling.pop("rationale", None)
+            return {"outcome": outcome, "rationale": "复核意见", **ruling}
         return {"statement": "请平台介入"} if action == "escalate" else {}
 
     def visit_slot(self, case: Any) -> int:
@@ -393,8 +411,10 @@ class CaseModel(RuleBasedStateMachine):
 
         pool = self.case_ids
         if fitting:  # the contract's next steps: on a case still open; with none open, a consumer opens one
+            # (and a ruled case not yet appealed: its appeal is the one arrow out of a terminal state)
             pool = list(AfterSalesCase.objects.filter(pk__in=self.case_ids).exclude(
-                state__in=["refunded", "completed", "closed"]).order_by("pk").values_list("pk", flat=True))
+                Q(state__in=["refunded", "completed", "closed"])
+                & ~Q(ruled_at__isnull=False, appealed_at__isnull=True)).order_by("pk").values_list("pk", flat=True))
             if not pool:
                 self.submit_plausible(data)
                 return
@@ -425,7 +445,7 @@ class CaseModel(RuleBasedStateMachine):
                                                                                       fields))
         if not fitting and key != "system":
             role = {"consumer": "consumer", "other_consumer": None, "merchant": "merchant",
-                    "other_merchant": None, "agent": "staff", "supervisor": "staff"}[key]
+                    "other_merchant": None, "agent": "staff", "supervisor": "staff", "supervisor2": "staff"}[key]
             moved = AfterSalesCase.objects.get(pk=case_id).state != case.state
             if moved:
                 assert role in ACTION_ROLES[action], f"{action} by {key} moved the case: the contract forbids it"
@@ -584,6 +604,29 @@ class CaseModel(RuleBasedStateMachine):
             courier_code="simulated", timestamp=stamp, signature=signature, body=body))
         if how == "fresh":
             self.last_webhook = (body, stamp)
+
+    def courier_answers_interception(self, data: st.DataObject) -> None:
+        """The courier's result for a parcel the portal asked it to stop (docs/interception.md), by signed
+        webhook: stopped, not stopped, or an event for a waybill no case is intercepting."""
+        from cases.models import AfterSalesCase
+        from pickups.signing import sign
+        from pickups.webhooks import courier_event_receive
+
+        waiting = list(AfterSalesCase.objects.filter(pk__in=self.case_ids, state="intercepting").order_by("pk")
+                       .values_list("order_item__order__waybill", flat=True))
+        waybill = self.pick(data, waiting, "intercepting case") if waiting else None
+        if waybill is None or not data.draw(st.sampled_from([True, True, True, False]), label="known waybill"):
+            waybill = data.draw(st.sampled_from(["MDLWB0000", "MDLWB9999"]), label="other waybill")
+        status = data.draw(st.sampled_from(["intercepted", "intercept_failed"]), label="result")
+        self.event_seq += 1
+        body = json.dumps({"event_id": f"mdl-{self.event_seq}", "waybill": waybill, "status": status,
+                           "reason": "parcel_out_for_delivery", "at": timezone.now().isoformat()}).encode()
+        stamp = str(int(timezone.now().timestamp()))
+        self.courier.refresh_from_db()
+        signature = sign(self.courier.secret, stamp, body)
+        self.attempt(f"courier interception {status} {waybill}", lambda: courier_event_receive(
+            courier_code="simulated", timestamp=stamp, signature=signature, body=body))
+        self.last_webhook = (body, stamp)
 
     # --- after every step --------------------------------------------------------------------------------
 

@@ -68,10 +68,15 @@ def build(kind: str = "return_refund", path: tuple[str, ...] = ()) -> World:
     users = {"anonymous": None, "consumer": consumer, "other_consumer": f.ConsumerFactory(username="w-other"),
              "merchant": merchant, "other_merchant": other_merchant, "agent": f.make_staff("w-agent"),
              "supervisor": f.make_staff("w-super", supervisor=True), "superuser": root}
-    item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop), quantity=2, paid="188.00",
+    # "in_transit": a refund_only / not_received case whose parcel is still on its way (docs/interception.md)
+    in_transit = kind == "in_transit"
+    order = (f.OrderFactory(consumer=consumer, shop=shop, signed_at=None, carrier="simulated", waybill="SF0000")
+             if in_transit else f.OrderFactory(consumer=consumer, shop=shop))
+    item = f.OrderItemFactory(order=order, quantity=2, paid="188.00",
                               product__on_site_service=kind == "repair")  # docs/visits.md
-    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind=kind, reason="quality_issue",
-                                quantity=1, evidence_files=[_photo()])
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only" if in_transit else kind,
+                                reason="not_received" if in_transit else "quality_issue",
+                                quantity=None if in_transit else 1, evidence_files=[_photo()])
     world = World(users=users, case=case)
     steps: dict[str, Callable[[], Any]] = {
         "approve": lambda: services.case_approve(case_id=case.pk, actor=merchant),
@@ -83,6 +88,11 @@ def build(kind: str = "return_refund", path: tuple[str, ...] = ()) -> World:
                                                                    carrier="顺丰", tracking_number="SF2"),
         "intervene": lambda: services.case_intervene(case_id=case.pk, actor=users["agent"]),
         "book_visit": lambda: services.case_book_visit(case_id=case.pk, actor=consumer, slot=_visit_slot(case)),
+        # appeals (docs/appeals.md): the agent rules, the consumer appeals
+        "rule": lambda: services.case_rule(case_id=case.pk, actor=users["agent"], decision="refund",
+                                           rationale="依据", amount="50.00"),
+        "appeal": lambda: services.case_appeal(case_id=case.pk, actor=consumer, statement="申诉"),
+        "intercept": lambda: services.case_intercept(case_id=case.pk, actor=consumer),
     }
     for step in path:
         steps[step]()
@@ -205,7 +215,15 @@ ACTION_SETUP: dict[str, tuple[str, tuple[str, ...]]] = {
     "visit_repaired": ("repair", ("approve", "book_visit")),
     "visit_needs_workshop": ("repair", ("approve", "book_visit")),
     "visit_not_repairable": ("repair", ("approve", "book_visit")),
+    # appeals and interception (lifecycle.md "Added 2026-12-02")
+    "appeal": ("return_refund", ("intervene", "rule")),
+    "answer_appeal": ("return_refund", ("intervene", "rule", "appeal")),
+    "decide_appeal": ("return_refund", ("intervene", "rule", "appeal")),
+    "intercept": ("in_transit", ()), "intercept_failed": ("in_transit", ("intercept",)),
 }
+# Who may, where the contract narrows an action's roles by the case: only the party who did not appeal answers;
+# only a supervisor other than the staff member who ruled (here the agent) decides.
+ALLOWED: dict[str, set[str]] = {"answer_appeal": {"merchant"}, "decide_appeal": {"supervisor", "superuser"}}
 ACTION_FIELDS: dict[str, dict[str, Any]] = {
     "reject": {"reason": "不符"}, "refuse_receipt": {"reason": "不符"}, "revise": {"description": "补充"},
     "escalate": {"statement": "请平台介入"}, "ship_return": {"carrier": "顺丰", "tracking_number": "SF9"},
@@ -213,12 +231,14 @@ ACTION_FIELDS: dict[str, dict[str, Any]] = {
     "ship_repaired": {"carrier": "顺丰", "tracking_number": "SF9"},
     "rule": {"decision": "refund", "rationale": "依据", "amount": "50.00", "compensation_points": 10},
     "intervene": {"note": "介入"},
+    "appeal": {"statement": "申诉"}, "answer_appeal": {"statement": "答复"},
+    "decide_appeal": {"outcome": "uphold", "rationale": "维持原裁决"},
 }
 
 ACTION_FIELDS["book_visit"] = lambda w: {"slot": _visit_slot(w.case)}  # type: ignore[assignment]
 
 WRITES: list[Write] = [
-    Write(f"api action {action}", may(action),
+    Write(f"api action {action}", ALLOWED.get(action, may(action)),
           api_post(f"/api/v1/cases/{{case}}/actions/{action}/", ACTION_FIELDS.get(action, {})),
           kind=ACTION_SETUP[action][0], path=ACTION_SETUP[action][1])
     for action in ACTION_SETUP
