@@ -174,7 +174,8 @@ def case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> 
         "holiday_note": presenters.holiday_note(case_holiday_pause(case)),
         "return_region": region_label(case.shop.return_region),
         "units": presenters.duration_units(),
-        "timeline": sorted(presenters.timeline(events) + pickup_ui.pickup_timeline(case), key=lambda e: e.at),
+        "timeline_html": presenters.timeline_html(
+            sorted(presenters.timeline(events) + pickup_ui.pickup_timeline(case), key=lambda e: e.at)),
         "evidence": list(case.evidence.all()),
         "conversation": messages_visible(case, request.user),
         "tone": presenters.state_tone(case.state),
