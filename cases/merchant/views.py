@@ -49,8 +49,9 @@ from .selectors import (
     merchant_shops,
     party_for,
     queue_cases,
-    queue_state_counts,
+    queue_state_summary,
     shops_selected,
+    state_counts,
 )
 from .templatetags.merchant_tags import action_label
 
@@ -97,12 +98,13 @@ def _case_for(request: AuthedRequest, case_id: int, *, details: bool = False) ->
 def queue(request: AuthedRequest) -> HttpResponse:
     shops = _chosen_shops(request)
     shop_ids = [s.pk for s in shops]
-    version = live.queue_version(shop_ids)
-    if (same := live.unchanged(request, version)) is not None:
-        return same
     filters = QueueFilters.from_params(request.GET)
     now = timezone.now()
-    counts = queue_state_counts(shop_ids, filters, now=now)
+    summary = queue_state_summary(shop_ids, filters, now=now)  # the tabs' counts and the live version
+    version = live.queue_version(summary)
+    if (same := live.unchanged(request, version)) is not None:
+        return same
+    counts = state_counts(summary)
     total = counts[filters.state] if filters.state else sum(counts.values())
     cases = queue_cases(shop_ids, filters, now=now)
     # deep pages read their ids first; CountedRows is the paginator's object list (count and slices)

@@ -120,6 +120,12 @@ def count_statements(alias: str = "default") -> Iterator[Statements]:
                 pass
             f.seek(0)
             out.sent = _trace_statements(f.read().decode("utf-8", "replace"))
+            if any(s.startswith("(prepared) ") for s in out.sent) and not conn.connection.closed:
+                # name the statements psycopg prepared earlier (read after the trace: not counted)
+                with conn.connection.cursor() as cursor:
+                    names = dict(cursor.execute("SELECT name, statement FROM pg_prepared_statements").fetchall())
+                out.sent = [names.get(s[len("(prepared) "):], s) if s.startswith("(prepared) ") else s
+                            for s in out.sent]
 
 
 def _get(client: Client, url: str) -> Timing:
