@@ -62,7 +62,8 @@ class Statements:
     """What a block sent to PostgreSQL, read from libpq's protocol trace: `count` is every statement,
     transaction statements (BEGIN, SET LOCAL, COMMIT, SAVEPOINT) included, `sent` their text in order.
 
-    Django's CaptureQueriesContext sees only the cursor's queries: psycopg sends BEGIN and COMMIT itself.
+    CaptureQueriesContext sees the cursor's queries and what Django logs for its atomic blocks; this counts
+    what went over the wire (an atomic block that ran nothing sends no BEGIN; psycopg's own statements count).
     """
 
     def __init__(self) -> None:
