@@ -180,8 +180,10 @@ def case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> 
         "conversation": messages_visible(case, request.user),
         "tone": presenters.state_tone(case.state),
         "freight": presenters.freight_payer_label(case.freight_payer),
+        # the revise form's ceiling, shown only where the form is (the item's other cases: one statement)
         "claimable": policy.claimable(case.order_item, case.quantity, policy.item_ledger(
-            case.order_item, case.order_item.cases.exclude(pk=case.pk).select_related("refund"))),
+            case.order_item, case.order_item.cases.exclude(pk=case.pk).select_related("refund")))
+        if Action.REVISE in actions else None,
         "may_message": role in ("consumer", "merchant") and not case.is_terminal,
         "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal
         and case.state != State.AWAITING_RULING,
