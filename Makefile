@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench soak clean graph mutate coverage-report
+.PHONY: demo test install lint bench wrk soak clean graph mutate coverage-report
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,9 +45,21 @@ mutate: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
-	$(BIN)/python manage.py bench
+## The benchmarks (docs/benchmarks.md) on PostgreSQL. The data is generated only when missing (a fresh
+## database: ~3–5 min at scale 1.0), so a second `make bench` reuses it; BENCH_ARGS narrows a run,
+## e.g. BENCH_ARGS="--no-generate --only b1,b4 --runs 3". B3 needs wrk: installed here when missing.
+BENCH_ARGS ?=
+bench: $(STAMP) wrk
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 	$(BIN)/python manage.py assistant_eval --check
+
+## wrk (B3's load generator): apt-get it when missing, as .ci/run does for PgBouncer (sudo when not root).
+wrk:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing wrk (apt-get) for B3"; \
+	  ( $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk ) >/dev/null \
+	  || { echo "could not install wrk: install it (apt-get install wrk), or run without B3: make bench BENCH_ARGS='--only b1,b2,b4,b5'" >&2; exit 1; }; }
 
 soak: $(STAMP)
 	SOAK=1 $(BIN)/python -m pytest -m "race or worker or crawl or model" tests

@@ -24,6 +24,7 @@ from portal.api_support import (
     Pagination,
     UploadThrottle,
     query_choices,
+    query_int,
     query_value,
 )
 from portal.errors import DomainError
@@ -293,8 +294,11 @@ class CaseListView(APIView):
                            kind=query_choices(request, "kind", Kind.values), shop=shop, ordering=ordering)
         # Plain rows: one joined query for the page, then histories and pickups by case id (cases_json).
         paginator = Pagination()
+        # the page asked for is read with its count in one statement (CountedRows.expect)
+        number, size = query_int(request, paginator.page_query_param) or 1, paginator.get_page_size(request)
+        source = CountedRows(case_rows(qs), qs).expect((number - 1) * size, size)
         with joins_as_written():
-            page = list(paginator.paginate_queryset(CountedRows(case_rows(qs), qs), request, view=self) or [])
+            page = list(paginator.paginate_queryset(source, request, view=self) or [])
         return paginator.get_paginated_response(cases_json(page, user_of(request), detail=False))
 
     @extend_schema(request={"application/json": CaseIn, "multipart/form-data": CaseIn}, responses={201: CaseOut})

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from portal.auth import SHOP_IDS_MEMO
 from portal.models import Role, User
 
 from . import conditions
@@ -39,10 +40,10 @@ def role_of(user: User | None, case: AfterSalesCase | None = None) -> str | None
 
 def shop_ids_of(user: User) -> set[int]:
     """The shops a merchant belongs to, read once per request."""
-    cache: set[int] | None = getattr(user, "_shop_ids_cache", None)
+    cache: set[int] | None = getattr(user, SHOP_IDS_MEMO, None)
     if cache is None:
         cache = set(user.shops.values_list("id", flat=True))
-        setattr(user, "_shop_ids_cache", cache)  # noqa: B010  (a per-request memo on the user object)
+        setattr(user, SHOP_IDS_MEMO, cache)  # a per-request memo on the user object (Bearer auth fills it)
     return cache
 
 

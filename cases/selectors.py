@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, Func, Prefetch, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 
 from pickups.selectors import pickup_prefetch
 from portal.db_router import read_alias
@@ -68,18 +69,22 @@ def case_history(case_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, 
 def case_event_summaries(case_ids: list[int]) -> tuple[dict[int, dict], dict[int, int], dict[int, list[dict]]]:
     """For a list page (api.md): each case's newest event and its number of events, and its evidence.
 
-    The newest event is the last of the timeline's order (at, id); counts from one grouped query.
+    The newest event is the last of the timeline's order (at, id). One query for both: the cases' events
+    numbered newest first within their case and counted per case (two windows over the same rows, read
+    through the (case, at) index), the first of each case kept.
     """
     if not case_ids:
         return {}, {}, {}
-    newest = CaseEvent.objects.filter(case_id=OuterRef("pk")).order_by("-at", "-id").values("id")[:1]
-    number = (CaseEvent.objects.filter(case_id=OuterRef("pk")).order_by().values("case_id")
-              .annotate(n=Count("id")).values("n"))
-    rows = list(AfterSalesCase.objects.filter(pk__in=case_ids).order_by()
-                .annotate(last=Subquery(newest), n=Subquery(number)).values_list("pk", "last", "n"))
-    last = {row["case_id"]: row for row in CaseEvent.objects.filter(pk__in=[e for _, e, _ in rows if e])
-            .values(*EVENT_FIELDS)}
-    counts = {pk: n or 0 for pk, _, n in rows}
+    by_case = [F("case_id")]
+    newest = (CaseEvent.objects.filter(case_id__in=case_ids).order_by()
+              .annotate(newest_first=Window(RowNumber(), partition_by=by_case, order_by=[F("at").desc(), F("id").desc()]),
+                        events_count=Window(Count("id"), partition_by=by_case))
+              .filter(newest_first=1).values(*EVENT_FIELDS, "events_count"))
+    last: dict[int, dict] = {}
+    counts: dict[int, int] = {}
+    for row in newest:
+        counts[row["case_id"]] = row.pop("events_count")
+        last[row["case_id"]] = row
     evidence: dict[int, list[dict]] = defaultdict(list)
     for row in CaseEvidence.objects.filter(case_id__in=case_ids).order_by("created_at", "id").values(
             *EVIDENCE_FIELDS):
@@ -120,22 +125,51 @@ def case_rows(qs: QuerySet[AfterSalesCase]) -> QuerySet:
 DEFERRED_JOIN_OFFSET = 200
 
 
+TOTAL_KEY = "total_of_list"  # the count carried on each row of a page read with its count (CountedRows.expect)
+
+
 class CountedRows:
     """A page source for a paginator: `rows` (plain rows of `case_rows`, or cases) counted on `counted`
     (the plain case query: a count over the rows' joins would visit every joined row of a big shop).
 
     From DEFERRED_JOIN_OFFSET on, a page reads its ids alone first (an index-only walk), then its rows.
+
+    `expect(offset, limit)` names the page the paginator will ask for: the paginator's count then reads that
+    page with the exact count beside it (an uncorrelated subquery PostgreSQL runs once, in the same snapshot),
+    one statement instead of two. A page with no rows (past the end) counts on its own.
     """
 
     ordered = True
 
     def __init__(self, rows: QuerySet, counted: QuerySet[AfterSalesCase]) -> None:
         self.rows, self.counted = rows, counted
+        self._expected: slice | None = None
+        self._page: list[Any] | None = None
+        self._total: int | None = None
+
+    def expect(self, offset: int, limit: int) -> CountedRows:
+        if 0 <= offset < DEFERRED_JOIN_OFFSET and limit > 0:
+            self._expected = slice(offset, offset + limit)
+        return self
 
     def count(self) -> int:
-        return self.counted.count()
+        if self._total is None and self._expected is not None:
+            total = Subquery(self.counted.order_by().select_related(None)
+                             .annotate(n=Func(F("id"), function="COUNT")).values("n")[:1])
+            page = list(self.rows.annotate(**{TOTAL_KEY: total})[self._expected])
+            for row in page:
+                self._total = row.pop(TOTAL_KEY) if isinstance(row, dict) else getattr(row, TOTAL_KEY)
+            self._page = page
+        if self._total is None:
+            self._total = self.counted.count()
+        return self._total
 
     def __getitem__(self, index: slice) -> list[Any]:
+        expected = self._expected
+        if self._page is not None and expected is not None and index.start == expected.start \
+                and index.stop is not None and index.stop <= expected.stop:
+            # Django's paginator asks for [offset:count] on the last page: the rows read are those
+            return self._page[:index.stop - index.start]
         if (index.start or 0) < DEFERRED_JOIN_OFFSET:
             return list(self.rows[index])
         ids = list(self.counted.select_related(None).values_list("id", flat=True)[index])

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from .models import ApiToken, User
+from .models import ApiToken, Shop, User
+
+# The per-request memo of the shops a user works for (read by cases.permissions.shop_ids_of). The Bearer
+# authentication fills it from the token's own query on PostgreSQL: one statement fewer per API request.
+SHOP_IDS_MEMO = "_shop_ids_cache"
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -20,13 +27,18 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash_key(parts[1]), expires_at__gt=timezone.now())
-            .first()
-        )
+        tokens = ApiToken.objects.select_related("user").filter(
+            key_hash=ApiToken.hash_key(parts[1]), expires_at__gt=timezone.now())
+        if connection.vendor == "postgresql":
+            # read with the token and its user, in the same statement (never cached: a demoted or deactivated
+            # user's token stops working at the next request, api.md)
+            tokens = tokens.annotate(user_shop_ids=ArraySubquery(
+                Shop.members.through.objects.filter(user_id=OuterRef("user_id")).values("shop_id")))
+        token = tokens.first()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
+        if hasattr(token, "user_shop_ids"):
+            setattr(token.user, SHOP_IDS_MEMO, set(token.user_shop_ids))
         return token.user, token
 
     def authenticate_header(self, request) -> str:

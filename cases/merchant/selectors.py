@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -128,16 +128,30 @@ def queue_cases(shop_ids: Sequence[int], filters: QueueFilters,
     )
 
 
+def queue_state_summary(shop_ids: Sequence[int], filters: QueueFilters,
+                        now: datetime | None = None) -> list[tuple[str, int, datetime | None, datetime | None]]:
+    """Per state, under every filter except the state itself: the open cases, their newest `updated_at`
+    and their latest clock (one grouped query). The counts are the queue's tabs; the whole summary is the
+    page's live version (cases.web.live.queue_version): every move saves the case row's `updated_at`, and
+    a case that leaves the queue lowers a count."""
+    rows = (
+        _filtered(shop_ids, filters, with_state=False, now=now)
+        .order_by().values("state").annotate(n=Count("*"), last=Max("updated_at"), due=Max("deadline_due_at"))
+        .values_list("state", "n", "last", "due")
+    )
+    return sorted(rows)
+
+
 def queue_state_counts(shop_ids: Sequence[int], filters: QueueFilters,
                        now: datetime | None = None) -> dict[str, int]:
     """Open cases per state under every filter except the state itself (one grouped query)."""
-    rows = (
-        _filtered(shop_ids, filters, with_state=False, now=now)
-        .order_by().values("state").annotate(n=Count("id"))
-    )
+    return state_counts(queue_state_summary(shop_ids, filters, now=now))
+
+
+def state_counts(summary: list[tuple[str, int, datetime | None, datetime | None]]) -> dict[str, int]:
     counts = {state: 0 for state in QUEUE_STATES}
-    for row in rows:
-        counts[row["state"]] = row["n"]
+    for state, n, _last, _due in summary:
+        counts[state] = n
     return counts
 
 

@@ -49,10 +49,11 @@ from .selectors import (
     merchant_shops,
     party_for,
     queue_cases,
-    queue_state_counts,
+    queue_state_summary,
     shops_selected,
+    state_counts,
 )
-from .templatetags.merchant_tags import action_label
+from .templatetags.merchant_tags import action_label, queue_rows_html
 
 PAGE_SIZE = 50
 BULK_MAX = 200
@@ -97,12 +98,13 @@ def _case_for(request: AuthedRequest, case_id: int, *, details: bool = False) ->
 def queue(request: AuthedRequest) -> HttpResponse:
     shops = _chosen_shops(request)
     shop_ids = [s.pk for s in shops]
-    version = live.queue_version(shop_ids)
-    if (same := live.unchanged(request, version)) is not None:
-        return same
     filters = QueueFilters.from_params(request.GET)
     now = timezone.now()
-    counts = queue_state_counts(shop_ids, filters, now=now)
+    summary = queue_state_summary(shop_ids, filters, now=now)  # the tabs' counts and the live version
+    version = live.queue_version(summary)
+    if (same := live.unchanged(request, version)) is not None:
+        return same
+    counts = state_counts(summary)
     total = counts[filters.state] if filters.state else sum(counts.values())
     cases = queue_cases(shop_ids, filters, now=now)
     # deep pages read their ids first; CountedRows is the paginator's object list (count and slices)
@@ -119,7 +121,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
         "counts": [(s, counts[s]) for s in QUEUE_STATES],
         "all_count": sum(counts.values()),
         "page": page,
-        "rows": [(case, party_for(case.deadline_name)) for case in rows],
+        "rows": [(case, party_for(case.deadline_name)) for case in rows],  # also: rows_html below
         "now": now,
         "kinds": Kind.choices,
         "reasons": Reason.choices,
@@ -130,6 +132,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
         "export_qs": urlencode(base),
         "bulk_actions": services.BULK_ACTIONS,
     }
+    context["rows_html"] = queue_rows_html(context["rows"], now)  # the table's rows, built without the engine
     context["live_version"] = version
     context["live_url"] = request.path + "?" + urlencode([(k, str(v)) for k, v in request.GET.items() if k != "live"])
     template = "merchant/_queue_table.html" if request.htmx and request.htmx.target == "queue-table" else \

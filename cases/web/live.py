@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 
 from cases.models import AfterSalesCase, CaseEvent, CaseEvidence, CaseMessage
@@ -40,11 +40,11 @@ def case_version(case_id: int) -> str:
     return _digest(row or ())
 
 
-def queue_version(shop_ids: list[int]) -> str:
-    """Changes when a shop gets a case or one of its cases moves (every move saves the case row)."""
-    row = AfterSalesCase.objects.filter(shop_id__in=shop_ids).order_by().aggregate(
-        n=Count("id"), last=Max("updated_at"), due=Max("deadline_due_at"))
-    return _digest(row.values())
+def queue_version(summary: Iterable[Any]) -> str:
+    """The merchant queue's version: its per-state summary (cases.merchant.selectors.queue_state_summary,
+    the same grouped query that counts the tabs: no statement of its own). It changes when a case enters
+    or leaves the queue under the page's filters or one of its cases moves (every move saves the case row)."""
+    return _digest(summary)
 
 
 def unchanged(request: HttpRequest, version: str) -> HttpResponse | None:

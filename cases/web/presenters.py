@@ -12,6 +12,8 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
@@ -337,6 +339,21 @@ def timeline(events: list[CaseEvent]) -> list[TimelineEntry]:
                                      state=once(state_label, event.to_state) if changed else "",
                                      detail=event_detail(event)))
     return entries
+
+
+
+def timeline_html(entries: list[TimelineEntry]) -> SafeString:
+    """The case page's timeline items, exactly as the template's loop wrote them (web/case.html), built
+    here: a 100-event timeline cost the template engine ~800 variable lookups and tag renders per page.
+    Every value is escaped as the template escaped it (conditional_escape)."""
+    item = ('\n      <li>\n        <div class="when"><time datetime="{}">{}</time> · {}</div>\n'
+            '        <div class="what">{}{}</div>\n        {}\n      </li>\n      ')
+    parts = []
+    for e in entries:
+        badge = format_html(' <span class="badge">{}</span>', e.state) if e.state else ""
+        detail = format_html('<div class="detail">{}</div>', e.detail) if e.detail else ""
+        parts.append(format_html(item, e.at.isoformat(), e.when, e.who, e.label, badge, detail))
+    return mark_safe("".join(conditional_escape(p) for p in parts))  # noqa: S308  (each part built by format_html)
 
 
 # --- small labels ---------------------------------------------------------------------------------------

@@ -174,13 +174,16 @@ def case_context(request: AuthedRequest, case: AfterSalesCase, **forms: Any) -> 
         "holiday_note": presenters.holiday_note(case_holiday_pause(case)),
         "return_region": region_label(case.shop.return_region),
         "units": presenters.duration_units(),
-        "timeline": sorted(presenters.timeline(events) + pickup_ui.pickup_timeline(case), key=lambda e: e.at),
+        "timeline_html": presenters.timeline_html(
+            sorted(presenters.timeline(events) + pickup_ui.pickup_timeline(case), key=lambda e: e.at)),
         "evidence": list(case.evidence.all()),
         "conversation": messages_visible(case, request.user),
         "tone": presenters.state_tone(case.state),
         "freight": presenters.freight_payer_label(case.freight_payer),
+        # the revise form's ceiling, shown only where the form is (the item's other cases: one statement)
         "claimable": policy.claimable(case.order_item, case.quantity, policy.item_ledger(
-            case.order_item, case.order_item.cases.exclude(pk=case.pk).select_related("refund"))),
+            case.order_item, case.order_item.cases.exclude(pk=case.pk).select_related("refund")))
+        if Action.REVISE in actions else None,
         "may_message": role in ("consumer", "merchant") and not case.is_terminal,
         "may_add_evidence": role in ("consumer", "merchant") and not case.is_terminal
         and case.state != State.AWAITING_RULING,

@@ -3,11 +3,14 @@ query count, against the floor of one hand-written SQL query through psycopg."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -55,13 +58,85 @@ class Timing:
                 "p95_ms": round(self.p95, 2), "queries": self.queries, "status": self.status, **self.extra}
 
 
+class Statements:
+    """What a block sent to PostgreSQL, read from libpq's protocol trace: `count` is every statement,
+    transaction statements (BEGIN, SET LOCAL, COMMIT, SAVEPOINT) included, `sent` their text in order.
+
+    CaptureQueriesContext sees the cursor's queries and what Django logs for its atomic blocks; this counts
+    what went over the wire (an atomic block that ran nothing sends no BEGIN; psycopg's own statements count).
+    """
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.sent)
+
+    @property
+    def transaction_statements(self) -> list[str]:
+        return [s for s in self.sent if s.split(" ", 1)[0].upper() in ("BEGIN", "COMMIT", "ROLLBACK", "SET",
+                                                                        "SAVEPOINT", "RELEASE")]
+
+
+def _trace_statements(trace: str) -> list[str]:
+    """The statements in a libpq trace: a simple-protocol Query, or an extended-protocol Parse+Execute
+    (an Execute without a Parse runs a statement prepared earlier: its text is named by the Bind)."""
+    sent: list[str] = []
+    last_parse = ""
+    for line in trace.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 4 or parts[0] != "F":
+            continue
+        kind, rest = parts[2], parts[3].strip()
+        if kind == "Query":
+            sent.append(rest.split('"', 1)[-1].rsplit('"', 1)[0])
+        elif kind == "Parse":
+            last_parse = rest.split('"', 3)[-1].rsplit('"', 1)[0] if rest.count('"') >= 4 else rest
+        elif kind == "Bind":
+            if not last_parse:
+                last_parse = "(prepared) " + rest.split('"', 3)[3].split('"', 1)[0] if rest.count('"') >= 4 else rest
+        elif kind == "Execute":
+            sent.append(last_parse)
+            last_parse = ""
+    return sent
+
+
+@contextmanager
+def count_statements(alias: str = "default") -> Iterator[Statements]:
+    """Count the statements a block sends on one Django connection (PostgreSQL, psycopg 3)."""
+    conn = connections[alias]
+    conn.ensure_connection()
+    pgconn = conn.connection.pgconn
+    out = Statements()
+    with tempfile.TemporaryFile() as f:
+        pgconn.trace(f.fileno())
+        pgconn.set_trace_flags(1 | 2)  # no timestamps, regression-test format
+        try:
+            yield out
+        finally:
+            try:
+                pgconn.untrace()
+            except Exception:  # the block closed the connection: its trace ended with it
+                pass
+            f.seek(0)
+            out.sent = _trace_statements(f.read().decode("utf-8", "replace"))
+            if any(s.startswith("(prepared) ") for s in out.sent) and not conn.connection.closed:
+                # name the statements psycopg prepared earlier (read after the trace: not counted)
+                with conn.connection.cursor() as cursor:
+                    names = dict(cursor.execute("SELECT name, statement FROM pg_prepared_statements").fetchall())
+                out.sent = [names.get(s[len("(prepared) "):], s) if s.startswith("(prepared) ") else s
+                            for s in out.sent]
+
+
 def _get(client: Client, url: str) -> Timing:
-    with CaptureQueriesContext(connection) as ctx:
+    with count_statements() as sent, CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     if response.status_code != 200:
         raise BenchError(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
     return Timing(label=url, samples_ms=[], queries=len(ctx.captured_queries), status=response.status_code,
-                  extra={"sql": [q["sql"] for q in ctx.captured_queries]})
+                  extra={"sql": [q["sql"] for q in ctx.captured_queries], "statements": sent.count,
+                         "statements_sent": sent.sent})
 
 
 def _measure(client: Client, url: str, n: int) -> Timing:

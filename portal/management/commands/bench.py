@@ -218,7 +218,8 @@ class Command(BaseCommand):
                 t = out[key]
                 self.stdout.write(f"  {key}: p50 {t['p50_ms']['median']:.1f} ms, p95 {t['p95_ms']['median']:.1f} ms "
                                   f"(min {t['p95_ms']['min']:.1f}, max {t['p95_ms']['max']:.1f}), "
-                                  f"{t['queries']} queries")
+                                  f"{t['queries']} queries"
+                                  + (f", {t['statements']} statements" if t.get("statements") is not None else ""))
 
 
 def _timings(results: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -230,6 +231,8 @@ def _timings(results: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, 
         out[key] = {
             "p50_ms": common.summary([t.p50 for t in timings]), "p95_ms": common.summary([t.p95 for t in timings]),
             "queries": timings[-1].queries, "label": timings[-1].label,
+            # everything sent, BEGIN/SET LOCAL/COMMIT included (reads.count_statements)
+            "statements": timings[-1].extra.get("statements"),
             "median_of_all_ms": statistics.median([s for t in timings for s in t.samples_ms]),
         }
     return out
