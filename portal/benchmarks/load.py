@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
+from psycopg.pq import TransactionStatus
 
 from .common import BenchError, database_url, raw_connect, token_key
 
@@ -204,3 +207,49 @@ def b3_run(server: Gunicorn, *, seconds: int = 20, connections: int = 8, mix: tu
     trivial = _wrk(f"{server.url}/readyz", TRIVIAL_LUA, seconds=seconds, connections=connections)
     return {"mixed": mixed, "trivial": trivial, "ratio": mixed["rps"] / trivial["rps"] if trivial["rps"] else 0.0,
             "submit_pool": len(data["submits"])}
+
+
+class StatementLog:
+    """Every statement the default connection sends inside the block, BEGIN and COMMIT included (psycopg sends
+    BEGIN itself before the first statement of a transaction; seen here from the connection's transaction
+    status). `sql` lists them in order; the bench and tests/perf count them."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self._open = False
+        self._hook: Any = None
+
+    def _closed(self, raw: Any) -> None:
+        if self._open and raw is not None and raw.info.transaction_status == TransactionStatus.IDLE:
+            self.sql.append("COMMIT")
+            self._open = False
+
+    def _wrap(self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        conn = context["connection"]
+        raw = conn.connection
+        self._closed(raw)
+        if not conn.get_autocommit() and raw is not None and raw.info.transaction_status == TransactionStatus.IDLE:
+            self.sql.append("BEGIN")
+            self._open = True
+        self.sql.append(sql)
+        return execute(sql, params, many, context)
+
+    def __enter__(self) -> StatementLog:
+        self._hook = connection.execute_wrapper(self._wrap)
+        self._hook.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._hook.__exit__(*exc)
+        self._closed(connection.connection)
+
+    def __len__(self) -> int:
+        return len(self.sql)
+
+    @property
+    def queries(self) -> int:
+        """Statements that are not transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE, ROLLBACK)."""
+        return sum(1 for s in self.sql if not _TRANSACTION_CONTROL.match(s))
+
+
+_TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|SET LOCAL)\b", re.IGNORECASE)
