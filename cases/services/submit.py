@@ -53,7 +53,7 @@ def case_submit(
         # The item, locked, only if it is this consumer's: ownership, the lock and everything eligibility reads
         # of the order, product and shop in one statement (and, on PostgreSQL, the new case's id, so its number
         # goes into the INSERT).
-        item = _locked_own_item(consumer, order_item_id)
+        item, next_id, member_ids = _locked_own_item(consumer, order_item_id)
         if item is None:
             raise CaseError("not_your_order", _("找不到该订单商品"), field="order_item", status=404)
         if kind in (None, ""):
@@ -91,7 +91,6 @@ def case_submit(
             created_at=now,
         )
         clock = deadline_first(case=case, now=now)  # the first clock's due time goes into the case's INSERT
-        next_id = getattr(item, "next_case_id", None)
         if next_id is not None:
             case.pk = next_id
             case.number = _case_number(case)
@@ -107,29 +106,30 @@ def case_submit(
         if clock is not None:
             clock.case = case
             clock.save(force_insert=True)
-        notify_many(next_party_notices(case, Action.SUBMIT, {case.shop_id: item.shop_member_ids}))
+        notify_many(next_party_notices(case, Action.SUBMIT, {case.shop_id: member_ids}))
         fast_approve_on_submission(case, now=now)
         log.info("case %s: submitted (%s/%s)", case.number, kind, reason, extra={"case": case.number})
     return case
 
 
-def _locked_own_item(consumer: User, order_item_id: int) -> OrderItem | None:
-    """The consumer's order item, locked (FOR UPDATE of the item row), with its order, product and shop, the
-    shop's member ids (`shop_member_ids`, for the merchant's notice) and, on PostgreSQL, the id the new case
-    will take (`next_case_id`, drawn from the cases' sequence: an id a refused request draws is skipped, as one
-    a rolled-back INSERT draws would be)."""
+def _locked_own_item(consumer: User, order_item_id: int) -> tuple[OrderItem | None, int | None, list[int]]:
+    """The consumer's order item, locked (FOR UPDATE of the item row), with its order, product and shop; the
+    shop's member ids (for the merchant's notice); on PostgreSQL the id the new case will take, drawn from the
+    cases' sequence (an id a refused request draws is skipped, as one a rolled-back INSERT draws would be)."""
     qs = (OrderItem.objects.select_for_update(of=("self",))
           .select_related("order", "product", "order__shop")
           .filter(pk=order_item_id, order__consumer_id=consumer.pk))
     if connection.vendor == "postgresql":
-        item = qs.annotate(
+        row = qs.annotate(
             next_case_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", (AfterSalesCase._meta.db_table,)),
             shop_member_ids=ArraySubquery(Shop.members.through.objects.filter(shop_id=OuterRef("order__shop_id"))
                                           .order_by("user_id").values("user_id")),
         ).first()
-    else:
-        item = qs.first()
-        if item is not None:
-            item.shop_member_ids = list(Shop.members.through.objects.filter(shop_id=item.order.shop_id)
-                                        .order_by("user_id").values_list("user_id", flat=True))
-    return item
+        if row is None:
+            return None, None, []
+        return row, int(row.next_case_id), list(row.shop_member_ids)
+    item = qs.first()
+    if item is None:
+        return None, None, []
+    return item, None, list(Shop.members.through.objects.filter(shop_id=item.order.shop_id).order_by("user_id")
+                            .values_list("user_id", flat=True))

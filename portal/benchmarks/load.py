@@ -253,3 +253,41 @@ class StatementLog:
 
 
 _TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|SET LOCAL)\b", re.IGNORECASE)
+
+
+def submission_in_process(n: int = 60) -> dict[str, Any]:
+    """The mix's heaviest request alone: `POST /api/v1/cases/` (return_refund/other on a fresh order) through
+    django.test.Client in this process, n times on n different items (the last of the B3 pool, so wrk's
+    submissions, taken from its start, never meet them); p50/p95 in ms and the statements of one, BEGIN and
+    COMMIT included, split at the outbox UPDATE into the write and the 201's case JSON."""
+    from django.test import Client
+
+    from .common import percentile
+
+    pool = mix_data(n_reads=50, n_queues=1)["submits"]
+    if len(pool) < n + 1:
+        raise BenchError(f"only {len(pool)} fresh order items left for submissions (regenerate the data)")
+    items = pool[-(n + 1):]
+    samples: list[float] = []
+    log = StatementLog()
+    for i, (item_id, key) in enumerate(items):
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+        body = json.dumps({"order_item": int(item_id), "kind": "return_refund", "reason": "other"})
+        started = time.perf_counter()
+        if i == len(items) - 1:
+            with log:
+                response = client.post("/api/v1/cases/", body, content_type="application/json")
+        else:
+            response = client.post("/api/v1/cases/", body, content_type="application/json")
+        elapsed = (time.perf_counter() - started) * 1000.0
+        if response.status_code != 201:
+            raise BenchError(f"submission answered {response.status_code}: {response.content[:300]!r}")
+        if i:  # the first one warms the connection and the caches
+            samples.append(elapsed)
+    marks = [i for i, sql in enumerate(log.sql) if sql.startswith('UPDATE "portal_outboxmessage"')]
+    split = marks[-1] + 1 if marks else len(log.sql)
+    write = StatementLog()
+    write.sql = log.sql[:split]
+    return {"n": len(samples), "p50_ms": percentile(samples, 50), "p95_ms": percentile(samples, 95),
+            "statements": len(log), "queries": log.queries, "write_statements": len(write),
+            "write_queries": write.queries, "sql": log.sql}
