@@ -40,9 +40,10 @@ SUBMISSION_WRITE = 13  # token + BEGIN + 9 + COMMIT + outbox UPDATE, before the 
 #   (2), holidays and deadline policies (2), the cases (one UPDATE per group of identical changes: 2), INSERT
 #   clocks and events (2), refunds of the refunded: existing ones, INSERT refunds and payouts, the items and cases
 #   for points and coupons, the payout message (6), the shop members and INSERT notifications with their email
-#   message (3), COMMIT; after it, the two messages marked sent (2); then the empty next batch and the reminders'
-#   empty batch (BEGIN, SELECT, COMMIT each: 6).
-SWEEP_BATCH = 29
+#   message (3), COMMIT; after it, both messages marked sent in one UPDATE (1: portal.outbox publishes a
+#   transaction's messages together); then the empty next batch and the reminders' empty batch (BEGIN, SELECT,
+#   COMMIT each: 6).
+SWEEP_BATCH = 28
 SCORECARD = 10  # token, shop, membership, six aggregates (items, events, opened, ended, refunds, ratings), category
 
 
