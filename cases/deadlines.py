@@ -42,6 +42,20 @@ def deadline_start(*, case: AfterSalesCase, now: datetime) -> Deadline | None:
     return deadline
 
 
+def deadline_first(*, case: AfterSalesCase, now: datetime) -> Deadline | None:
+    """The clock of a case about to be inserted (nothing runs yet, so nothing to cancel): its row, unsaved, and
+    its name and due time set on the case so they go into the case's own INSERT; None for a state with none."""
+    name = policy.DEADLINE_FOR_STATE.get(case.state)
+    if name is None:
+        case.deadline_name, case.deadline_due_at = "", None
+        return None
+    seconds = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now)
+    due = policy.due_time(now, seconds, active_holidays(now))
+    case.deadline_name, case.deadline_due_at = name, due
+    return Deadline(case=case, name=name, state=case.state, started_at=now, duration_seconds=seconds, due_at=due,
+                    remind_at=policy.reminder_time(now, due, seconds))
+
+
 def deadline_move(*, deadline: Deadline, due_at: datetime) -> None:
     """Move a running clock (pickup booked or failed, holidays edited), keeping the case's copy in step."""
     deadline.due_at = due_at

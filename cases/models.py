@@ -360,6 +360,9 @@ class CaseEvent(CaseOwned):
                    models.Index(fields=["action", "at"], name="event_action_at"),
                    # the scorecard's rulings for the consumer and interventions, from the index alone
                    models.Index(fields=["at"], include=["case", "action"], name="event_scorecard",
+                                condition=SCORECARD_EVENTS),
+                   # the same events of one shop: a range of its own rows (the shop's scorecard)
+                   models.Index(fields=["shop", "at"], include=["case", "action"], name="event_shop_scorecard",
                                 condition=SCORECARD_EVENTS)]
 
     def __str__(self) -> str:
@@ -439,7 +442,9 @@ class Refund(CaseOwned):
         verbose_name_plural = pgettext_lazy("plural", "退款")
         indexes = [models.Index(fields=["status", "created_at"], name="refund_status"),
                    # the scorecard's refunds paid, with their case for the join (docs/quality.md "Speed")
-                   models.Index(fields=["paid_at"], include=["case"], name="refund_paid")]
+                   models.Index(fields=["paid_at"], include=["case"], name="refund_paid"),
+                   # one shop's refunds paid: a range of its own rows (the shop's scorecard)
+                   models.Index(fields=["shop", "paid_at"], include=["case"], name="refund_shop_paid")]
 
     def __str__(self) -> str:
         return f"{self.case} ¥{self.amount} {self.status}"

@@ -195,7 +195,10 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
     Counts for all of them together under the key 0 (a category's pool: its p90 is the pool's own).
 
     One aggregate query per table and window, each figure a FILTER of it (docs/quality.md "Speed"): order
-    items, events, cases opened, cases ended, refunds (joined through their case), ratings.
+    items, events, cases opened, cases ended, refunds (joined to their case for its submission and reason),
+    ratings. Events and refunds are taken by their own `shop_id` (the case's, kept on every case-owned row):
+    one shop's rows are a range of the (shop, time) indexes instead of the platform's window joined with the
+    shop's cases.
     """
     ids = None if shop_ids is None else list(shop_ids)
     out: dict[int, Counts] = defaultdict(Counts)
@@ -219,7 +222,7 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
     # cases ruled `refund` / escalated or intervened in the window (each case once)
     is_intervention = Q(action__in=[Action.ESCALATE, Action.INTERVENE])
     for key, (ruled, intervened) in rows(
-            CaseEvent.objects.filter(SCORECARD_EVENTS, at__gte=lo, at__lt=hi), "case__shop_id",
+            CaseEvent.objects.filter(SCORECARD_EVENTS, at__gte=lo, at__lt=hi), "shop_id",
             ruled=Count("case_id", distinct=True, filter=Q(action=Action.RULE)),
             intervened=Count("case_id", distinct=True, filter=is_intervention)):
         out[key].ruled_refund, out[key].intervened = ruled, intervened
@@ -244,7 +247,7 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
         case__reason__in=list(QUALITY_REASONS))), "total": Sum(duration)}
     if postgres:
         refund_aggregates["p90"] = P90(duration)
-    for key, figures in rows(paid, "case__shop_id", **refund_aggregates):
+    for key, figures in rows(paid, "shop_id", **refund_aggregates):
         counts = out[key]
         counts.refunds_paid, counts.quality_refunds, counts.refund_seconds_total = (
             figures[0], figures[1], _seconds(figures[2]))
@@ -252,8 +255,8 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
             counts.refund_p90_seconds = None if figures[3] is None else _seconds(figures[3])
     if not postgres:  # no percentile_disc (SQLite, the demo): the durations, ranked here
         by_shop: dict[int, list[timedelta]] = defaultdict(list)
-        for shop_id, created, paid_at in (paid if ids is None else paid.filter(case__shop_id__in=ids)).values_list(
-                "case__shop_id", "case__created_at", "paid_at"):
+        for shop_id, created, paid_at in (paid if ids is None else paid.filter(shop_id__in=ids)).values_list(
+                "shop_id", "case__created_at", "paid_at"):
             if paid_at is not None:
                 by_shop[0 if pooled else shop_id].append(paid_at - created)
         for key, durations in by_shop.items():

@@ -79,7 +79,20 @@ def outbox_put_many(messages: Iterable[Message]) -> None:
     now = timezone.now()
     OutboxMessage.objects.bulk_create(
         [OutboxMessage(task=m.task, args=m.args, key=m.key, created_at=now) for m in keyed], ignore_conflicts=True)
-    transaction.on_commit(Publish(keyed), robust=True)
+    _publish_on_commit(keyed)
+
+
+def _publish_on_commit(messages: list[Message]) -> None:
+    """One publish (and so one UPDATE marking them sent, one commit) for all the messages a transaction writes:
+    joined to the transaction's last callback when that is a publish registered at the same savepoint level
+    (a savepoint rolled back drops its callbacks, so messages are never joined across one)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and connection.run_on_commit:
+        sids, last, _robust = connection.run_on_commit[-1]
+        if isinstance(last, Publish) and sids == set(connection.savepoint_ids):
+            last.messages.extend(messages)
+            return
+    transaction.on_commit(Publish(messages), robust=True)
 
 
 def _send(task: str, args: list[Any]) -> None:

@@ -151,11 +151,12 @@ def fast_approval_due(case: AfterSalesCase) -> dict[str, Any] | None:
     and the case is a `refund_only` at or under the fast-refund limit; None when no consequence applies."""
     if case.kind != Kind.REFUND_ONLY:
         return None
-    limit = PlatformSetting.current().fast_refund_limit
-    if case.amount > limit:
-        return None
+    # the shop's standing first: most shops are under the threshold, and then the limit need not be read
     standing = ShopStanding.objects.filter(shop_id=case.shop_id, over_dispute_threshold=True).first()
     if standing is None:
+        return None
+    limit = PlatformSetting.current().fast_refund_limit
+    if case.amount > limit:
         return None
     figures = standing.figures or {}
     return {"auto": True, "consequence": FAST_APPROVAL, "dispute_rate": figures.get("dispute_rate"),

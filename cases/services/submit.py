@@ -6,18 +6,21 @@ import logging
 import uuid
 from datetime import datetime
 
-from django.db import transaction
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection, transaction
+from django.db.models import OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.models import OrderItem, Role, User
+from portal.models import OrderItem, Role, Shop, User
 
 from .. import events, policy
 from ..choices import Action, ActorRole, Kind, Reason
-from ..deadlines import deadline_start
+from ..deadlines import deadline_first
 from ..evidence import evidence_store, evidence_validate, photo_count
 from ..models import AfterSalesCase
-from ..notifications import notify_next_party
+from ..notifications import next_party_notices, notify_many
 from ..quality.consequences import fast_approve_on_submission
 from .base import CaseError, _case_number, _parse_amount
 from .inputs import Amount
@@ -44,31 +47,29 @@ def case_submit(
     whatever else the request gets wrong.
     """
     now = now or timezone.now()
-    if not _own_item(consumer, order_item_id):
+    if consumer.role != Role.CONSUMER or not isinstance(order_item_id, int) or isinstance(order_item_id, bool):
         raise CaseError("not_your_order", _("找不到该订单商品"), field="order_item", status=404)
-    if kind in (None, ""):
-        raise CaseError("required", _("此项为必填项"), field="kind")
-    if kind not in Kind.values:
-        raise CaseError("invalid", _("售后类型无效"), field="kind")
-    if reason in (None, ""):
-        raise CaseError("required", _("此项为必填项"), field="reason")
-    if reason not in Reason.values:
-        raise CaseError("invalid", _("售后原因无效"), field="reason")
-    files = evidence_validate(evidence_files or [])
-    parsed_amount = _parse_amount(amount)
-    if quantity is not None and (not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1):
-        raise CaseError("invalid", _("数量须为正整数"), field="quantity")
-    if not isinstance(description, str) or len(description) > 2000:
-        raise CaseError("invalid", _("描述过长"), field="description")
     with transaction.atomic():
-        item = (
-            OrderItem.objects.select_for_update(of=("self",))
-            .select_related("order", "product", "order__shop")
-            .filter(pk=order_item_id)
-            .first()
-        )
-        if item is None or item.order.consumer_id != consumer.pk or consumer.role != Role.CONSUMER:
+        # The item, locked, only if it is this consumer's: ownership, the lock and everything eligibility reads
+        # of the order, product and shop in one statement (and, on PostgreSQL, the new case's id, so its number
+        # goes into the INSERT).
+        item, next_id, member_ids = _locked_own_item(consumer, order_item_id)
+        if item is None:
             raise CaseError("not_your_order", _("找不到该订单商品"), field="order_item", status=404)
+        if kind in (None, ""):
+            raise CaseError("required", _("此项为必填项"), field="kind")
+        if kind not in Kind.values:
+            raise CaseError("invalid", _("售后类型无效"), field="kind")
+        if reason in (None, ""):
+            raise CaseError("required", _("此项为必填项"), field="reason")
+        if reason not in Reason.values:
+            raise CaseError("invalid", _("售后原因无效"), field="reason")
+        files = evidence_validate(evidence_files or [])
+        parsed_amount = _parse_amount(amount)
+        if quantity is not None and (not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1):
+            raise CaseError("invalid", _("数量须为正整数"), field="quantity")
+        if not isinstance(description, str) or len(description) > 2000:
+            raise CaseError("invalid", _("描述过长"), field="description")
         ledger = policy.item_ledger(item)
         qty = quantity if quantity is not None else max(item.quantity - ledger.units_used, 1)
         request = policy.Request(kind=kind, reason=reason, quantity=qty, amount=parsed_amount,
@@ -83,26 +84,52 @@ def case_submit(
         else:
             claim = policy.ZERO
         case = AfterSalesCase(
-            number=f"TMP-{uuid.uuid4().hex[:28]}",  # replaced by the real number once the id is known
             order_item=item, consumer=consumer, shop=item.order.shop, kind=kind, reason=reason,
             quantity=qty, amount=claim, description=description.strip(),
             condition_intact=bool(condition_intact),
             freight_payer=policy.freight_payer(kind, reason, insured=item.order.return_shipping_insurance),
             created_at=now,
         )
-        case.save()
-        case.number = _case_number(case)
-        AfterSalesCase.objects.filter(pk=case.pk).update(number=case.number)
+        clock = deadline_first(case=case, now=now)  # the first clock's due time goes into the case's INSERT
+        if next_id is not None:
+            case.pk = next_id
+            case.number = _case_number(case)
+            case.save(force_insert=True)
+        else:  # no sequence to draw from (SQLite, the demo): a placeholder until the id is known
+            case.number = f"TMP-{uuid.uuid4().hex[:28]}"
+            case.save(force_insert=True)
+            case.number = _case_number(case)
+            AfterSalesCase.objects.filter(pk=case.pk).update(number=case.number)
         events.submitted(case=case, consumer=consumer, kind=kind, reason=reason, quantity=qty, amount=claim,
                          evidence=len(files), at=now)
         evidence_store(case=case, files=files, uploaded_by=consumer, role=ActorRole.CONSUMER)
-        deadline_start(case=case, now=now)
-        notify_next_party(case=case, action=Action.SUBMIT)
+        if clock is not None:
+            clock.case = case
+            clock.save(force_insert=True)
+        notify_many(next_party_notices(case, Action.SUBMIT, {case.shop_id: member_ids}))
         fast_approve_on_submission(case, now=now)
         log.info("case %s: submitted (%s/%s)", case.number, kind, reason, extra={"case": case.number})
     return case
 
 
-def _own_item(consumer: User, order_item_id: object) -> bool:
-    return (consumer.role == Role.CONSUMER and isinstance(order_item_id, int) and not isinstance(order_item_id, bool)
-            and OrderItem.objects.filter(pk=order_item_id, order__consumer=consumer).exists())
+def _locked_own_item(consumer: User, order_item_id: int) -> tuple[OrderItem | None, int | None, list[int]]:
+    """The consumer's order item, locked (FOR UPDATE of the item row), with its order, product and shop; the
+    shop's member ids (for the merchant's notice); on PostgreSQL the id the new case will take, drawn from the
+    cases' sequence (an id a refused request draws is skipped, as one a rolled-back INSERT draws would be)."""
+    qs = (OrderItem.objects.select_for_update(of=("self",))
+          .select_related("order", "product", "order__shop")
+          .filter(pk=order_item_id, order__consumer_id=consumer.pk))
+    if connection.vendor == "postgresql":
+        row = qs.annotate(
+            next_case_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", (AfterSalesCase._meta.db_table,)),
+            shop_member_ids=ArraySubquery(Shop.members.through.objects.filter(shop_id=OuterRef("order__shop_id"))
+                                          .order_by("user_id").values("user_id")),
+        ).first()
+        if row is None:
+            return None, None, []
+        return row, int(row.next_case_id), list(row.shop_member_ids)
+    item = qs.first()
+    if item is None:
+        return None, None, []
+    return item, None, list(Shop.members.through.objects.filter(shop_id=item.order.shop_id).order_by("user_id")
+                            .values_list("user_id", flat=True))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
+from psycopg.pq import TransactionStatus
 
 from .common import BenchError, database_url, raw_connect, token_key
 
@@ -204,3 +207,92 @@ def b3_run(server: Gunicorn, *, seconds: int = 20, connections: int = 8, mix: tu
     trivial = _wrk(f"{server.url}/readyz", TRIVIAL_LUA, seconds=seconds, connections=connections)
     return {"mixed": mixed, "trivial": trivial, "ratio": mixed["rps"] / trivial["rps"] if trivial["rps"] else 0.0,
             "submit_pool": len(data["submits"])}
+
+
+class StatementLog:
+    """Every statement the default connection sends inside the block, BEGIN and COMMIT included (psycopg sends
+    BEGIN itself before the first statement of a transaction; seen here from the connection's transaction
+    status). `sql` lists them in order; the bench and tests/perf count them."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self._open = False
+        self._hook: Any = None
+
+    def _closed(self, raw: Any) -> None:
+        if self._open and raw is not None and raw.info.transaction_status == TransactionStatus.IDLE:
+            self.sql.append("COMMIT")
+            self._open = False
+
+    def _wrap(self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        conn = context["connection"]
+        raw = conn.connection
+        self._closed(raw)
+        if not conn.get_autocommit() and raw is not None and raw.info.transaction_status == TransactionStatus.IDLE:
+            self.sql.append("BEGIN")
+            self._open = True
+        self.sql.append(sql)
+        return execute(sql, params, many, context)
+
+    def __enter__(self) -> StatementLog:
+        self._hook = connection.execute_wrapper(self._wrap)
+        self._hook.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._hook.__exit__(*exc)
+        self._closed(connection.connection)
+
+    def __len__(self) -> int:
+        return len(self.sql)
+
+    @property
+    def queries(self) -> int:
+        """Statements that are not transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE, ROLLBACK)."""
+        return sum(1 for s in self.sql if not _TRANSACTION_CONTROL.match(s))
+
+
+_TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|SET LOCAL)\b", re.IGNORECASE)
+
+
+def submission_in_process(n: int = 60) -> dict[str, Any]:
+    """The mix's heaviest request alone: `POST /api/v1/cases/` (return_refund/other on a fresh order) through
+    django.test.Client in this process, n times on n different items (the last of the B3 pool, so wrk's
+    submissions, taken from its start, never meet them); p50/p95 in ms and the statements of one, BEGIN and
+    COMMIT included, split at the outbox UPDATE into the write and the 201's case JSON."""
+    from django.test import Client
+
+    from .common import percentile
+
+    pool = mix_data(n_reads=50, n_queues=1)["submits"]
+    if len(pool) < n + 1:
+        raise BenchError(f"only {len(pool)} fresh order items left for submissions (regenerate the data)")
+    items = pool[-(n + 1):]
+    samples: list[float] = []
+    cpu: list[float] = []  # this process's CPU time per request: the Python side, less moved by a busy machine
+    log = StatementLog()
+    client = Client()  # one client: a new one loads the middleware again (whitenoise scans the static files)
+    for i, (item_id, key) in enumerate(items):
+        body = json.dumps({"order_item": int(item_id), "kind": "return_refund", "reason": "other"})
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+        started, started_cpu = time.perf_counter(), time.process_time()
+        if i == len(items) - 1:
+            with log:
+                response = client.post("/api/v1/cases/", body, content_type="application/json", **auth)
+        else:
+            response = client.post("/api/v1/cases/", body, content_type="application/json", **auth)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        elapsed_cpu = (time.process_time() - started_cpu) * 1000.0
+        if response.status_code != 201:
+            raise BenchError(f"submission answered {response.status_code}: {response.content[:300]!r}")
+        if i:  # the first one warms the connection and the caches
+            samples.append(elapsed)
+            cpu.append(elapsed_cpu)
+    marks = [i for i, sql in enumerate(log.sql) if sql.startswith('UPDATE "portal_outboxmessage"')]
+    split = marks[-1] + 1 if marks else len(log.sql)
+    write = StatementLog()
+    write.sql = log.sql[:split]
+    return {"n": len(samples), "p50_ms": percentile(samples, 50), "p95_ms": percentile(samples, 95),
+            "cpu_p50_ms": percentile(cpu, 50),
+            "statements": len(log), "queries": log.queries, "write_statements": len(write),
+            "write_queries": write.queries, "sql": log.sql}
