@@ -72,6 +72,9 @@ def test_a_paid_case_fires_on_its_own_at_the_sweeps_time(alone, consumer, mercha
 
 
 def test_a_clock_whose_case_left_its_state_is_cancelled_not_fired(consumer, merchant, shop):
+    # another case whose clock is due as well: firing one deadline by id touches that one only
+    bystander = services.case_submit(consumer=consumer, order_item_id=f.OrderItemFactory(
+        order=f.OrderFactory(consumer=consumer, shop=shop)).pk, kind="return_refund", reason="other", quantity=1)
     item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop))
     case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="return_refund", reason="other",
                                 quantity=1)
@@ -80,10 +83,13 @@ def test_a_clock_whose_case_left_its_state_is_cancelled_not_fired(consumer, merc
     # runs per case, so the case's own clock is stopped
     Deadline.objects.filter(case=case).update(cancelled_at=timezone.now())
     stale = Deadline.objects.create(case=case, name="merchant_response", state="pending_merchant",
-                                    started_at=timezone.now(), due_at=timezone.now() + timedelta(days=1),
+                                    started_at=timezone.now(), due_at=timezone.now() + timedelta(days=5, hours=1),
                                     remind_at=timezone.now(), duration_seconds=86400)
-    later = timezone.now() + timedelta(days=2, seconds=3)
+    later = timezone.now() + timedelta(days=6, seconds=3)
+    assert running(bystander).due_at < later
     assert deadline_fire(deadline_id=stale.pk, now=later) is False
+    assert AfterSalesCase.objects.get(pk=bystander.pk).state == "pending_merchant"
+    assert running(bystander).fired_at is None
     stale.refresh_from_db()
     assert (stale.fired_at, stale.cancelled_at) == (None, later)
     fresh = AfterSalesCase.objects.get(pk=case.pk)
