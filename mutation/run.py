@@ -40,7 +40,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "payments": (["cases/payments.py"], ["tests/cases/test_payouts.py"]),
     "refunds": (["cases/refunds.py"],
                 ["tests/cases/test_payouts.py", "tests/trust/test_money.py", "tests/cases/test_transitions.py",
-                 "tests/cases/test_deadlines.py"]),
+                 "tests/cases/test_deadlines.py", "tests/cases/test_refund_units.py"]),
     "sweep": (["cases/sweep.py"], ["tests/cases/test_deadlines.py", "tests/cases/test_sweep_paths.py",
                                   "tests/cases/test_lifecycle_table.py"]),
 }
