@@ -13,6 +13,9 @@ from tests.invariants.contract import ARROWS, S_PM
 # and staff may intervene in it (docs/interception.md), which the contract's core table predates
 EXTRA_SOURCES = {("approve", "system"): {"intercepting"}, ("intervene", "staff"): {"intercepting"}}
 NAMED = sorted(a for a in ARROWS if a != "submit")
+# marked as a database test only so that pytest-django runs it first (it orders database tests before the
+# others): mutation/table.py runs with -x, and this is the fast way to a failure
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("action", NAMED)
