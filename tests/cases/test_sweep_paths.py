@@ -5,6 +5,7 @@ the due time, and never on or after the due time."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -54,6 +55,8 @@ def test_a_paid_case_fires_on_its_own_at_the_sweeps_time(alone, consumer, mercha
     clock = running(case)
     later = clock.due_at + timedelta(hours=1, seconds=7)  # not the wall clock: the sweep's `now` is what counts
     if alone:
+        assert deadline_fire(deadline_id=clock.pk, now=clock.due_at - timedelta(seconds=1)) is False  # not due
+        assert AfterSalesCase.objects.get(pk=case.pk).state == "return_in_transit"
         assert deadline_fire(deadline_id=clock.pk, now=later) is True
         assert deadline_fire(deadline_id=clock.pk, now=later) is False  # fired once
     else:
@@ -69,6 +72,36 @@ def test_a_paid_case_fires_on_its_own_at_the_sweeps_time(alone, consumer, mercha
     assert event.at == later
     assert fresh.refund_amount == Refund.objects.get(case=case).amount == Decimal("80.00")
     assert Refund.objects.get(case=case).payouts.count() == 2  # nothing paid twice
+
+
+def test_a_clock_whose_expiry_the_services_refuse_is_logged_and_not_retried(  # type: ignore[no-untyped-def]
+        consumer, merchant, agent, supervisor, item, caplog):
+    case = paid_then_returned(consumer, merchant, agent, supervisor, item)
+    # the case's decided amount below what was already paid: the automatic receipt is refused (amount_below_paid)
+    AfterSalesCase.objects.filter(pk=case.pk).update(refund_amount=Decimal("10.00"))
+    clock = running(case)
+    later = clock.due_at + timedelta(seconds=5)
+    caplog.set_level(logging.WARNING, logger="cases")
+    assert deadline_fire(deadline_id=clock.pk, now=later) is False
+    clock.refresh_from_db()
+    assert (clock.fired_at, clock.cancelled_at) == (later, None)  # spent: the sweep does not try it again
+    assert AfterSalesCase.objects.get(pk=case.pk).state == "return_in_transit"
+    assert Refund.objects.get(case=case).amount == Decimal("80.00")
+    [record] = [r for r in caplog.records if r.name == "cases.sweep"]
+    assert record.getMessage().startswith(f"deadline {clock.pk} could not fire: ")
+    assert record.case == case.number  # type: ignore[attr-defined]
+    assert deadlines_sweep(now=later + timedelta(days=1)) == 0
+
+
+def test_a_limited_sweep_fires_no_more_than_asked(consumer, shop):
+    cases = [services.case_submit(consumer=consumer, order_item_id=f.OrderItemFactory(
+        order=f.OrderFactory(consumer=consumer, shop=shop)).pk, kind="return_refund", reason="other", quantity=1)
+        for _ in range(2)]
+    later = timezone.now() + timedelta(days=6)
+    assert deadlines_sweep(now=later, batch=1, limit=1) == 1
+    assert sorted(AfterSalesCase.objects.filter(pk__in=[c.pk for c in cases]).values_list("state", flat=True)) == [
+        "awaiting_return", "pending_merchant"]
+    assert deadlines_sweep(now=later, batch=1) == 1
 
 
 def test_a_clock_whose_case_left_its_state_is_cancelled_not_fired(consumer, merchant, shop):
