@@ -14,8 +14,10 @@ from cases import services
 from cases.models import Refund
 from cases.payments import PaymentError, SimulatedGateway
 from cases.refunds import (
+    AmountBelowPaid,
     Credit,
     _record_failure,
+    refund_settle,
     refunds_due_for_retry,
     refunds_resend,
     wallet_credit,
@@ -85,3 +87,26 @@ def test_a_failed_attempt_keeps_the_providers_words_within_the_column(consumer, 
     _record_failure(refund.pk, PaymentError("x" * 300))
     refund.refresh_from_db()
     assert refund.last_error == "x" * 255 and refund.status == "pending"
+
+
+def test_settle_raises_in_numbered_payouts_and_refuses_below_paid(consumer, item):
+    """`refund_settle` on its own (the services check `amount_below_paid` before it; this is its own guard)."""
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                quantity=1, amount="40.00")
+    first = refund_settle(case=case, amount=Decimal("30.00"), fast=True)
+    assert first is not None and (first.idempotency_key, first.amount, first.fast) == (
+        f"refund-{case.number}", Decimal("30.00"), True)
+    Refund.objects.filter(case=case).update(status="succeeded", attempts=3)
+    second = refund_settle(case=case, amount=Decimal("35.00"), fast=True)
+    third = refund_settle(case=case, amount=Decimal("40.00"))
+    assert second is not None and third is not None
+    assert [(p.idempotency_key, p.amount, p.fast) for p in (second, third)] == [
+        (f"refund-{case.number}-2", Decimal("5.00"), True), (f"refund-{case.number}-3", Decimal("5.00"), False)]
+    refund = Refund.objects.get(case=case)
+    assert (refund.amount, refund.status, refund.attempts) == (Decimal("40.00"), "pending", 0)
+    assert refund_settle(case=case, amount=Decimal("40.00")) is None  # already what is paid
+    with pytest.raises(AmountBelowPaid) as below:
+        refund_settle(case=case, amount=Decimal("39.99"))
+    assert (below.value.code, below.value.field) == ("amount_below_paid", "amount")
+    assert "¥40.00" in str(below.value.detail)
+    assert Refund.objects.get(case=case).payouts.count() == 3
