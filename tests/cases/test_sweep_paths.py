@@ -96,12 +96,24 @@ def test_a_clock_whose_expiry_the_services_refuse_is_logged_and_not_retried(  # 
 def test_a_limited_sweep_fires_no_more_than_asked(consumer, shop):
     cases = [services.case_submit(consumer=consumer, order_item_id=f.OrderItemFactory(
         order=f.OrderFactory(consumer=consumer, shop=shop)).pk, kind="return_refund", reason="other", quantity=1)
-        for _ in range(2)]
+        for _ in range(3)]
     later = timezone.now() + timedelta(days=6)
     assert deadlines_sweep(now=later, batch=1, limit=1) == 1
     assert sorted(AfterSalesCase.objects.filter(pk__in=[c.pk for c in cases]).values_list("state", flat=True)) == [
-        "awaiting_return", "pending_merchant"]
-    assert deadlines_sweep(now=later, batch=1) == 1
+        "awaiting_return", "pending_merchant", "pending_merchant"]
+    assert deadlines_sweep(now=later, batch=1) == 2  # every batch counted
+
+
+def test_a_cancelled_clock_never_fires_though_its_case_is_back_in_its_state(consumer, merchant, shop):
+    """A queued `deadline_fire` for a clock cancelled earlier must not fire the case's new stay in that state."""
+    case = services.case_submit(consumer=consumer, order_item_id=f.OrderItemFactory(
+        order=f.OrderFactory(consumer=consumer, shop=shop)).pk, kind="return_refund", reason="other", quantity=1)
+    old = running(case)
+    act("reject", case, merchant, reason="no")
+    act("revise", case, consumer, description="请再看看")
+    assert AfterSalesCase.objects.get(pk=case.pk).state == "pending_merchant" and running(case).pk != old.pk
+    assert deadline_fire(deadline_id=old.pk, now=old.due_at + timedelta(seconds=1)) is False
+    assert AfterSalesCase.objects.get(pk=case.pk).state == "pending_merchant"
 
 
 def test_a_clock_whose_case_left_its_state_is_cancelled_not_fired(consumer, merchant, shop):
