@@ -23,8 +23,10 @@ from cases.refunds import (
     wallet_credit,
     wallets_credit,
 )
+from cases.sweep import deadlines_sweep
 from portal.models import Wallet, WalletEntry
-from tests.commit import paid_at_gateway
+from tests import factories as f
+from tests.commit import commit, committed, paid_at_gateway
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +112,33 @@ def test_settle_raises_in_numbered_payouts_and_refuses_below_paid(consumer, item
     assert (below.value.code, below.value.field) == ("amount_below_paid", "amount")
     assert "¥40.00" in str(below.value.detail)
     assert Refund.objects.get(case=case).payouts.count() == 3
+
+
+def test_a_sweep_batch_pays_each_refund_once_after_commit(consumer, shop):
+    """Refund-only cases approved by the sweep in one batch: one outbox message for the batch, published after
+    commit, fanned out to one payout per refund (`payouts_enqueue` with several ids)."""
+    items = [f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop)) for _ in range(2)]
+    cases = [services.case_submit(consumer=consumer, order_item_id=i.pk, kind="refund_only", reason="other",
+                                  quantity=1, amount=amount) for i, amount in zip(items, ("20.00", "30.00"), strict=True)]
+    later = timezone.now() + timedelta(days=3)
+    with committed():
+        assert deadlines_sweep(now=later) == 2
+    assert [paid_at_gateway(c.number) for c in cases] == [[Decimal("20.00")], [Decimal("30.00")]]
+    for case in cases:
+        refund = Refund.objects.get(case=case)
+        assert refund.status == "succeeded" and refund.paid_at is not None and refund.last_attempt_at is not None
+        assert all(p.paid_at is not None for p in refund.payouts.all())
+
+
+def test_a_payout_records_when_it_was_tried_and_paid(consumer, merchant, item):
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                quantity=1, amount="25.00")
+    before = timezone.now()
+    commit(lambda: services.case_approve(case_id=case.pk, actor=merchant))
+    refund = Refund.objects.get(case=case)
+    assert refund.status == "succeeded" and paid_at_gateway(case.number) == [Decimal("25.00")]
+    assert refund.last_attempt_at is not None and refund.last_attempt_at >= before
+    assert refund.paid_at is not None and refund.paid_at >= before
+    [payout] = refund.payouts.all()
+    assert payout.paid_at is not None and payout.paid_at >= before
+    assert refund.provider_reference == payout.provider_reference != ""
