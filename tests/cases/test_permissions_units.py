@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases import services
+from cases.lifecycle import arrows
 from cases.models import AfterSalesCase, Holiday
 from cases.permissions import available_actions, may_see
 from tests import factories as f
@@ -73,3 +74,22 @@ def test_one_request_checks_each_cases_own_appeal_window(consumer, merchant, age
     request_user = type(consumer).objects.get(pk=consumer.pk)
     assert "appeal" in available_actions(request_user, AfterSalesCase.objects.get(pk=late.pk))
     assert "appeal" not in available_actions(request_user, AfterSalesCase.objects.get(pk=early.pk))
+
+
+def test_no_action_is_offered_to_who_is_not_a_party(consumer, merchant, item):
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="return_refund", reason="other",
+                                quantity=1)
+    outsider_merchant = f.MerchantFactory(username="eve")
+    f.ShopFactory(code="other", members=[outsider_merchant])
+    fresh = AfterSalesCase.objects.get(pk=case.pk)
+    assert set(available_actions(consumer, fresh)) >= {"revise", "withdraw"}
+    assert set(available_actions(merchant, fresh)) >= {"approve", "reject"}
+    assert available_actions(f.ConsumerFactory(username="mallory"), fresh) == []
+    assert available_actions(outsider_merchant, fresh) == []
+
+
+def test_the_charts_arrows_name_who_takes_them() -> None:
+    edges = {(s, t, n): roles for s, t, n, roles in arrows()}
+    assert edges["pending_merchant", "rejected", "reject"] == frozenset({"merchant"})
+    assert edges["pending_merchant", "awaiting_return", "approve"] == frozenset({"merchant", "system"})
+    assert edges["rejected", "in_arbitration", "escalate"] == frozenset({"consumer"})
