@@ -17,6 +17,7 @@ from cases import services
 from cases.models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund
 from cases.sweep import deadline_fire, deadlines_sweep, reminders_send
 from tests import factories as f
+from tests.commit import committed
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -50,18 +51,26 @@ def paid_then_returned(consumer, merchant, agent, supervisor, item) -> AfterSale
 
 
 @pytest.mark.parametrize("alone", [False, True], ids=["sweep", "deadline_fire"])
-def test_a_paid_case_fires_on_its_own_at_the_sweeps_time(alone, consumer, merchant, agent, supervisor, item):
+def test_a_paid_case_fires_on_its_own_at_the_sweeps_time(alone, consumer, merchant, agent, supervisor, item,
+                                                         caplog):
     case = paid_then_returned(consumer, merchant, agent, supervisor, item)
     clock = running(case)
     later = clock.due_at + timedelta(hours=1, seconds=7)  # not the wall clock: the sweep's `now` is what counts
+    caplog.set_level(logging.INFO, logger="cases")
     if alone:
         assert deadline_fire(deadline_id=clock.pk, now=clock.due_at - timedelta(seconds=1)) is False  # not due
         assert AfterSalesCase.objects.get(pk=case.pk).state == "return_in_transit"
-        assert deadline_fire(deadline_id=clock.pk, now=later) is True
+        with committed():
+            assert deadline_fire(deadline_id=clock.pk, now=later) is True
         assert deadline_fire(deadline_id=clock.pk, now=later) is False  # fired once
     else:
-        assert deadlines_sweep(now=later) == 1
+        with committed():
+            assert deadlines_sweep(now=later) == 1
         assert deadlines_sweep(now=later) == 0
+    # the sweep's log line for the move (docs/reliability.md), written by the one-case path too
+    [line] = [r for r in caplog.records if r.name == "cases" and getattr(r, "case_id", None) == case.pk]
+    assert (line.action, getattr(line, "from"), line.to, line.deadline) == (  # type: ignore[attr-defined]
+        "confirm_receipt", "return_in_transit", "refunded", "merchant_receive")
     fresh = AfterSalesCase.objects.get(pk=case.pk)
     assert fresh.state == "refunded"
     clock.refresh_from_db()
