@@ -93,3 +93,14 @@ def test_the_charts_arrows_name_who_takes_them() -> None:
     assert edges["pending_merchant", "rejected", "reject"] == frozenset({"merchant"})
     assert edges["pending_merchant", "awaiting_return", "approve"] == frozenset({"merchant", "system"})
     assert edges["rejected", "in_arbitration", "escalate"] == frozenset({"consumer"})
+
+
+def test_only_the_other_party_is_offered_the_answer_to_an_appeal(consumer, merchant, agent, item):
+    case = _ruled(consumer, merchant, agent, item)
+    services.case_act(action="appeal", case_id=case.pk, actor=consumer, data={"statement": "应全额退款"})
+    request_consumer = type(consumer).objects.get(pk=consumer.pk)
+    request_merchant = type(merchant).objects.get(pk=merchant.pk)
+    for _ in range(2):  # the second time from the per-request memo
+        fresh = AfterSalesCase.objects.get(pk=case.pk)
+        assert "answer_appeal" not in available_actions(request_consumer, fresh)
+        assert "answer_appeal" in available_actions(request_merchant, fresh)
