@@ -70,3 +70,15 @@ def test_the_appeal_window_follows_its_override(settings):
     ruled = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
     assert appeal_window_seconds() == 90
     assert appeal_due(ruled) == ruled + timedelta(seconds=90)
+
+
+def test_the_options_at_a_given_moment_assume_the_declaration_and_a_photo(consumer, shop, time_machine):
+    """Asked for a moment inside day 7 (whatever the clock says), every reason is open: the intact-goods
+    declaration and the photo are what the consumer supplies with the request, so they are assumed."""
+    time_machine.move_to(datetime(2026, 11, 30, 9, 0, tzinfo=SH), tick=False)
+    item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop, signed_at=SIGNED,
+                                                   shipped_at=SIGNED - timedelta(days=1),
+                                                   paid_at=SIGNED - timedelta(days=2)), quantity=1)
+    options = {o.kind: o for o in after_sales_options(item, now=datetime(2026, 11, 4, 12, 0, tzinfo=SH))}
+    assert options["return_refund"].open == ["no_reason", *QUALITY, "damaged_in_transit", "other"]
+    assert options["return_refund"].refused == []
