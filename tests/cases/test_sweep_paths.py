@@ -214,3 +214,13 @@ def test_the_sweep_sends_the_reminders_at_its_own_time(consumer, merchant, shop)
     clock.refresh_from_db()
     assert clock.reminded_at == at
     assert Notification.objects.filter(kind="reminder", case=case, user=merchant).count() == 1
+
+
+def test_deadline_fire_answers_whether_the_case_moved(consumer, shop):
+    """A clock fired by id through the batch path (a case not paid anything) answers True once it moved it."""
+    case = services.case_submit(consumer=consumer, order_item_id=f.OrderItemFactory(
+        order=f.OrderFactory(consumer=consumer, shop=shop)).pk, kind="return_refund", reason="other", quantity=1)
+    clock = running(case)
+    assert deadline_fire(deadline_id=clock.pk, now=clock.due_at) is True
+    assert AfterSalesCase.objects.get(pk=case.pk).state == "awaiting_return"
+    assert deadline_fire(deadline_id=clock.pk, now=clock.due_at) is False
