@@ -4,13 +4,21 @@ ruling stays appealable: written for the mutants of cases/policy.py that survive
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import translation
 
 from cases.models import Holiday
-from cases.policy import after_sales_options, appeal_due, appeal_window_seconds
+from cases.policy import (
+    ItemLedger,
+    after_sales_options,
+    appeal_due,
+    appeal_window_seconds,
+    money,
+    units_value,
+)
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +90,14 @@ def test_the_options_at_a_given_moment_assume_the_declaration_and_a_photo(consum
     options = {o.kind: o for o in after_sales_options(item, now=datetime(2026, 11, 4, 12, 0, tzinfo=SH))}
     assert options["return_refund"].open == ["no_reason", *QUALITY, "damaged_in_transit", "other"]
     assert options["return_refund"].refused == []
+
+
+def test_money_rounds_half_up_and_the_last_units_take_the_remainder(consumer, shop):
+    assert money("0.125") == Decimal("0.13") and money("0.135") == Decimal("0.14")
+    item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop), quantity=3, unit_price="1.00",
+                              paid="1.00")
+    assert units_value(item, 0, ItemLedger()) == Decimal("0.00")
+    assert units_value(item, 1, ItemLedger()) == Decimal("0.33")
+    assert units_value(item, 2, ItemLedger()) == Decimal("0.67")
+    # two units claimed one at a time (0.33 each): the last one is what is left of what was paid
+    assert units_value(item, 1, ItemLedger(units_used=2, units_value=Decimal("0.66"))) == Decimal("0.34")
