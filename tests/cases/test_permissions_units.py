@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -104,3 +104,18 @@ def test_only_the_other_party_is_offered_the_answer_to_an_appeal(consumer, merch
         fresh = AfterSalesCase.objects.get(pk=case.pk)
         assert "answer_appeal" not in available_actions(request_consumer, fresh)
         assert "answer_appeal" in available_actions(request_merchant, fresh)
+
+
+def test_rule_is_offered_only_to_staff_with_the_permission(consumer, merchant, agent, item):
+    """Who may rule is the `cases.rule_case` permission (given to the agents' group by a data migration, which
+    an administrator may take back): without it an agent is not offered `rule`, the rest stays."""
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                amount="50.00", quantity=1)
+    services.case_act(action="intervene", case_id=case.pk, actor=agent, data={})
+    fresh = AfterSalesCase.objects.get(pk=case.pk)
+    assert {"rule", "close_evidence"} <= set(available_actions(type(agent).objects.get(pk=agent.pk), fresh))
+    Group.objects.get(name="agents").permissions.remove(Permission.objects.get(codename="rule_case"))
+    without = type(agent).objects.get(pk=agent.pk)  # a new request: permissions read again
+    assert not without.has_perm("cases.rule_case")
+    actions = available_actions(without, fresh)
+    assert "rule" not in actions and "close_evidence" in actions
