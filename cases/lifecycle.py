@@ -64,7 +64,9 @@ class ActionSpec:
 def _spec(name: str, roles: set[str], sources: set[str] | frozenset[str], targets: set[str], *fields: Field,
           role_sources: dict[str, set[str]] | None = None, moves_money: bool = False,
           irreversible: bool = False, source_targets: dict[str, set[str]] | None = None,
-          conditional: bool = False) -> ActionSpec:
+          conditional: bool = False) -> ActionSpec:  # pragma: no mutate block
+    # (runs once, at import, to build ACTIONS: a mutant of it never reaches mutmut's forked test runs; the
+    # table's rows are mutated by mutation/table.py instead — docs/mutation.md)
     return ActionSpec(
         name=name, roles=frozenset(roles), sources=frozenset(sources), targets=frozenset(targets), fields=fields,
         role_sources=MappingProxyType({r: frozenset(s) for r, s in (role_sources or {}).items()}),

@@ -89,8 +89,8 @@ def available_actions(user: User | None, case: AfterSalesCase | Any) -> list[str
         return []
     cache: dict = getattr(user, "_available_actions_cache", None) if user is not None else None  # type: ignore[assignment]  # a per-request cache on the user
     key = (role, case.state)
-    if cache is not None and key in cache:
-        return list(cache[key])
+    if cache is not None and key in cache:  # the role's actions in this state; the case's own conditions still apply
+        return _conditions_met(user, role, case, list(cache[key]))
     actions = [a for a in USER_ACTIONS if may_take(role, a, case.state)]
     if role == ActorRole.STAFF and Action.RULE in actions and user is not None and not user.has_perm("cases.rule_case"):
         actions.remove(Action.RULE)

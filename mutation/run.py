@@ -30,16 +30,19 @@ BIN = Path(sys.executable).parent
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "lifecycle": (["cases/lifecycle.py", "cases/permissions.py"],
                   ["tests/cases/test_lifecycle_table.py", "tests/security/test_write_matrix.py",
-                   "tests/cases/test_transitions.py"]),
+                   "tests/cases/test_transitions.py", "tests/cases/test_permissions_units.py"]),
     "policy": (["cases/policy.py"],
-               ["tests/cases/test_eligibility.py", "tests/trust/test_eligibility_and_clocks.py",
+               ["tests/cases/test_eligibility.py", "tests/cases/test_policy_details.py",
+                "tests/trust/test_eligibility_and_clocks.py",
                 "tests/cases/test_deadlines.py"]),
     "money": (["cases/services/money.py"],
               ["tests/trust/test_money.py", "tests/cases/test_payouts.py", "tests/appeals/test_money_matrix.py"]),
     "payments": (["cases/payments.py"], ["tests/cases/test_payouts.py"]),
     "refunds": (["cases/refunds.py"],
-                ["tests/cases/test_payouts.py", "tests/trust/test_money.py", "tests/cases/test_transitions.py"]),
-    "sweep": (["cases/sweep.py"], ["tests/cases/test_deadlines.py", "tests/cases/test_lifecycle_table.py"]),
+                ["tests/cases/test_payouts.py", "tests/trust/test_money.py", "tests/cases/test_transitions.py",
+                 "tests/cases/test_deadlines.py", "tests/cases/test_refund_units.py"]),
+    "sweep": (["cases/sweep.py"], ["tests/cases/test_deadlines.py", "tests/cases/test_sweep_paths.py",
+                                  "tests/cases/test_lifecycle_table.py"]),
 }
 LINKED = ["cases", "portal", "pickups", "tests", "templates", "locale", "static", "manage.py"]
 
@@ -85,9 +88,9 @@ def environment(work: Path) -> dict[str, str]:
     return env
 
 
-def run(name: str) -> int:
+def run(name: str, children: int = 1) -> int:
     work = prepare(name)
-    cmd = ["nice", "-n", "19", str(BIN / "mutmut"), "run", "--max-children", "1"]
+    cmd = ["nice", "-n", "19", str(BIN / "mutmut"), "run", "--max-children", str(children)]
     print(f"== {name}: {' '.join(MODULES[name][0])} against {' '.join(MODULES[name][1])}", flush=True)
     return subprocess.call(cmd, cwd=work, env=environment(work))
 
@@ -145,6 +148,7 @@ def main() -> int:
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--survivors", metavar="MODULE", choices=MODULES)
     parser.add_argument("--fresh", metavar="MODULE", choices=MODULES)
+    parser.add_argument("--children", type=int, default=1, help="test processes at a time (default 1)")
     args = parser.parse_args()
     if args.report:
         report()
@@ -155,7 +159,7 @@ def main() -> int:
         shutil.rmtree(WORK / args.fresh, ignore_errors=True)
     status = 0
     for name in args.modules or list(MODULES):
-        status = run(name) or status
+        status = run(name, args.children) or status
     report()
     return status
 

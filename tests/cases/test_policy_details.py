@@ -1,0 +1,103 @@
+"""What the policy tells the consumer before they ask (`after_sales_options`, in both languages) and how long a
+ruling stays appealable: written for the mutants of cases/policy.py that survived (docs/mutation.md)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import translation
+
+from cases.models import Holiday
+from cases.policy import (
+    ItemLedger,
+    after_sales_options,
+    appeal_due,
+    appeal_window_seconds,
+    money,
+    units_value,
+)
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+SIGNED = datetime(2026, 11, 3, 23, 30, tzinfo=SH)  # day 1 is the 4th, day 7 the 10th
+
+QUALITY = ["quality_issue", "not_as_described", "wrong_item", "missing_parts"]
+
+
+def _refusals(no_reason: str, quality: str, damaged: str) -> list[dict[str, str]]:
+    return ([{"reason": "no_reason", "code": "window_expired", "detail": no_reason}]
+            + [{"reason": r, "code": "window_expired", "detail": quality} for r in QUALITY]
+            + [{"reason": "damaged_in_transit", "code": "report_window_expired", "detail": damaged}])
+
+
+@pytest.mark.parametrize(("language", "no_reason", "quality", "damaged", "not_shipped"), [
+    ("zh-hans", "7 天无理由退货已于11月10日结束", "7 天售后期限已于11月10日结束", "运输破损须在签收后 48 小时内申报",
+     "订单已发货，不能以“未发货”为由申请"),
+    ("en", "The 7-day no-reason return period ended on Nov 10", "The 7-day after-sales period ended on Nov 10",
+     "Transit damage must be reported within 48 hours of signing",
+     "The order has already shipped, so “not shipped” does not apply"),
+])
+def test_the_options_after_day_7_name_every_kind_reason_and_the_last_day(consumer, shop, time_machine, language,
+                                                                         no_reason, quality, damaged, not_shipped):
+    time_machine.move_to(datetime(2026, 11, 12, 9, 0, tzinfo=SH), tick=False)
+    item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop, signed_at=SIGNED,
+                                                   shipped_at=SIGNED - timedelta(days=1),
+                                                   paid_at=SIGNED - timedelta(days=2)), quantity=1)
+    with translation.override(language):
+        options = [o.as_dict() for o in after_sales_options(item)]
+    assert [o["kind"] for o in options] == ["refund_only", "return_refund", "exchange", "repair"]
+    by_kind = {o["kind"]: o for o in options}
+    assert by_kind["refund_only"] == {
+        "kind": "refund_only", "open": ["not_received", "other"],
+        "refused": _refusals(no_reason, quality, damaged)
+        + [{"reason": "not_shipped", "code": "reason_not_applicable", "detail": not_shipped}]}
+    assert by_kind["return_refund"] == {"kind": "return_refund", "open": ["other"],
+                                        "refused": _refusals(no_reason, quality, damaged)}
+    assert by_kind["exchange"] == {
+        "kind": "exchange", "open": [*QUALITY, "other"],
+        "refused": [{"reason": "no_reason", "code": "window_expired", "detail": no_reason},
+                    {"reason": "damaged_in_transit", "code": "report_window_expired", "detail": damaged}]}
+    assert by_kind["repair"] == {"kind": "repair", "open": [*QUALITY, "damaged_in_transit", "other"], "refused": []}
+
+
+def test_a_ruling_is_appealable_for_three_days_paused_over_holidays(settings):
+    settings.CASE_DEADLINES_SECONDS = {}
+    ruled = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
+    assert appeal_window_seconds() == 3 * 86400
+    assert appeal_due(ruled) == ruled + timedelta(days=3)
+    holiday = Holiday(name="h", start_date=date(2026, 11, 21), end_date=date(2026, 11, 22))
+    assert appeal_due(ruled, [holiday]) == ruled + timedelta(days=5)
+
+
+def test_the_appeal_window_follows_its_override(settings):
+    settings.CASE_DEADLINES_SECONDS = {"appeal_window": "90"}
+    ruled = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
+    assert appeal_window_seconds() == 90
+    assert appeal_due(ruled) == ruled + timedelta(seconds=90)
+
+
+def test_the_options_at_a_given_moment_assume_the_declaration_and_a_photo(consumer, shop, time_machine):
+    """Asked for a moment inside day 7 (whatever the clock says), every reason is open: the intact-goods
+    declaration and the photo are what the consumer supplies with the request, so they are assumed."""
+    time_machine.move_to(datetime(2026, 11, 30, 9, 0, tzinfo=SH), tick=False)
+    item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop, signed_at=SIGNED,
+                                                   shipped_at=SIGNED - timedelta(days=1),
+                                                   paid_at=SIGNED - timedelta(days=2)), quantity=1)
+    options = {o.kind: o for o in after_sales_options(item, now=datetime(2026, 11, 4, 12, 0, tzinfo=SH))}
+    assert options["return_refund"].open == ["no_reason", *QUALITY, "damaged_in_transit", "other"]
+    assert options["return_refund"].refused == []
+
+
+def test_money_rounds_half_up_and_the_last_units_take_the_remainder(consumer, shop):
+    assert money("0.125") == Decimal("0.13") and money("0.135") == Decimal("0.14")
+    item = f.OrderItemFactory(order=f.OrderFactory(consumer=consumer, shop=shop), quantity=3, unit_price="1.00",
+                              paid="1.00")
+    assert units_value(item, 0, ItemLedger()) == Decimal("0.00")
+    assert units_value(item, 1, ItemLedger()) == Decimal("0.33")
+    assert units_value(item, 2, ItemLedger()) == Decimal("0.67")
+    # two units claimed one at a time (0.33 each): the last one is what is left of what was paid
+    assert units_value(item, 1, ItemLedger(units_used=2, units_value=Decimal("0.66"))) == Decimal("0.34")
