@@ -44,7 +44,8 @@ SUBMISSION_WRITE = 13  # token + BEGIN + 9 + COMMIT + outbox UPDATE, before the 
 #   transaction's messages together); then the empty next batch and the reminders' empty batch (BEGIN, SELECT,
 #   COMMIT each: 6).
 SWEEP_BATCH = 28
-SCORECARD = 10  # token, shop, membership, six aggregates (items, events, opened, ended, refunds, ratings), category
+SCORECARD = 9  # token (with the merchant's shop ids: no membership query), shop, six aggregates (items, events, opened,
+#               ended, refunds, ratings), category
 
 
 def _submission_statements(api: Any, consumer: Any, shop: Any) -> StatementLog:
