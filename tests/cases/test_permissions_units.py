@@ -119,3 +119,19 @@ def test_rule_is_offered_only_to_staff_with_the_permission(consumer, merchant, a
     assert not without.has_perm("cases.rule_case")
     actions = available_actions(without, fresh)
     assert "rule" not in actions and "close_evidence" in actions
+
+
+def test_decide_appeal_is_offered_only_to_a_supervisor_who_did_not_rule(consumer, merchant, item):
+    """docs/appeals.md: the staff member who made the ruling under appeal is not offered `decide_appeal`, even as
+    a supervisor; another supervisor is, an agent is not (the service refuses them too:
+    tests/appeals/test_appeals.py)."""
+    ruler = f.make_staff("sup-ruler", supervisor=True)
+    other = f.make_staff("sup-other", supervisor=True)
+    agent = f.make_staff("plain-agent")
+    case = _ruled(consumer, merchant, ruler, item)
+    services.case_act(action="appeal", case_id=case.pk, actor=consumer, data={"statement": "应全额退款"})
+    users = [type(u).objects.get(pk=u.pk) for u in (ruler, other, agent)]  # one request each
+    for _ in range(2):  # the second time from the per-request memo
+        fresh = AfterSalesCase.objects.get(pk=case.pk)
+        offered = ["decide_appeal" in available_actions(user, fresh) for user in users]
+        assert offered == [False, True, False]
