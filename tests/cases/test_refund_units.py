@@ -142,3 +142,20 @@ def test_a_payout_records_when_it_was_tried_and_paid(consumer, merchant, item):
     [payout] = refund.payouts.all()
     assert payout.paid_at is not None and payout.paid_at >= before
     assert refund.provider_reference == payout.provider_reference != ""
+
+
+def test_a_raised_refund_gives_back_the_rest_of_the_orders_points(consumer, shop):
+    """An order paid partly with points: a refund gives back the points in proportion to what it refunds, and a
+    later decision that raises it gives back the rest under the further payout's own key (a second credit under
+    the first key would be skipped as already written, and the consumer would lose the points)."""
+    order = f.OrderFactory(consumer=consumer, shop=shop, points_used=200)
+    item = f.OrderItemFactory(order=order, quantity=1, paid=Decimal("100.00"), unit_price=Decimal("100.00"))
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                quantity=1, amount="100.00")
+    refund_settle(case=case, amount=Decimal("50.00"))
+    assert Wallet.objects.get(user=consumer).points == 100
+    refund_settle(case=case, amount=Decimal("100.00"))
+    assert sorted(WalletEntry.objects.filter(wallet__user=consumer).values_list("key", "points")) == [
+        (f"points-refund-{case.number}", 100), (f"points-refund-{case.number}-2", 100)]
+    assert Wallet.objects.get(user=consumer).points == 200
+    assert Refund.objects.get(case=case).points_restored == 200
