@@ -67,20 +67,32 @@ def booking_dict(booking: SimulatedCourierBooking, replayed: bool = False) -> di
             "steps_sent": booking.steps_sent}
 
 
-@_signed
-@require_http_methods(["POST"])
-def book(request: HttpRequest) -> JsonResponse:
+Booked = tuple[SimulatedCourierBooking, bool, bool]  # (booking, replayed, should_time_out)
+
+
+def _take_booking(request: HttpRequest, book_with: Callable[[dict[str, Any]], Booked]) -> Booked | JsonResponse:
+    """A pickup's or a visit's booking request: the JSON body with its key checked, then booked; or the
+    error answer (bad JSON, no key, a scripted failure, an invalid field)."""
     data = _json(request)
     if data is None:
         return _error("invalid_json", 400)
     if not str(data.get("idempotency_key") or "").strip():
         return _error("idempotency_key_required", 400)
     try:
-        booking, replayed, times_out = simulator_book(data)
+        return book_with(data)
     except SimulatedFailure:
         return _error("service_unavailable", 503)
     except (TypeError, ValueError):
         return _error("invalid", 400)
+
+
+@_signed
+@require_http_methods(["POST"])
+def book(request: HttpRequest) -> JsonResponse:
+    taken = _take_booking(request, simulator_book)
+    if isinstance(taken, JsonResponse):
+        return taken
+    booking, replayed, times_out = taken
     if times_out:  # booked, but the answer comes too late for the caller: it must retry with the same key
         time.sleep(float(conf.setting("SIMULATED_COURIER_TIMEOUT_SLEEP", conf.courier_timeout_seconds() + 1)))
     return JsonResponse(booking_dict(booking, replayed), status=200 if replayed else 201)
@@ -131,17 +143,10 @@ def intercept(request: HttpRequest, waybill: str) -> JsonResponse:
 @require_http_methods(["POST"])
 def book_visit(request: HttpRequest) -> JsonResponse:
     """A technician visit (docs/visits.md): idempotent on the key; the outcome follows by webhook."""
-    data = _json(request)
-    if data is None:
-        return _error("invalid_json", 400)
-    if not str(data.get("idempotency_key") or "").strip():
-        return _error("idempotency_key_required", 400)
-    try:
-        booking, replayed, _times_out = simulator_book_visit(data)
-    except SimulatedFailure:
-        return _error("service_unavailable", 503)
-    except (TypeError, ValueError):
-        return _error("invalid", 400)
+    taken = _take_booking(request, simulator_book_visit)
+    if isinstance(taken, JsonResponse):
+        return taken
+    booking, replayed, _times_out = taken
     body = booking_dict(booking, replayed)
     body["reference"] = booking.waybill  # the service number the portal keeps
     return JsonResponse(body, status=200 if replayed else 201)
