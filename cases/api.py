@@ -40,12 +40,11 @@ from .permissions import available_actions, role_of
 from .policy import PARTY_FOR_DEADLINE
 from .quality.ratings import rating_json
 from .selectors import (
-    CountedRows,
     case_detail_for,
     case_event_summaries,
     case_history,
-    case_list_for,
-    case_rows,
+    case_list_source,
+    case_row_for,
     joins_as_written,
 )
 
@@ -164,7 +163,7 @@ def case_row_dict(row: dict[str, Any], user: Any, *, events: list[dict] | None, 
 def case_json(user: Any, case_id: int) -> dict[str, Any]:
     """One case as api.md shows it (the list's rows, for one id); not visible to the user: 404."""
     with joins_as_written():
-        rows = list(case_rows(case_list_for(user).filter(pk=case_id)))
+        rows = case_row_for(user, case_id)
     if not rows:
         raise DomainError("not_found", _("找不到该资源"), status=404)
     return cases_json(rows, user, detail=True)[0]
@@ -290,13 +289,14 @@ class CaseListView(APIView):
         ordering = query_value(request, "ordering")
         if ordering is not None and ordering not in ORDERINGS:
             raise DomainError("invalid", _("ordering 须为以下之一：%(values)s") % {"values": ", ".join(ORDERINGS)}, field="ordering")
-        qs = case_list_for(user_of(request), state=query_choices(request, "state", State.values),
-                           kind=query_choices(request, "kind", Kind.values), shop=shop, ordering=ordering)
-        # Plain rows: one joined query for the page, then histories and pickups by case id (cases_json).
+        # Plain rows: one joined query for the page, then histories and pickups by case id (cases_json);
+        # the queries compiled once per shape (portal.sqlcache)
+        source = case_list_source(user_of(request), state=query_choices(request, "state", State.values),
+                                  kind=query_choices(request, "kind", Kind.values), shop=shop, ordering=ordering)
         paginator = Pagination()
         # the page asked for is read with its count in one statement (CountedRows.expect)
         number, size = query_int(request, paginator.page_query_param) or 1, paginator.get_page_size(request)
-        source = CountedRows(case_rows(qs), qs).expect((number - 1) * size, size)
+        source.expect((number - 1) * size, size)
         with joins_as_written():
             page = list(paginator.paginate_queryset(source, request, view=self) or [])
         return paginator.get_paginated_response(cases_json(page, user_of(request), detail=False))

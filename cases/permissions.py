@@ -65,6 +65,30 @@ def visible_cases(user: User) -> QuerySet[AfterSalesCase]:
     return qs.none()
 
 
+def visibility(user: User) -> tuple[str, dict[str, Any]]:
+    """What `visible_cases(user)` depends on: the user's category and its values (a compiled read's key and
+    arguments, portal.sqlcache). Read at every request, like visible_cases itself."""
+    if not user.is_authenticated or not user.is_active:
+        return "none", {}
+    if user.is_platform_staff:
+        return "staff", {}
+    if user.role == Role.MERCHANT:
+        return "merchant", {"shop_ids": sorted(shop_ids_of(user))}
+    if user.role == Role.CONSUMER:
+        return "consumer", {"user_id": user.pk}
+    return "none", {}
+
+
+def stand_in(who: str, *, shop_ids: list[int] | None = None, user_id: int | None = None) -> User:
+    """An unsaved user `visible_cases` treats as one of category `who` (see `visibility`) with these values:
+    the compiled reads build their query once with it, then run it for every user of the category."""
+    user = User(pk=user_id, is_active=who != "none", is_staff=who == "staff", is_superuser=who == "staff",
+                role=Role.MERCHANT if who == "merchant" else Role.CONSUMER)
+    if who == "merchant":
+        setattr(user, SHOP_IDS_MEMO, set(shop_ids or ()))
+    return user
+
+
 def may_see(user: User, case: AfterSalesCase) -> bool:
     return role_of(user, case) is not None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,12 +11,15 @@ from django.db import connections, transaction
 from django.db.models import Count, F, Func, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
-from pickups.selectors import pickup_prefetch
+from pickups.models import Pickup
+from pickups.selectors import PREFETCH_ATTR as PICKUPS_PREFETCH_ATTR
+from pickups.selectors import pickup_prefetch, pickups_of
+from portal import sqlcache
 from portal.db_router import read_alias
 from portal.models import Shop, User
 
 from .models import AfterSalesCase, CaseEvent, CaseEvidence
-from .permissions import visible_cases
+from .permissions import stand_in, visibility, visible_cases
 
 
 def case_list_for(user: User, *, state: str | None = None, kind: str | None = None, shop: str | None = None,
@@ -54,14 +57,31 @@ EVENT_FIELDS = ("case_id", "at", "actor_username", "role", "action", "from_state
 EVIDENCE_FIELDS = ("id", "case_id", "role", "content_type", "size", "original_name", "note", "created_at")
 
 
+def _events_of(case_ids: list[int]) -> QuerySet:
+    return CaseEvent.objects.filter(case_id__in=case_ids).order_by("at", "id").values(*EVENT_FIELDS)
+
+
+def _evidence_of(case_ids: list[int]) -> QuerySet:
+    return CaseEvidence.objects.filter(case_id__in=case_ids).order_by("created_at", "id").values(*EVIDENCE_FIELDS)
+
+
+def _newest_events_of(case_ids: list[int]) -> QuerySet:
+    by_case = [F("case_id")]
+    return (CaseEvent.objects.filter(case_id__in=case_ids).order_by()
+            .annotate(newest_first=Window(RowNumber(), partition_by=by_case, order_by=[F("at").desc(), F("id").desc()]),
+                      events_count=Window(Count("id"), partition_by=by_case))
+            .filter(newest_first=1).values(*EVENT_FIELDS, "events_count"))
+
+
 def case_history(case_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
     """Events and evidence of many cases as plain rows (two queries, no model instances), oldest first."""
     events: dict[int, list[dict]] = defaultdict(list)
-    for row in CaseEvent.objects.filter(case_id__in=case_ids).order_by("at", "id").values(*EVENT_FIELDS):
-        events[row["case_id"]].append(row)
     evidence: dict[int, list[dict]] = defaultdict(list)
-    for row in CaseEvidence.objects.filter(case_id__in=case_ids).order_by("created_at", "id").values(
-            *EVIDENCE_FIELDS):
+    if not case_ids:
+        return events, evidence
+    for row in sqlcache.rows("case_events", _events_of, case_ids=case_ids):
+        events[row["case_id"]].append(row)
+    for row in sqlcache.rows("case_evidence", _evidence_of, case_ids=case_ids):
         evidence[row["case_id"]].append(row)
     return events, evidence
 
@@ -75,19 +95,13 @@ def case_event_summaries(case_ids: list[int]) -> tuple[dict[int, dict], dict[int
     """
     if not case_ids:
         return {}, {}, {}
-    by_case = [F("case_id")]
-    newest = (CaseEvent.objects.filter(case_id__in=case_ids).order_by()
-              .annotate(newest_first=Window(RowNumber(), partition_by=by_case, order_by=[F("at").desc(), F("id").desc()]),
-                        events_count=Window(Count("id"), partition_by=by_case))
-              .filter(newest_first=1).values(*EVENT_FIELDS, "events_count"))
     last: dict[int, dict] = {}
     counts: dict[int, int] = {}
-    for row in newest:
+    for row in sqlcache.rows("case_newest_events", _newest_events_of, case_ids=case_ids):
         counts[row["case_id"]] = row.pop("events_count")
         last[row["case_id"]] = row
     evidence: dict[int, list[dict]] = defaultdict(list)
-    for row in CaseEvidence.objects.filter(case_id__in=case_ids).order_by("created_at", "id").values(
-            *EVIDENCE_FIELDS):
+    for row in sqlcache.rows("case_evidence", _evidence_of, case_ids=case_ids):
         evidence[row["case_id"]].append(row)
     return last, counts, evidence
 
@@ -137,15 +151,47 @@ class CountedRows:
     `expect(offset, limit)` names the page the paginator will ask for: the paginator's count then reads that
     page with the exact count beside it (an uncorrelated subquery PostgreSQL runs once, in the same snapshot),
     one statement instead of two. A page with no rows (past the end) counts on its own.
+
+    `CountedRows.compiled(key, build, args)`: the two querysets are `build(**args)` (plain rows only), and
+    the page's reads are compiled once per shape (portal.sqlcache): the same statements, without building
+    and compiling the nine-relation query at every request.
     """
 
     ordered = True
 
-    def __init__(self, rows: QuerySet, counted: QuerySet[AfterSalesCase]) -> None:
-        self.rows, self.counted = rows, counted
+    def __init__(self, rows: QuerySet | None, counted: QuerySet[AfterSalesCase] | None) -> None:
+        self._rows, self._counted = rows, counted
+        self._shape: tuple[Hashable, Callable[..., tuple[QuerySet, QuerySet]], dict[str, Any]] | None = None
         self._expected: slice | None = None
         self._page: list[Any] | None = None
         self._total: int | None = None
+
+    @classmethod
+    def compiled(cls, key: Hashable, build: Callable[..., tuple[QuerySet, QuerySet]],
+                 args: dict[str, Any]) -> CountedRows:
+        source = cls(None, None)
+        source._shape = (key, build, args)
+        return source
+
+    def _built(self) -> tuple[QuerySet, QuerySet]:
+        if self._rows is None or self._counted is None:
+            assert self._shape is not None
+            self._rows, self._counted = self._shape[1](**self._shape[2])
+        return self._rows, self._counted
+
+    @property
+    def rows(self) -> QuerySet:
+        return self._built()[0]
+
+    @property
+    def counted(self) -> QuerySet[AfterSalesCase]:
+        return self._built()[1]
+
+    def _read(self, tag: Hashable, make: Callable[[QuerySet, QuerySet], QuerySet]) -> list[Any]:
+        if self._shape is None:
+            return list(make(*self._built()))
+        key, build, args = self._shape
+        return sqlcache.rows((key, tag), lambda **values: make(*build(**values)), **args)
 
     def expect(self, offset: int, limit: int) -> CountedRows:
         if 0 <= offset < DEFERRED_JOIN_OFFSET and limit > 0:
@@ -154,9 +200,14 @@ class CountedRows:
 
     def count(self) -> int:
         if self._total is None and self._expected is not None:
-            total = Subquery(self.counted.order_by().select_related(None)
-                             .annotate(n=Func(F("id"), function="COUNT")).values("n")[:1])
-            page = list(self.rows.annotate(**{TOTAL_KEY: total})[self._expected])
+            expected = self._expected
+
+            def with_count(rows: QuerySet, counted: QuerySet) -> QuerySet:
+                total = Subquery(counted.order_by().select_related(None)
+                                 .annotate(n=Func(F("id"), function="COUNT")).values("n")[:1])
+                return rows.annotate(**{TOTAL_KEY: total})[expected]
+
+            page = self._read(("page+count", expected.start, expected.stop), with_count)
             for row in page:
                 self._total = row.pop(TOTAL_KEY) if isinstance(row, dict) else getattr(row, TOTAL_KEY)
             self._page = page
@@ -171,11 +222,42 @@ class CountedRows:
             # Django's paginator asks for [offset:count] on the last page: the rows read are those
             return self._page[:index.stop - index.start]
         if (index.start or 0) < DEFERRED_JOIN_OFFSET:
-            return list(self.rows[index])
+            return self._read(("slice", index.start, index.stop), lambda rows, counted: rows[index])
         ids = list(self.counted.select_related(None).values_list("id", flat=True)[index])
         by_id = {row["id"] if isinstance(row, dict) else row.pk: row
                  for row in self.rows.order_by().filter(id__in=ids)}
         return [by_id[i] for i in ids if i in by_id]
+
+
+def case_list_source(user: User, *, state: str | None = None, kind: str | None = None, shop: str | None = None,
+                     ordering: str | None = None) -> CountedRows:
+    """The API's case list (plain rows of `case_rows` over `case_list_for`) as a paginator source whose
+    reads are compiled once per shape: who the user is (staff, merchant, consumer), which filters are given,
+    the ordering and the page; the user's shops or id, the filters' values are the statement's parameters."""
+    who, args = visibility(user)
+    if state:
+        args["states"] = state.split(",")
+    if kind:
+        args["kinds"] = kind.split(",")
+    if shop:
+        args["shop"] = shop
+
+    def build(states: list[str] | None = None, kinds: list[str] | None = None, shop: str | None = None,
+              **visible: Any) -> tuple[QuerySet, QuerySet]:
+        qs = case_list_for(stand_in(who, **visible), state=",".join(states) if states else None,
+                           kind=",".join(kinds) if kinds else None, shop=shop, ordering=ordering)
+        return case_rows(qs), qs
+
+    return CountedRows.compiled(("case_list", who, bool(state), bool(kind), bool(shop), ordering), build, args)
+
+
+def case_row_for(user: User, case_id: int) -> list[dict[str, Any]]:
+    """The one case the user may see as a row of `case_rows` (empty: not theirs, or no such case); compiled
+    once per kind of user (portal.sqlcache)."""
+    who, args = visibility(user)
+    return sqlcache.rows(("case_row", who),
+                         lambda case_id, **visible: case_rows(case_list_for(stand_in(who, **visible)).filter(pk=case_id)),
+                         case_id=case_id, **args)
 
 
 @contextmanager
@@ -200,6 +282,54 @@ def joins_as_written() -> Iterator[None]:
 
 
 def case_detail_for(user: User, case_id: int) -> AfterSalesCase | None:
-    """One case the user may see, with everything its page shows (None: not theirs, or no such case)."""
-    return with_details(case_list_for(user)).filter(pk=case_id).first()
+    """One case the user may see, with everything its page shows (None: not theirs, or no such case).
+
+    The statements `with_details(case_list_for(user)).filter(pk=case_id).first()` sends, compiled once
+    per kind of user (portal.sqlcache): the case with its related rows, then its events, evidence and
+    pickups put where the prefetch would have put them."""
+    who, args = visibility(user)
+    found = sqlcache.objects(("case_detail", who),
+                             lambda case_id, **visible: case_list_for(stand_in(who, **visible)).filter(pk=case_id)[:1],
+                             case_id=case_id, **args)
+    if not found:
+        return None
+    fill_details(found)
+    return found[0]
+
+
+def _event_objects(case_ids: list[int]) -> QuerySet:
+    return CaseEvent.objects.filter(case_id__in=case_ids).order_by("at", "id")
+
+
+def _evidence_objects(case_ids: list[int]) -> QuerySet:
+    return CaseEvidence.objects.filter(case_id__in=case_ids).order_by("created_at", "id")
+
+
+def fill_details(cases: list[AfterSalesCase]) -> None:
+    """What `with_details` prefetches, read by compiled statements (the same three, in the same order) and
+    stored in the same places: `case.events.all()`, `case.evidence.all()`, `current_pickup(case)`."""
+    if not cases:
+        return
+    ids = [case.pk for case in cases]
+    by_id = {case.pk: case for case in cases}
+    for name, model, build in (("events", CaseEvent, _event_objects), ("evidence", CaseEvidence, _evidence_objects)):
+        found: dict[int, list[Any]] = defaultdict(list)
+        back = model._meta.get_field("case")
+        for obj in sqlcache.objects(("details", name), build, case_ids=ids):
+            back.set_cached_value(obj, by_id[obj.case_id])  # as the prefetch does: event.case is the case
+            found[obj.case_id].append(obj)
+        cache_name = AfterSalesCase._meta.get_field(name).cache_name
+        for case in cases:
+            qs: Any = model._default_manager.db_manager(case._state.db).get_queryset()
+            qs._result_cache = found.get(case.pk, [])
+            qs._prefetch_done = True
+            prefetched: dict[str, Any] = case.__dict__.setdefault("_prefetched_objects_cache", {})
+            prefetched[cache_name] = qs
+    pickups: dict[int, list[Any]] = defaultdict(list)
+    back = Pickup._meta.get_field("case")
+    for pickup in sqlcache.objects("current_pickups", pickups_of, case_ids=ids):
+        back.set_cached_value(pickup, by_id[pickup.case_id])
+        pickups[pickup.case_id].append(pickup)
+    for case in cases:
+        setattr(case, PICKUPS_PREFETCH_ATTR, pickups.get(case.pk, []))
 

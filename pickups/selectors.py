@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from portal import sqlcache
 from portal.masking import mask_phone
 
 from . import policy
@@ -26,10 +27,18 @@ def pickups_with_details():
     ).order_by("-created_at", "-id")
 
 
+def pickups_of(case_ids: list[int]) -> Any:
+    """The cases' pickups, newest first, with courier, slot and events (the prefetch's and current_pickups')."""
+    return pickups_with_details().filter(case_id__in=case_ids)
+
+
 def current_pickups(case_ids: list[int]) -> dict[int, Any]:
     """Each case's newest pickup (with courier, slot and events), one query when no case has any."""
     newest: dict[int, Any] = {}
-    for pickup in pickups_with_details().filter(case_id__in=case_ids):
+    if not case_ids:
+        return newest
+    # compiled once per number of cases (portal.sqlcache); the events are prefetched only when there are pickups
+    for pickup in sqlcache.objects("current_pickups", pickups_of, case_ids=case_ids):
         newest.setdefault(pickup.case_id, pickup)
     return newest
 
