@@ -162,15 +162,18 @@ class CountedRows:
     def __init__(self, rows: QuerySet | None, counted: QuerySet[AfterSalesCase] | None) -> None:
         self._rows, self._counted = rows, counted
         self._shape: tuple[Hashable, Callable[..., tuple[QuerySet, QuerySet]], dict[str, Any]] | None = None
+        self._instances = False
         self._expected: slice | None = None
         self._page: list[Any] | None = None
         self._total: int | None = None
 
     @classmethod
     def compiled(cls, key: Hashable, build: Callable[..., tuple[QuerySet, QuerySet]],
-                 args: dict[str, Any]) -> CountedRows:
+                 args: dict[str, Any], *, instances: bool = False) -> CountedRows:
+        """`instances`: `build` gives querysets of model instances (else plain `.values()` rows)."""
         source = cls(None, None)
         source._shape = (key, build, args)
+        source._instances = instances
         return source
 
     def _built(self) -> tuple[QuerySet, QuerySet]:
@@ -191,7 +194,8 @@ class CountedRows:
         if self._shape is None:
             return list(make(*self._built()))
         key, build, args = self._shape
-        return sqlcache.rows((key, tag), lambda **values: make(*build(**values)), **args)
+        read = sqlcache.objects if self._instances else sqlcache.rows
+        return read((key, tag), lambda **values: make(*build(**values)), **args)
 
     def expect(self, offset: int, limit: int) -> CountedRows:
         if 0 <= offset < DEFERRED_JOIN_OFFSET and limit > 0:

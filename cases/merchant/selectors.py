@@ -7,7 +7,7 @@ view), so a selector can never widen what a merchant sees.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -21,6 +21,8 @@ from django.utils import timezone
 from cases.choices import OPEN_STATES, Kind, Reason, State
 from cases.models import AfterSalesCase, CaseEvent, Refund
 from cases.policy import PARTY_FOR_DEADLINE
+from cases.selectors import CountedRows
+from portal import sqlcache
 from portal.models import Order, OrderItem, Shop, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -133,13 +135,51 @@ def queue_state_summary(shop_ids: Sequence[int], filters: QueueFilters,
     """Per state, under every filter except the state itself: the open cases, their newest `updated_at`
     and their latest clock (one grouped query). The counts are the queue's tabs; the whole summary is the
     page's live version (cases.web.live.queue_version): every move saves the case row's `updated_at`, and
-    a case that leaves the queue lowers a count."""
-    rows = (
-        _filtered(shop_ids, filters, with_state=False, now=now)
-        .order_by().values("state").annotate(n=Count("*"), last=Max("updated_at"), due=Max("deadline_due_at"))
-        .values_list("state", "n", "last", "due")
-    )
-    return sorted(rows)
+    a case that leaves the queue lowers a count. Compiled once per shape of filters (portal.sqlcache)."""
+    key, args = _filter_shape(shop_ids, filters, now)
+
+    def build(**values: Any) -> QuerySet:
+        shops, chosen, moment = _from_shape(filters, values)
+        return (_filtered(shops, chosen, with_state=False, now=moment)
+                .order_by().values("state").annotate(n=Count("*"), last=Max("updated_at"), due=Max("deadline_due_at"))
+                .values("state", "n", "last", "due"))
+
+    rows = sqlcache.rows(("queue_summary", key), build, **args)
+    return sorted((row["state"], row["n"], row["last"], row["due"]) for row in rows)
+
+
+def _filter_shape(shop_ids: Sequence[int], filters: QueueFilters, now: datetime | None
+                  ) -> tuple[Hashable, dict[str, Any]]:
+    """The queue's filters as a compiled read's key (which filters are on, the sort) and its arguments
+    (their values, the shops, the time the overdue filter compares with)."""
+    args: dict[str, Any] = {"shop_ids": list(shop_ids)}
+    for name in ("state", "kind", "reason", "q"):
+        if getattr(filters, name):
+            args[name] = getattr(filters, name)
+    if filters.overdue:
+        args["now"] = now or timezone.now()
+    key = (tuple(sorted(args)), filters.overdue, filters.escalated, filters.sort)
+    return key, args
+
+
+def _from_shape(filters: QueueFilters, values: dict[str, Any]) -> tuple[list[int], QueueFilters, datetime | None]:
+    chosen = QueueFilters(state=values.get("state", ""), kind=values.get("kind", ""),
+                          reason=values.get("reason", ""), overdue=filters.overdue, escalated=filters.escalated,
+                          q=values.get("q", ""), sort=filters.sort)
+    return values["shop_ids"], chosen, values.get("now")
+
+
+def queue_page_source(shop_ids: Sequence[int], filters: QueueFilters, now: datetime | None = None) -> CountedRows:
+    """`queue_cases` as the paginator's object list, its pages read by statements compiled once per shape
+    of filters (portal.sqlcache); the same statements, the same cases."""
+    key, args = _filter_shape(shop_ids, filters, now)
+
+    def build(**values: Any) -> tuple[QuerySet, QuerySet]:
+        shops, chosen, moment = _from_shape(filters, values)
+        cases = queue_cases(shops, chosen, now=moment)
+        return cases, cases
+
+    return CountedRows.compiled(("queue_page", key), build, args, instances=True)
 
 
 def queue_state_counts(shop_ids: Sequence[int], filters: QueueFilters,

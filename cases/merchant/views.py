@@ -28,7 +28,7 @@ from cases.deadlines import case_holiday_pause
 from cases.evidence import evidence_add
 from cases.models import AfterSalesCase, CaseEvidence
 from cases.permissions import available_actions
-from cases.selectors import CountedRows, case_list_for, with_details
+from cases.selectors import case_list_for, with_details
 from cases.services import case_act, message_post
 from cases.web import live, presenters
 from cases.web.pickup import pickup_timeline
@@ -48,7 +48,7 @@ from .selectors import (
     QueueFilters,
     merchant_shops,
     party_for,
-    queue_cases,
+    queue_page_source,
     queue_state_summary,
     shops_selected,
     state_counts,
@@ -106,9 +106,9 @@ def queue(request: AuthedRequest) -> HttpResponse:
         return same
     counts = state_counts(summary)
     total = counts[filters.state] if filters.state else sum(counts.values())
-    cases = queue_cases(shop_ids, filters, now=now)
-    # deep pages read their ids first; CountedRows is the paginator's object list (count and slices)
-    paginator: Paginator[Any] = Paginator(cast(Any, CountedRows(cases, cases)), PAGE_SIZE)
+    # deep pages read their ids first; CountedRows is the paginator's object list (count and slices), its
+    # reads compiled once per shape of filters
+    paginator: Paginator[Any] = Paginator(cast(Any, queue_page_source(shop_ids, filters, now=now)), PAGE_SIZE)
     paginator.count = total  # the grouped count already holds it: no second COUNT(*)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
