@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pickups.selectors import current_pickups, pickup_dict
-from portal import parsers
+from portal import parsers, sqlcache
 from portal.api_support import (
     CaseActionThrottle,
     CaseCreateThrottle,
@@ -412,11 +412,21 @@ def message_dict(message: CaseMessage) -> dict[str, Any]:
             "created_at": message.created_at.isoformat()}
 
 
+def _messages_of(case_id: int, *, internal: bool) -> Any:
+    qs = CaseMessage.objects.filter(case_id=case_id).select_related("author").order_by("created_at", "id")
+    return qs if internal else qs.filter(internal=False)
+
+
 def messages_visible(case: AfterSalesCase, user: Any) -> list[CaseMessage]:
-    qs = case.messages.select_related("author").order_by("created_at", "id")
-    if role_of(user, case) != "staff":
-        qs = qs.filter(internal=False)
-    return list(qs)
+    """The case's conversation as `user` may read it (internal notes for staff only); compiled once per
+    process (portal.sqlcache)."""
+    internal = role_of(user, case) == "staff"
+    found = sqlcache.objects(("case_messages", internal), lambda case_id: _messages_of(case_id, internal=internal),
+                             case_id=case.pk)
+    back = CaseMessage._meta.get_field("case")
+    for message in found:
+        back.set_cached_value(message, case)  # as case.messages would: message.case is the case
+    return found
 
 
 class CaseMessagesView(APIView):

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from . import sqlcache
+
 
 class Role(models.TextChoices):
     CONSUMER = "consumer", _("消费者")
@@ -129,7 +131,10 @@ class Region(models.Model):
         if len(code) != 6 or not code.isdigit():
             return None
         candidates = [code, code[:4] + "00", code[:2] + "0000"]
-        found = {r.code: r for r in cls.objects.filter(code__in=candidates).select_related("parent__parent")}
+        # compiled once per process (portal.sqlcache): a region label is on every case page
+        found = {r.code: r for r in sqlcache.objects(
+            "region_resolve", lambda codes: cls.objects.filter(code__in=codes).select_related("parent__parent"),
+            codes=candidates)}
         for candidate in candidates:
             if candidate in found:
                 return found[candidate]

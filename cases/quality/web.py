@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from portal import sqlcache
+
 from ..models import AfterSalesCase
 from .models import RATING_TAGS, CaseRating
 from .ratings import COMMENT_MAX, RATING_WINDOW, case_used_pickup, terminal_since
@@ -32,9 +34,16 @@ class RatingForm(forms.Form):
             del self.fields["pickup_stars"]
 
 
+def _rating_of(case_id: int) -> Any:
+    """The case's rating, as `CaseRating.objects.filter(case=case).first()` reads it."""
+    qs = CaseRating.objects.filter(case_id=case_id)
+    return (qs if qs.ordered else qs.order_by("pk"))[:1]
+
+
 def rating_context(case: AfterSalesCase, role: str | None, form: RatingForm | None = None) -> dict[str, Any]:
     """What the case page shows of the rating: the rating given, or the form while it may still be given."""
-    rating = CaseRating.objects.filter(case=case).first()
+    found = sqlcache.objects("case_rating", _rating_of, case_id=case.pk)
+    rating = found[0] if found else None
     may_rate = False
     rate_until = None
     used_pickup = False

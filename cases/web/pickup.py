@@ -21,6 +21,7 @@ from cases.models import AfterSalesCase
 from pickups import services as pickup_services
 from pickups.models import CANCELLABLE_STATES, EventSource, PickupEvent, PickupState
 from pickups.selectors import current_pickup
+from portal import sqlcache
 from portal.http import AuthedRequest
 from portal.labels import region_label
 from portal.masking import mask_phone
@@ -155,10 +156,14 @@ def _slot_text(payload: dict[str, Any]) -> str:
         "end": end.strftime("%H:%M")}
 
 
+def _pickup_events_of(case_id: int) -> Any:
+    return PickupEvent.objects.filter(pickup__case_id=case_id).order_by("at", "id")
+
+
 def pickup_timeline(case: AfterSalesCase) -> list[Any]:
     """Every booking, courier step, failure and re-booking of the case's pickups, as timeline entries."""
     entries = []
-    for event in PickupEvent.objects.filter(pickup__case_id=case.pk).order_by("at", "id"):
+    for event in sqlcache.objects("pickup_timeline", _pickup_events_of, case_id=case.pk):
         payload = event.payload or {}
         lines = []
         if event.action in ("book", "reschedule"):
