@@ -95,7 +95,10 @@ class AfterSalesCase(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("售后单")
         verbose_name_plural = pgettext_lazy("plural", "售后单")
         indexes = [
-            models.Index(fields=["shop", "state", "deadline_due_at"], name="case_shop_queue"),
+            # the merchant queue's walk, and (with updated_at) its per-state summary from the index alone: the
+            # tabs' counts and the live version, MAX(updated_at) / MAX(deadline_due_at) per state (issue #26)
+            models.Index(fields=["shop", "state", "deadline_due_at"], include=["updated_at"],
+                         name="case_shop_queue_live"),
             models.Index(fields=["consumer", "-created_at"], name="case_consumer_recent"),
             models.Index(fields=["state", "deadline_due_at"], name="case_state_deadline"),
             models.Index(fields=["order_item", "state"], name="case_item_state"),
