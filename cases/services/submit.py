@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from decimal import Decimal
+from types import SimpleNamespace
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
-from django.db.models import OuterRef
+from django.db.models import OuterRef, QuerySet, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,7 +56,7 @@ def case_submit(
         # The item, locked, only if it is this consumer's: ownership, the lock and everything eligibility reads
         # of the order, product and shop in one statement (and, on PostgreSQL, the new case's id, so its number
         # goes into the INSERT).
-        item, next_id, member_ids = _locked_own_item(consumer, order_item_id)
+        item, next_id, member_ids, version, earlier = _locked_own_item(consumer, order_item_id)
         if item is None:
             raise CaseError("not_your_order", _("找不到该订单商品"), field="order_item", status=404)
         if kind in (None, ""):
@@ -70,7 +73,7 @@ def case_submit(
             raise CaseError("invalid", _("数量须为正整数"), field="quantity")
         if not isinstance(description, str) or len(description) > 2000:
             raise CaseError("invalid", _("描述过长"), field="description")
-        ledger = policy.item_ledger(item)
+        ledger = policy.item_ledger(item, earlier)
         qty = quantity if quantity is not None else max(item.quantity - ledger.units_used, 1)
         request = policy.Request(kind=kind, reason=reason, quantity=qty, amount=parsed_amount,
                                  condition_intact=bool(condition_intact), evidence_count=photo_count(files))
@@ -90,7 +93,9 @@ def case_submit(
             freight_payer=policy.freight_payer(kind, reason, insured=item.order.return_shipping_insurance),
             created_at=now,
         )
-        clock = deadline_first(case=case, now=now)  # the first clock's due time goes into the case's INSERT
+        # the first clock's due time goes into the case's INSERT; the calendar is this process's copy when the
+        # version read with the item says it is current
+        clock = deadline_first(case=case, now=now, calendar=policy.calendar(version))
         if next_id is not None:
             case.pk = next_id
             case.number = _case_number(case)
@@ -100,22 +105,39 @@ def case_submit(
             case.save(force_insert=True)
             case.number = _case_number(case)
             AfterSalesCase.objects.filter(pk=case.pk).update(number=case.number)
-        events.submitted(case=case, consumer=consumer, kind=kind, reason=reason, quantity=qty, amount=claim,
-                         evidence=len(files), at=now)
-        evidence_store(case=case, files=files, uploaded_by=consumer, role=ActorRole.CONSUMER)
+        event = events.submitted(case=case, consumer=consumer, kind=kind, reason=reason, quantity=qty,
+                                 amount=claim, evidence=len(files), at=now)
+        stored = evidence_store(case=case, files=files, uploaded_by=consumer, role=ActorRole.CONSUMER)
         if clock is not None:
             clock.case = case
             clock.save(force_insert=True)
         notify_many(next_party_notices(case, Action.SUBMIT, {case.shop_id: member_ids}))
-        fast_approve_on_submission(case, now=now)
+        if not fast_approve_on_submission(case, now=now):
+            # What the case has now is exactly what was just written: its history and evidence as prefetched
+            # rows, so the 201 is built from them (cases.api.case_created_json) instead of read back. A case
+            # the system approved at once moved on (more events, a refund): not filled, read back.
+            case.order_item, case.consumer = item, consumer
+            case._prefetched_objects_cache = {  # type: ignore[attr-defined]
+                "events": _prefetched(case.events.all(), [event]),
+                "evidence": _prefetched(case.evidence.all(), stored)}
         log.info("case %s: submitted (%s/%s)", case.number, kind, reason, extra={"case": case.number})
     return case
 
 
-def _locked_own_item(consumer: User, order_item_id: int) -> tuple[OrderItem | None, int | None, list[int]]:
+def _prefetched(qs: QuerySet, rows: list) -> QuerySet:
+    """`qs` with `rows` as its result, as prefetch_related leaves a related manager's cache."""
+    qs._result_cache = rows
+    qs._prefetch_done = True
+    return qs
+
+
+def _locked_own_item(consumer: User, order_item_id: int) -> tuple[
+        OrderItem | None, int | None, list[int], int | None, list[SimpleNamespace] | None]:
     """The consumer's order item, locked (FOR UPDATE of the item row), with its order, product and shop; the
-    shop's member ids (for the merchant's notice); on PostgreSQL the id the new case will take, drawn from the
-    cases' sequence (an id a refused request draws is skipped, as one a rolled-back INSERT draws would be)."""
+    shop's member ids (for the merchant's notice); on PostgreSQL, in the same statement, the id the new case
+    will take, drawn from the cases' sequence (an id a refused request draws is skipped, as one a rolled-back
+    INSERT draws would be), the calendar's version (policy.calendar) and the item's earlier cases with their
+    refunds, as `policy.item_ledger` reads them (None elsewhere: the ledger reads them itself)."""
     qs = (OrderItem.objects.select_for_update(of=("self",))
           .select_related("order", "product", "order__shop")
           .filter(pk=order_item_id, order__consumer_id=consumer.pk))
@@ -124,12 +146,28 @@ def _locked_own_item(consumer: User, order_item_id: int) -> tuple[OrderItem | No
             next_case_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", (AfterSalesCase._meta.db_table,)),
             shop_member_ids=ArraySubquery(Shop.members.through.objects.filter(shop_id=OuterRef("order__shop_id"))
                                           .order_by("user_id").values("user_id")),
+            calendar_version=RawSQL(policy.CALENDAR_VERSION_SQL, ()),
+            earlier_cases=ArraySubquery(
+                AfterSalesCase.objects.filter(order_item_id=OuterRef("pk")).order_by("created_at", "id")
+                .values(json=JSONObject(id="id", number="number", state="state", kind="kind", quantity="quantity",
+                                        created_at="created_at", refund_on_receipt="refund_on_receipt",
+                                        refund=Cast("refund__amount", TextField())))),
         ).first()
         if row is None:
-            return None, None, []
-        return row, int(row.next_case_id), list(row.shop_member_ids)
+            return None, None, [], None, None
+        return (row, int(row.next_case_id), list(row.shop_member_ids), row.calendar_version,
+                [_earlier_case(c) for c in row.earlier_cases])
     item = qs.first()
     if item is None:
-        return None, None, []
+        return None, None, [], None, None
     return item, None, list(Shop.members.through.objects.filter(shop_id=item.order.shop_id).order_by("user_id")
-                            .values_list("user_id", flat=True))
+                            .values_list("user_id", flat=True)), None, None
+
+
+def _earlier_case(data: dict) -> SimpleNamespace:
+    """One earlier case of the item as the ledger reads it (state, number, kind, quantity, the refund's amount)."""
+    refund = data["refund"]
+    return SimpleNamespace(
+        pk=data["id"], number=data["number"], state=data["state"], kind=data["kind"], quantity=data["quantity"],
+        created_at=datetime.fromisoformat(data["created_at"]), refund_on_receipt=data["refund_on_receipt"],
+        refund=None if refund is None else SimpleNamespace(amount=Decimal(refund)))
