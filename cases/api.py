@@ -40,7 +40,7 @@ from .evidence import evidence_add
 from .lifecycle import ACTIONS, Field
 from .models import AfterSalesCase, CaseEvidence, CaseMessage, Holiday
 from .permissions import available_actions, role_of
-from .policy import PARTY_FOR_DEADLINE
+from .policy import CENT, PARTY_FOR_DEADLINE
 from .quality.ratings import rating_json
 from .selectors import (
     CASE_ROW_FIELDS,
@@ -212,11 +212,9 @@ def _utc(value: Any) -> Any:
 
 
 def _as_stored(case: AfterSalesCase, name: str) -> Any:
-    """A decimal as the database gives it back (its column's places)."""
+    """A case's amount as the database gives it back (its columns have 2 places)."""
     value = getattr(case, name)
-    if value is None:
-        return None
-    return Decimal(value).quantize(Decimal(1).scaleb(-case._meta.get_field(name).decimal_places))
+    return None if value is None else Decimal(value).quantize(CENT)
 
 
 def _as_jsonb(value: Any) -> Any:

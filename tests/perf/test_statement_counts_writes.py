@@ -27,12 +27,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # The submission (POST /api/v1/cases/, a return on an eligible item, no evidence files):
 #   the Bearer token (1);
-#   the service's transaction: BEGIN, the item locked with its order, product, shop, the shop's member ids and
-#   the new case's id (1), the item's earlier cases (ledger: 1), the deadline policies and the holidays (2),
+#   the service's transaction: BEGIN, the item locked with its order, product, shop, the shop's member ids, the
+#   new case's id, the item's earlier cases (the ledger) and the calendar's version (1: the deadline policies
+#   and holidays come from the process's copy at that version, cases.policy.calendar),
 #   INSERT case, event, clock, notification, outbox message (5), COMMIT;
 #   after the commit, the outbox message marked sent (1);
-#   the 201's case JSON, as GET /api/v1/cases/{id}/ builds it (its statements belong to the detail's read path).
-SUBMISSION_WRITE = 13  # token + BEGIN + 9 + COMMIT + outbox UPDATE, before the response is built
+#   the 201's case JSON is built from the rows just written: nothing is read back (cases.api.case_created_json).
+SUBMISSION_WRITE = 10  # token + BEGIN + 6 + COMMIT + outbox UPDATE
+SUBMISSION = 10  # the whole request
 # One sweep batch of due `merchant_response` clocks (the merchant did not answer: the system approves), half of
 # them refund_only (refunded at once: refund, payout, points/coupons, payout message) and half return_refund
 # (a return clock starts), whatever the batch's size.
@@ -76,6 +78,7 @@ def test_submission_statements(api, consumer, shop, postgres, redis_url, monkeyp
     assert [s for s in writes if s in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
     assert sum(1 for s in writes if s.startswith("INSERT")) == 5
     assert not any(s.startswith("UPDATE \"cases_") for s in writes)  # the number and clock go into the INSERT
+    assert len(log) == SUBMISSION, "\n".join(s[:120] for s in log.sql)  # the 201 reads nothing back
 
 
 def test_scorecard_statements(api, merchant, shop, postgres):  # type: ignore[no-untyped-def]
