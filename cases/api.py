@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
 
+from django.db import connection
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -37,9 +40,10 @@ from .evidence import evidence_add
 from .lifecycle import ACTIONS, Field
 from .models import AfterSalesCase, CaseEvidence, CaseMessage, Holiday
 from .permissions import available_actions, role_of
-from .policy import PARTY_FOR_DEADLINE
+from .policy import CENT, PARTY_FOR_DEADLINE
 from .quality.ratings import rating_json
 from .selectors import (
+    CASE_ROW_FIELDS,
     case_detail_for,
     case_event_summaries,
     case_history,
@@ -167,6 +171,58 @@ def case_json(user: Any, case_id: int) -> dict[str, Any]:
     if not rows:
         raise DomainError("not_found", _("找不到该资源"), status=404)
     return cases_json(rows, user, detail=True)[0]
+
+
+def case_created_json(user: Any, case: AfterSalesCase) -> dict[str, Any]:
+    """The 201 of a submission: the case as `case_json` shows it, built from the rows the service just wrote
+    (its order item with order, product and shop, the consumer, the events and evidence in its prefetch cache)
+    instead of read back; the same bytes as a GET of the detail right after (tests/cases/test_created_json.py).
+    A case without those caches (the system approved it at once) is read back."""
+    cache = getattr(case, "_prefetched_objects_cache", {})
+    if "events" not in cache or "evidence" not in cache:
+        return case_json(user, case.pk)
+    item = case.order_item
+    order, product = item.order, item.product
+    row: dict[str, Any] = {name: getattr(case, name) for name in CASE_ROW_FIELDS}
+    row.update(
+        amount=_as_stored(case, "amount"), refund_amount=_as_stored(case, "refund_amount"),
+        created_at=_utc(case.created_at), updated_at=_utc(case.updated_at),
+        deadline_due_at=_utc(case.deadline_due_at),
+        order_number=order.number, sku=product.sku, product_name=product.name, shop_code=order.shop.code,
+        consumer_username=case.consumer.username, refund_id=None, refund_paid_amount=None, refund_status=None,
+        refund_fast=None, refund_paid_at=None, order_shipped_at=order.shipped_at,
+        order_signed_at=order.signed_at, order_carrier=order.carrier, order_waybill=order.waybill,
+        product_on_site_service=product.on_site_service, rating_stars=None, rating_tags=None,
+        rating_comment=None, rating_pickup_stars=None, rating_hidden=None, rating_at=None,
+    )
+    jsonb = connection.vendor == "postgresql"
+    events = [{"at": _utc(e.at), "actor_username": e.actor_username, "role": e.role, "action": e.action,
+               "from_state": e.from_state, "to_state": e.to_state,
+               "payload": _as_jsonb(e.payload) if jsonb else e.payload} for e in cache["events"]]
+    evidence = [{"id": e.pk, "role": e.role, "content_type": e.content_type, "size": e.size,
+                 "original_name": e.original_name, "note": e.note, "created_at": _utc(e.created_at)}
+                for e in cache["evidence"]]
+    # a case just opened has no pickup, refund, rating nor ruling (so no holidays for an appeal window)
+    return case_row_dict(row, user, events=events, evidence=evidence, pickup=None, holidays=[])
+
+
+def _utc(value: Any) -> Any:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _as_stored(case: AfterSalesCase, name: str) -> Any:
+    """A case's amount as the database gives it back (its columns have 2 places)."""
+    value = getattr(case, name)
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
+def _as_jsonb(value: Any) -> Any:
+    """A JSON value as PostgreSQL's jsonb gives it back: an object's keys shorter first, then bytewise."""
+    if isinstance(value, dict):
+        return {k: _as_jsonb(value[k]) for k in sorted(value, key=lambda k: (len(k.encode()), k.encode()))}
+    if isinstance(value, list):
+        return [_as_jsonb(v) for v in value]
+    return value
 
 
 def cases_json(rows: list[dict[str, Any]], user: Any, *, detail: bool) -> list[dict[str, Any]]:
@@ -329,7 +385,7 @@ class CaseListView(APIView):
             consumer=user_of(request), order_item_id=order_item or 0, **fields,
             evidence_files=request.FILES.getlist("evidence") if hasattr(request, "FILES") else [],
         )
-        return Response(case_json(user_of(request), case.pk), status=201)
+        return Response(case_created_json(user_of(request), case), status=201)
 
 
 class CaseDetailView(APIView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,15 +42,22 @@ def deadline_start(*, case: AfterSalesCase, now: datetime) -> Deadline | None:
     return deadline
 
 
-def deadline_first(*, case: AfterSalesCase, now: datetime) -> Deadline | None:
+def deadline_first(*, case: AfterSalesCase, now: datetime, calendar: policy.Calendar | None = None) -> Deadline | None:
     """The clock of a case about to be inserted (nothing runs yet, so nothing to cancel): its row, unsaved, and
-    its name and due time set on the case so they go into the case's own INSERT; None for a state with none."""
+    its name and due time set on the case so they go into the case's own INSERT; None for a state with none.
+    With `calendar` (policy.calendar) the holidays and policies come from it instead of two queries."""
     name = policy.DEADLINE_FOR_STATE.get(case.state)
     if name is None:
         case.deadline_name, case.deadline_due_at = "", None
         return None
-    seconds = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now)
-    due = policy.due_time(now, seconds, active_holidays(now))
+    if calendar is None:
+        seconds = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now)
+        holidays: Iterable[Holiday] = active_holidays(now)
+    else:
+        seconds = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now,
+                                          policies=calendar.policies_at(now))
+        holidays = calendar.holidays_from(now)
+    due = policy.due_time(now, seconds, holidays).astimezone(UTC)  # as the database gives it back
     case.deadline_name, case.deadline_due_at = name, due
     return Deadline(case=case, name=name, state=case.state, started_at=now, duration_seconds=seconds, due_at=due,
                     remind_at=policy.reminder_time(now, due, seconds))

@@ -25,7 +25,7 @@ from .choices import (
     Kind,
     Reason,
 )
-from .models import AfterSalesCase, DeadlinePolicy
+from .models import AfterSalesCase, DeadlinePolicy, Holiday
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
@@ -348,6 +348,51 @@ def deadline_policies_at(at: datetime, *, names: list[str] | None = None) -> lis
     if names is not None:
         qs = qs.filter(name__in=names)
     return list(qs.order_by("-effective_from", "-id"))
+
+
+# --- the calendar: holidays and deadline policies, read once per process per version ---------------------
+
+@dataclass(frozen=True)
+class Calendar:
+    """Every platform holiday and every deadline policy row, as read at one version of them (migration
+    cases 0017: the version changes in the transaction of any write to either table). Rows are shared by the
+    process's requests: read them, never change them."""
+
+    version: int | None
+    holidays: tuple[Holiday, ...]
+    policies: tuple[DeadlinePolicy, ...]  # newest first, as `deadline_policies_at` orders them
+
+    def holidays_from(self, since: datetime) -> list[Holiday]:
+        """As `deadlines.active_holidays(since)`: the holidays not over by `since`'s day."""
+        day = local_date(since)
+        return [h for h in self.holidays if h.end_date >= day]
+
+    def policies_at(self, at: datetime) -> list[DeadlinePolicy]:
+        """As `deadline_policies_at(at)`: the rows in force at `at`, newest first."""
+        return [p for p in self.policies if p.effective_from <= at]
+
+
+_calendar: Calendar | None = None
+
+# The version as a column of a statement a write path sends anyway (PostgreSQL; see cases 0017).
+CALENDAR_VERSION_SQL = "(SELECT version FROM cases_calendarversion WHERE id = 1)"
+
+
+def calendar(version: int | None) -> Calendar:
+    """The calendar at `version` (read in a statement of the caller's, before this call): this process's copy
+    when it was read at that version, else read now (two queries) and kept. Reading the rows after the version
+    means the copy is never older than its version says (a change committed in between is newer: the next
+    version read replaces it). `version` None (no version table: SQLite) reads every time."""
+    global _calendar
+    cached = _calendar
+    if version is not None and cached is not None and cached.version == version:
+        return cached
+    fresh = Calendar(version=version,
+                     holidays=tuple(Holiday.objects.order_by("start_date", "id")),
+                     policies=tuple(DeadlinePolicy.objects.order_by("-effective_from", "-id")))
+    if version is not None:
+        _calendar = fresh
+    return fresh
 
 
 def holiday_intervals(holidays: Iterable) -> list[tuple[datetime, datetime]]:

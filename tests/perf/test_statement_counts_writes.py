@@ -20,6 +20,7 @@ from cases import services
 from cases.models import AfterSalesCase, Deadline, Refund
 from cases.sweep import deadlines_sweep
 from portal.benchmarks.load import StatementLog
+from portal.models import OutboxMessage
 from tests import factories as f
 from tests.workers import use_broker
 
@@ -27,12 +28,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # The submission (POST /api/v1/cases/, a return on an eligible item, no evidence files):
 #   the Bearer token (1);
-#   the service's transaction: BEGIN, the item locked with its order, product, shop, the shop's member ids and
-#   the new case's id (1), the item's earlier cases (ledger: 1), the deadline policies and the holidays (2),
+#   the service's transaction: BEGIN, the item locked with its order, product, shop, the shop's member ids, the
+#   new case's id, the item's earlier cases (the ledger) and the calendar's version (1: the deadline policies
+#   and holidays come from the process's copy at that version, cases.policy.calendar),
 #   INSERT case, event, clock, notification, outbox message (5), COMMIT;
-#   after the commit, the outbox message marked sent (1);
-#   the 201's case JSON, as GET /api/v1/cases/{id}/ builds it (its statements belong to the detail's read path).
-SUBMISSION_WRITE = 13  # token + BEGIN + 9 + COMMIT + outbox UPDATE, before the response is built
+#   after the commit, the outbox message marked sent: BEGIN, SET LOCAL synchronous_commit TO OFF, UPDATE, COMMIT
+#   (one query; the mark waits for no WAL flush: portal.outbox.outbox_publish);
+#   the 201's case JSON is built from the rows just written: nothing is read back (cases.api.case_created_json).
+SUBMISSION_WRITE = 12  # token + BEGIN + 6 + COMMIT + BEGIN, SET LOCAL, outbox UPDATE
+SUBMISSION = 13  # the whole request: the mark's COMMIT is the last statement
+SUBMISSION_QUERIES = 8  # of which not transaction control (issue #26: at most 8)
 # One sweep batch of due `merchant_response` clocks (the merchant did not answer: the system approves), half of
 # them refund_only (refunded at once: refund, payout, points/coupons, payout message) and half return_refund
 # (a return clock starts), whatever the batch's size.
@@ -40,10 +45,11 @@ SUBMISSION_WRITE = 13  # token + BEGIN + 9 + COMMIT + outbox UPDATE, before the 
 #   (2), holidays and deadline policies (2), the cases (one UPDATE per group of identical changes: 2), INSERT
 #   clocks and events (2), refunds of the refunded: existing ones, INSERT refunds and payouts, the items and cases
 #   for points and coupons, the payout message (6), the shop members and INSERT notifications with their email
-#   message (3), COMMIT; after it, both messages marked sent in one UPDATE (1: portal.outbox publishes a
+#   message (3), COMMIT; after it, both messages marked sent in one UPDATE (BEGIN, SET LOCAL synchronous_commit
+#   TO OFF, UPDATE, COMMIT: 4, one WAL flush fewer; portal.outbox publishes a
 #   transaction's messages together); then the empty next batch and the reminders' empty batch (BEGIN, SELECT,
 #   COMMIT each: 6).
-SWEEP_BATCH = 28
+SWEEP_BATCH = 31
 SCORECARD = 9  # token (with the merchant's shop ids: no membership query), shop, six aggregates (items, events, opened,
 #               ended, refunds, ratings), category
 
@@ -73,9 +79,13 @@ def test_submission_statements(api, consumer, shop, postgres, redis_url, monkeyp
     log = _submission_statements(api, consumer, shop)
     writes = _prefix_until_response(log)
     assert len(writes) == SUBMISSION_WRITE, "\n".join(s[:120] for s in writes)
-    assert [s for s in writes if s in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
+    assert [s for s in writes if s in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT", "BEGIN"]
     assert sum(1 for s in writes if s.startswith("INSERT")) == 5
     assert not any(s.startswith("UPDATE \"cases_") for s in writes)  # the number and clock go into the INSERT
+    assert len(log) == SUBMISSION, "\n".join(s[:120] for s in log.sql)  # the 201 reads nothing back
+    assert log.queries == SUBMISSION_QUERIES
+    assert "SET LOCAL synchronous_commit TO OFF" in log.sql
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()  # published and marked sent
 
 
 def test_scorecard_statements(api, merchant, shop, postgres):  # type: ignore[no-untyped-def]
