@@ -261,23 +261,18 @@ class Order(models.Model):
     carrier = models.CharField(max_length=64, blank=True, verbose_name=_("发货快递公司"))
     waybill = models.CharField(max_length=64, blank=True, verbose_name=_("发货运单号"))
 
+    objects = OrderQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("订单")
         verbose_name_plural = pgettext_lazy("plural", "订单")
         indexes = [models.Index(fields=["consumer", "-paid_at"]),
-                   # the shop's orders paid in a window, with their id for the items (cases/scorecard.py)
+                   # the shop's orders paid in a window (the merchant metrics; the scorecard counts the items by
+                   # their own copy of shop and paid_at: OrderItem, orderitem_shop_paid)
                    models.Index(fields=["shop", "paid_at"], include=["id"], name="order_shop_paid")]
-
-    objects = OrderQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.number
-
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Order:
-        obj = super().from_db(db, field_names, values)
-        obj._items_copy = (obj.__dict__.get("shop_id"), obj.__dict__.get("paid_at"))
-        return obj
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Saving a changed shop or payment time copies it onto the order's items (OrderItem.shop/paid_at)."""
@@ -289,6 +284,12 @@ class Order(models.Model):
             order_items_sync([self.pk])
         if written:
             self._items_copy = (self.shop_id, self.paid_at)
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Order:
+        obj = super().from_db(db, field_names, values)
+        obj._items_copy = (obj.__dict__.get("shop_id"), obj.__dict__.get("paid_at"))
+        return obj
 
     @property
     def total_paid(self) -> Decimal:
