@@ -262,6 +262,8 @@ class Order(models.Model):
     waybill = models.CharField(max_length=64, blank=True, verbose_name=_("发货运单号"))
 
     objects = OrderQuerySet.as_manager()
+    # (shop_id, paid_at) as last read or written: a save that changes them copies them onto the items
+    _items_copy: tuple[Any, Any] | None = None
 
     class Meta:
         verbose_name = _("订单")
@@ -280,7 +282,7 @@ class Order(models.Model):
         fields = kwargs.get("update_fields")
         super().save(*args, **kwargs)
         written = fields is None or bool(ITEM_COPIED_FIELDS & set(fields))
-        if not adding and written and getattr(self, "_items_copy", None) != (self.shop_id, self.paid_at):
+        if not adding and written and self._items_copy != (self.shop_id, self.paid_at):
             order_items_sync([self.pk])
         if written:
             self._items_copy = (self.shop_id, self.paid_at)
