@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -288,8 +289,8 @@ class Order(models.Model):
             self._items_copy = (self.shop_id, self.paid_at)
 
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Order:
-        obj = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any) -> Self:
+        obj = super().from_db(db, field_names, values, **kwargs)
         obj._items_copy = (obj.__dict__.get("shop_id"), obj.__dict__.get("paid_at"))
         return obj
 
@@ -325,10 +326,14 @@ def order_items_sync(order_ids: list[int]) -> int:
 
 
 class OrderItemQuerySet(models.QuerySet):
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[OrderItem]:
-        objs = list(objs)
-        order_items_fill(objs)
-        return super().bulk_create(objs, *args, **kwargs)
+    def bulk_create(self, objs: Iterable[Any], batch_size: int | None = None, ignore_conflicts: bool = False,
+                    update_conflicts: bool = False, update_fields: Collection[str] | None = None,
+                    unique_fields: Collection[str] | None = None) -> list[Any]:
+        items = list(objs)
+        order_items_fill(items)
+        return super().bulk_create(items, batch_size=batch_size, ignore_conflicts=ignore_conflicts,
+                                   update_conflicts=update_conflicts, update_fields=update_fields,
+                                   unique_fields=unique_fields)
 
 
 class OrderItem(models.Model):
