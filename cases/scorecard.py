@@ -195,7 +195,7 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
     Counts for all of them together under the key 0 (a category's pool: its p90 is the pool's own).
 
     One aggregate query per table and window, each figure a FILTER of it (docs/quality.md "Speed"): order
-    items, events, cases opened, cases ended, refunds (joined to their case for its submission and reason),
+    items (by the order's shop and payment time each item carries), events, cases opened, cases ended, refunds (joined to their case for its submission and reason),
     ratings. Events and refunds are taken by their own `shop_id` (the case's, kept on every case-owned row):
     one shop's rows are a range of the (shop, time) indexes instead of the platform's window joined with the
     shop's cases.
@@ -215,9 +215,10 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
             return [(0, tuple(result[n] for n in names))]
         return _per_shop(scoped(qs, path).annotate(**aggregates).values_list(path, *names), pooled)
 
-    # order items paid in the window (rows of the order, whatever their quantity)
-    for key, (n,) in rows(OrderItem.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi),
-                          "order__shop_id", n=Count("order_id")):  # the item index's own column
+    # order items paid in the window (rows of the order, whatever their quantity), by the order's shop and
+    # payment time copied on the item: one range of its (shop, paid_at) index, read from the index alone
+    for key, (n,) in rows(OrderItem.objects.filter(paid_at__gte=lo, paid_at__lt=hi), "shop_id",
+                          n=Count("shop_id")):
         out[key].items_paid = n
     # cases ruled `refund` / escalated or intervened in the window (each case once)
     is_intervention = Q(action__in=[Action.ESCALATE, Action.INTERVENE])
@@ -242,6 +243,10 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
         out[key].terminal, out[key].self_resolved = terminal, alone
     # refunds paid in the window: how many on a quality reason, and submission → paid (mean and p90)
     paid = Refund.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
+    if ids is not None and len(ids) == 1:
+        # the same rows (a refund's shop is its case's): lets one shop's refunds meet its cases as a hash join
+        # with the shop's range of `case_shop_scorecard` (one index read) instead of one case probe per refund
+        paid = paid.filter(case__shop_id__in=ids)
     duration = ExpressionWrapper(F("paid_at") - F("case__created_at"), output_field=DurationField())
     refund_aggregates: dict[str, Any] = {"n": Count("case_id"), "quality": Count("case_id", filter=Q(
         case__reason__in=list(QUALITY_REASONS))), "total": Sum(duration)}

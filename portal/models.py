@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -220,6 +221,31 @@ class Product(models.Model):
         return self.category in EXCLUDED_NO_REASON_CATEGORIES or not self.no_reason_returns
 
 
+# The order's columns its items carry a copy of (OrderItem.shop, OrderItem.paid_at).
+ITEM_COPIED_FIELDS = frozenset({"shop", "shop_id", "paid_at"})
+
+
+class OrderQuerySet(models.QuerySet):
+    """An UPDATE or bulk_update of the orders' shop or payment time copies them onto their items too."""
+
+    def update(self, **kwargs: Any) -> int:
+        if not ITEM_COPIED_FIELDS & set(kwargs):
+            return super().update(**kwargs)
+        ids = list(self.values_list("pk", flat=True))
+        n = super().update(**kwargs)
+        order_items_sync(ids)
+        return n
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        objs, fields = list(objs), list(fields)
+        n = super().bulk_update(objs, fields, batch_size=batch_size)
+        if ITEM_COPIED_FIELDS & set(fields):
+            order_items_sync([o.pk for o in objs])
+            for o in objs:
+                o._items_copy = (o.shop_id, o.paid_at)
+        return n
+
+
 class Order(models.Model):
     number = models.CharField(max_length=64, unique=True, verbose_name=_("订单号"))
     consumer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("买家"))
@@ -241,19 +267,78 @@ class Order(models.Model):
     carrier = models.CharField(max_length=64, blank=True, verbose_name=_("发货快递公司"))
     waybill = models.CharField(max_length=64, blank=True, verbose_name=_("发货运单号"))
 
+    objects = OrderQuerySet.as_manager()
+    # (shop_id, paid_at) as last read or written: a save that changes them copies them onto the items
+    _items_copy: tuple[Any, Any] | None = None
+
     class Meta:
         verbose_name = _("订单")
         verbose_name_plural = pgettext_lazy("plural", "订单")
         indexes = [models.Index(fields=["consumer", "-paid_at"]),
-                   # the shop's orders paid in a window, with their id for the items (cases/scorecard.py)
+                   # the shop's orders paid in a window (the merchant metrics; the scorecard counts the items by
+                   # their own copy of shop and paid_at: OrderItem, orderitem_shop_paid)
                    models.Index(fields=["shop", "paid_at"], include=["id"], name="order_shop_paid")]
 
     def __str__(self) -> str:
         return self.number
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving a changed shop or payment time copies it onto the order's items (OrderItem.shop/paid_at)."""
+        adding = self._state.adding
+        fields = kwargs.get("update_fields")
+        super().save(*args, **kwargs)
+        written = fields is None or bool(ITEM_COPIED_FIELDS & set(fields))
+        if not adding and written and self._items_copy != (self.shop_id, self.paid_at):
+            order_items_sync([self.pk])
+        if written:
+            self._items_copy = (self.shop_id, self.paid_at)
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any) -> Self:
+        obj = super().from_db(db, field_names, values, **kwargs)
+        obj._items_copy = (obj.__dict__.get("shop_id"), obj.__dict__.get("paid_at"))
+        return obj
+
     @property
     def total_paid(self) -> Decimal:
         return sum((item.paid for item in self.items.all()), Decimal("0.00"))
+
+
+def order_items_fill(items: list[OrderItem]) -> None:
+    """Give each new item its order's shop and payment time: from the order already loaded on the item, else
+    one query for all the rest."""
+    missing: dict[int, list[OrderItem]] = {}
+    for item in items:
+        order = item._state.fields_cache.get("order")
+        if order is not None:
+            item.shop_id, item.paid_at = order.shop_id, order.paid_at
+        elif item.order_id is not None:
+            missing.setdefault(item.order_id, []).append(item)
+    if missing:
+        for pk, shop_id, paid_at in Order.objects.filter(pk__in=list(missing)).values_list("pk", "shop_id", "paid_at"):
+            for item in missing[pk]:
+                item.shop_id, item.paid_at = shop_id, paid_at
+
+
+def order_items_sync(order_ids: list[int]) -> int:
+    """Copy the orders' shop and payment time onto their items again (after an order's change), in the database:
+    one UPDATE, whatever the instances in memory say."""
+    if not order_ids:
+        return 0
+    order = Order.objects.filter(pk=models.OuterRef("order_id"))
+    return OrderItem.objects.filter(order_id__in=order_ids).update(
+        shop_id=models.Subquery(order.values("shop_id")[:1]), paid_at=models.Subquery(order.values("paid_at")[:1]))
+
+
+class OrderItemQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Iterable[Any], batch_size: int | None = None, ignore_conflicts: bool = False,
+                    update_conflicts: bool = False, update_fields: Collection[str] | None = None,
+                    unique_fields: Collection[str] | None = None) -> list[Any]:
+        items = list(objs)
+        order_items_fill(items)
+        return super().bulk_create(items, batch_size=batch_size, ignore_conflicts=ignore_conflicts,
+                                   update_conflicts=update_conflicts, update_fields=update_fields,
+                                   unique_fields=unique_fields)
 
 
 class OrderItem(models.Model):
@@ -263,15 +348,37 @@ class OrderItem(models.Model):
     quantity = models.PositiveIntegerField(verbose_name=_("数量"))
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("单价"))
     paid = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("实付金额"))
+    # Copies of the order's shop and payment time, never set by hand: the shop's items paid in a window are a
+    # range of one index (cases/scorecard.py, docs/quality.md "Speed"). Filled from the order when the item is
+    # written first (save, bulk_create); the order's own writes copy a change (Order.save, OrderQuerySet);
+    # an item's later saves leave them alone.
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False,
+                             verbose_name=_("店铺"))
+    paid_at = models.DateTimeField(editable=False, verbose_name=_("付款时间"))
+
+    objects = OrderItemQuerySet.as_manager()
+
+    COPIED_FROM_ORDER = ("shop", "paid_at")
 
     class Meta:
         verbose_name = _("订单商品")
         verbose_name_plural = pgettext_lazy("plural", "订单商品")
         ordering = ["order_id", "position"]
         constraints = [models.UniqueConstraint(fields=["order", "position"], name="orderitem_unique_position")]
+        # the shop's items paid in a window: one range, counted from the index alone (cases/scorecard.py)
+        indexes = [models.Index(fields=["shop", "paid_at"], name="orderitem_shop_paid")]
 
     def __str__(self) -> str:
         return f"{self.order.number}#{self.position} {self.product.sku}×{self.quantity}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            order_items_fill([self])
+        elif kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            # the copies belong to the order: an item saved from a stale instance must not write them back
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name not in self.COPIED_FROM_ORDER]
+        super().save(*args, **kwargs)
 
 
 class Wallet(models.Model):

@@ -229,11 +229,14 @@ def generate(scale: float = 1.0, *, log: Callable[[str], None] = print, seed: in
 
         def add_order(oid: int, consumer: int, shop: int, signed: float, paid: float, qty: int) -> int:
             product = shop * plan.products_per_shop + rng.randrange(plan.products_per_shop) + 1
-            orders.add(str(oid), f"TB{oid:012d}", _ts(signed - 3 * DAY), _ts(signed - 2 * DAY), _ts(signed),
+            paid_at = _ts(signed - 3 * DAY)
+            orders.add(str(oid), f"TB{oid:012d}", paid_at, _ts(signed - 2 * DAY), _ts(signed),
                        "0.00", "0", T_ if oid % 3 == 0 else F_, "", N, N, REGIONS[oid % len(REGIONS)],
                        f"某街道 {oid % 997} 号", f"收件人{consumer % 1000}", f"139{oid % 100000000:08d}",
                        str(plan.consumer_id(consumer)), str(shop + 1))
-            items.add(str(oid), "1", str(qty), _money(paid / qty), _money(paid), str(oid), str(product))
+            # the item carries its order's shop and payment time (portal.models.OrderItem)
+            items.add(str(oid), "1", str(qty), _money(paid / qty), _money(paid), str(oid), str(product),
+                      str(shop + 1), paid_at)
             return product
 
         def add_case(cid: int, shop: int, consumer: int, kind: str, reason: str,

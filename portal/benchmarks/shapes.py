@@ -28,7 +28,7 @@ COLUMNS = {
     "portal_order": "id, number, paid_at, shipped_at, signed_at, shipping_fee, points_used, "
                     "return_shipping_insurance, coupon_code, coupon_value, coupon_valid_until, address_region, "
                     "address_line, address_contact, address_phone, consumer_id, shop_id",
-    "portal_orderitem": "id, position, quantity, unit_price, paid, order_id, product_id",
+    "portal_orderitem": "id, position, quantity, unit_price, paid, order_id, product_id, shop_id, paid_at",
     "cases_aftersalescase": "id, number, kind, reason, quantity, amount, description, condition_intact, "
                             "freight_payer, state, closure_reason, refund_amount, refund_on_receipt, ruled, "
                             "return_carrier, return_tracking, replacement_carrier, replacement_tracking, "
