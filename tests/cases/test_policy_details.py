@@ -19,6 +19,7 @@ from cases.policy import (
     claimable,
     deadline_seconds,
     money,
+    reminder_time,
     units_value,
 )
 from tests import factories as f
@@ -144,3 +145,18 @@ def test_the_policy_row_in_force_is_the_one_that_took_effect_last(settings):
     DeadlinePolicy.objects.create(name="evidence", seconds=3000, effective_from=start)
     DeadlinePolicy.objects.create(name="evidence", seconds=4000, effective_from=start)
     assert deadline_seconds("evidence", at=start + timedelta(days=1)) == 4000
+
+
+def test_the_reminder_is_24_hours_before_due_or_at_half_a_window_of_48_hours_or_less():
+    start = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
+
+    def reminder(seconds: int) -> timedelta:
+        due = start + timedelta(seconds=seconds)
+        return due - reminder_time(start, due, seconds)
+
+    assert reminder(24 * 3600) == timedelta(hours=12)
+    assert reminder(6 * 3600) == timedelta(hours=3)
+    assert reminder(48 * 3600) == timedelta(hours=24)
+    assert reminder(48 * 3600 + 10) == timedelta(hours=24)
+    assert reminder(49 * 3600) == timedelta(hours=24)
+    assert reminder(5 * 86400) == timedelta(hours=24)
