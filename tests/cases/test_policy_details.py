@@ -18,6 +18,7 @@ from cases.policy import (
     appeal_window_seconds,
     claimable,
     deadline_seconds,
+    holiday_intervals,
     money,
     reminder_time,
     units_value,
@@ -160,3 +161,17 @@ def test_the_reminder_is_24_hours_before_due_or_at_half_a_window_of_48_hours_or_
     assert reminder(48 * 3600 + 10) == timedelta(hours=24)
     assert reminder(49 * 3600) == timedelta(hours=24)
     assert reminder(5 * 86400) == timedelta(hours=24)
+
+
+def test_holidays_become_intervals_of_shanghai_days_overlaps_merged():
+    def day(d: int) -> datetime:
+        return datetime(2026, 10, d, tzinfo=SH)
+
+    h = [Holiday(name="a", start_date=date(2026, 10, 1), end_date=date(2026, 10, 2)),
+         Holiday(name="b", start_date=date(2026, 10, 5), end_date=date(2026, 10, 5)),
+         Holiday(name="c", start_date=date(2026, 10, 8), end_date=date(2026, 10, 10)),
+         Holiday(name="d", start_date=date(2026, 10, 9), end_date=date(2026, 10, 12)),
+         Holiday(name="e", start_date=date(2026, 10, 13), end_date=date(2026, 10, 13))]
+    assert holiday_intervals([h[1], h[0]]) == [(day(1), day(3)), (day(5), day(6))]
+    # c and d overlap, e starts the day after d ends: one interval from the 8th to the end of the 13th
+    assert holiday_intervals(h) == [(day(1), day(3)), (day(5), day(6)), (day(8), day(14))]
