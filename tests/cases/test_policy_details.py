@@ -18,6 +18,7 @@ from cases.policy import (
     appeal_window_seconds,
     claimable,
     deadline_seconds,
+    due_time,
     holiday_intervals,
     money,
     reminder_time,
@@ -175,3 +176,17 @@ def test_holidays_become_intervals_of_shanghai_days_overlaps_merged():
     assert holiday_intervals([h[1], h[0]]) == [(day(1), day(3)), (day(5), day(6))]
     # c and d overlap, e starts the day after d ends: one interval from the 8th to the end of the 13th
     assert holiday_intervals(h) == [(day(1), day(3)), (day(5), day(6)), (day(8), day(14))]
+
+
+def test_a_clock_pauses_over_a_later_holiday_after_one_already_past_and_a_holiday_inside_another_is_absorbed():
+    start = datetime(2026, 10, 4, 12, 0, tzinfo=SH)
+    past = Holiday(name="past", start_date=date(2026, 10, 1), end_date=date(2026, 10, 2))
+    later = Holiday(name="later", start_date=date(2026, 10, 5), end_date=date(2026, 10, 5))
+    # 12 h to midnight, the 5th paused, 24 h more
+    assert due_time(start, 36 * 3600, [past, later]) == datetime(2026, 10, 7, 0, 0, tzinfo=SH)
+    # merged with the interval before it, a holiday inside a longer one keeps the longer one's end
+    spans = [Holiday(name=n, start_date=date(2026, m, d1), end_date=date(2026, m, d2))
+             for n, m, d1, d2 in (("x", 9, 20, 20), ("y", 9, 25, 25), ("long", 10, 1, 3), ("inside", 10, 2, 2))]
+    assert holiday_intervals(spans) == [(datetime(2026, 9, 20, tzinfo=SH), datetime(2026, 9, 21, tzinfo=SH)),
+                                        (datetime(2026, 9, 25, tzinfo=SH), datetime(2026, 9, 26, tzinfo=SH)),
+                                        (datetime(2026, 10, 1, tzinfo=SH), datetime(2026, 10, 4, tzinfo=SH))]
