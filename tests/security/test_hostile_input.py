@@ -6,7 +6,7 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cases.models import AfterSalesCase, CaseEvent, CaseEvidence
@@ -52,12 +52,25 @@ def test_case_create_never_500(api, consumer, shop, body, real_item):
         assert AfterSalesCase.objects.count() == before[0] + 1
 
 
+ACTION_NAMES = ["approve", "reject", "revise", "withdraw", "escalate", "ship_return", "rule", "confirm_receipt",
+                "refuse_receipt", "intervene", "nonsense", "expire"]
+
+
+def every_action_with_an_empty_body(test):  # type: ignore[no-untyped-def]
+    """Each action is tried at least once, with no fields at all, on top of the 40 random examples: drawn at
+    random, an action (or an action without its required field) can be missed by a whole run (docs/mutation.md:
+    a 500 on `reject` without a reason passed one run of the random examples alone)."""
+    for action in ACTION_NAMES:
+        test = example(body={}, action=action)(test)
+    return test
+
+
 @SETTINGS
 @given(body=st.dictionaries(st.sampled_from(["reason", "amount", "description", "decision", "rationale",
                                              "carrier", "tracking_number", "statement", "require_return",
                                              "compensation_points", "body", "internal"]), json_values, max_size=6),
-       action=st.sampled_from(["approve", "reject", "revise", "withdraw", "escalate", "ship_return", "rule",
-                               "confirm_receipt", "refuse_receipt", "intervene", "nonsense", "expire"]))
+       action=st.sampled_from(ACTION_NAMES))
+@every_action_with_an_empty_body
 def test_actions_never_500(api, consumer, merchant, agent, shop, body, action):
     from cases import services
 
