@@ -34,7 +34,11 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     leftovers: list[Deadline] = []
     moves: list[Move] = []
     overdue: list[Deadline] = []
-    paid_before = set(Refund.objects.filter(case_id__in=[d.case_id for d in deadlines]).values_list("case_id", flat=True))
+    if all(hasattr(d, "case_paid") for d in deadlines):  # read with the lock (cases.sweep.locked_due)
+        paid_before = {d.case_id for d in deadlines if d.case_paid}
+    else:
+        paid_before = set(Refund.objects.filter(case_id__in=[d.case_id for d in deadlines])
+                          .values_list("case_id", flat=True))
     for deadline in deadlines:
         case = deadline.case
         spec = DEADLINES.get(deadline.name)
@@ -48,7 +52,7 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
         moves.append(system_move(case, spec.on_expiry, payload=dict(spec.expiry_payload), fired=deadline))
     if overdue:
         _flag_overdue(overdue, now)
-    moves_apply(moves, now=now)
+    moves_apply(moves, now=now, paid=paid_before)
     log_moves([(m.case.pk, m.case.number, m.action, m.from_state, m.case.state, m.fired.name if m.fired else "")
                for m in moves])
     if moves or overdue:
