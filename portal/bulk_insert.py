@@ -101,3 +101,60 @@ def _insert_orm(model: type[models.Model], columns: Mapping[str, Sequence[Any]],
     objs = [model(**dict(zip(names, row, strict=True))) for row in zip(*columns.values(), strict=True)]
     created = model._default_manager.db_manager(db).bulk_create(objs)
     return [tuple(getattr(o, n) for n in returning) for o in created] if returning else []
+
+
+def update_columns(model: type[models.Model], rows: Sequence[tuple[Any, Mapping[str, Any]]],
+                   order: Sequence[str]) -> None:
+    """Set, per row (primary key, {attname: new value}), the fields its mapping names, in one statement on
+    PostgreSQL: `UPDATE … FROM unnest(ids, values…, masks…)`; a field a row does not name keeps its stored value
+    (a mask per field says which rows set it). `order`: the attnames in the order the SET lists them.
+    Elsewhere one UPDATE per group of rows setting the same values."""
+    if not rows:
+        return
+    db = router.db_for_write(model)
+    connection = connections[db]
+    named = {name for _pk, values in rows for name in values}
+    names = tuple(n for n in order if n in named)
+    if not names:
+        return
+    if connection.vendor != "postgresql":
+        groups: dict[tuple[tuple[str, Any], ...], list[Any]] = {}
+        for pk, values in rows:
+            groups.setdefault(tuple((n, values[n]) for n in names if n in values), []).append(pk)
+        for group, pks in groups.items():
+            model._default_manager.db_manager(db).filter(pk__in=pks).update(**dict(group))
+        return
+    masked = tuple(n for n in names if any(n not in values for _pk, values in rows))
+    sql, json_columns = _update_statement(model, names, masked, db)
+    params: list[list[Any]] = [[pk for pk, _values in rows]]
+    for name in names:
+        values = [values.get(name) for _pk, values in rows]
+        params.append([None if v is None else json.dumps(v) for v in values] if name in json_columns else values)
+    for name in masked:
+        params.append([name in values for _pk, values in rows])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@lru_cache(maxsize=256)
+def _update_statement(model: type[models.Model], names: tuple[str, ...], masked: tuple[str, ...],
+                      db: str) -> tuple[str, frozenset[str]]:
+    connection = connections[db]
+    quote = connection.ops.quote_name
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    pk = model._meta.pk
+    json_columns = frozenset(n for n in names if isinstance(fields[n], models.JSONField))
+    arrays = [f"%s::{_array_type(pk, connection)}[]"]
+    sets = []
+    for i, name in enumerate(names):
+        column = quote(fields[name].column)
+        arrays.append("%s::text[]" if name in json_columns else f"%s::{_array_type(fields[name], connection)}[]")
+        value = f"v.c{i}::jsonb" if name in json_columns else f"v.c{i}"
+        if name in masked:
+            value = f"CASE WHEN v.m{masked.index(name)} THEN {value} ELSE t.{column} END"
+        sets.append(f"{column} = {value}")
+    arrays.extend("%s::boolean[]" for _ in masked)
+    aliases = ["id", *(f"c{i}" for i in range(len(names))), *(f"m{i}" for i in range(len(masked)))]
+    sql = (f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(sets)} "
+           f"FROM unnest({', '.join(arrays)}) AS v({', '.join(aliases)}) WHERE t.{quote(pk.column)} = v.id")
+    return sql, json_columns

@@ -18,9 +18,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import F
 
-from portal.bulk_insert import insert_columns
+from portal.bulk_insert import insert_columns, update_columns
 from portal.models import User
 
 from .. import policy
@@ -153,7 +154,15 @@ def _clocks(moves: list[Move], now: datetime) -> dict[str, list[Any]]:
 
 def _write_cases(moves: list[Move]) -> None:
     """One UPDATE per group of cases whose changed fields and new values are the same (a batch shares `now`
-    and its clocks); a refund amount equal to the claim is written as the claim column, so it groups too."""
+    and its clocks); a refund amount equal to the claim is written as the claim column, so it groups too.
+    On PostgreSQL a batch is one `UPDATE … FROM unnest(…)` setting each case's changed fields
+    (portal.bulk_insert.update_columns)."""
+    if len(moves) > 1 and connections[router.db_for_write(AfterSalesCase)].vendor == "postgresql":
+        update_columns(AfterSalesCase, [
+            (m.case.pk, {name: getattr(m.case, name) for name in MOVABLE_FIELDS
+                         if name == "updated_at" or getattr(m.case, name) != m.before[name]})
+            for m in moves], MOVABLE_FIELDS)
+        return
     groups: dict[tuple, list[int]] = defaultdict(list)
     for move in moves:
         case = move.case
