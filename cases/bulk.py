@@ -14,8 +14,8 @@ from functools import partial
 from django.db import transaction
 
 from .lifecycle import ACTIONS, DEADLINES
-from .models import AfterSalesCase, Deadline, Notification, Refund
-from .notifications import notify_many, staff_ids
+from .models import AfterSalesCase, Deadline, Refund
+from .notifications import Notices, staff_ids
 from .services.apply import Move, moves_apply, system_move
 
 log = logging.getLogger("cases")
@@ -83,15 +83,13 @@ def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
     for d in deadlines:
         by_flag.setdefault(d.name, []).append(d)
     supervisors = staff_ids(supervisors_only=True)
-    rows: list[Notification] = []
+    notices = Notices()
     for name, group in by_flag.items():
         spec = DEADLINES[name]
         AfterSalesCase.objects.filter(pk__in=[d.case_id for d in group]).update(**{spec.flag: True})
-        rows.extend(Notification(user_id=u, case=d.case, kind=spec.flag_message, message=spec.flag_message,
-                                 params={"number": d.case.number})
-                    for d in group for u in supervisors)
         for d in group:
+            notices.add(supervisors, d.case, spec.flag_message, spec.flag_message, {"number": d.case.number})
             setattr(d.case, spec.flag, True)
-    notify_many(rows)
+    notices.store()
     for d in deadlines:
         d.fired_at = now

@@ -17,8 +17,8 @@ from . import services
 from .bulk import fire_batch, log_moves
 from .choices import State
 from .lifecycle import DEADLINES
-from .models import AfterSalesCase, Deadline, Notification, Refund
-from .notifications import notify_many, notify_staff, party_user_ids, shop_members, staff_ids
+from .models import AfterSalesCase, Deadline, Refund
+from .notifications import Notices, notify_staff, party_user_ids, shop_members, staff_ids
 from .policy import PARTY_FOR_DEADLINE
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                 return sent
             Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(reminded_at=now)
             members = shop_members(d.case.shop_id for d in rows)
-            notifications: list[Notification] = []
+            notices = Notices()
             for deadline in rows:
                 deadline.reminded_at = now
                 case = deadline.case
@@ -138,7 +138,6 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                     users = party_user_ids(case, party, members)
                 else:
                     users = []
-                notifications.extend(Notification(user_id=u, case=case, kind="reminder", message="reminder", params=params)
-                                     for u in users)
-            notify_many(notifications)
+                notices.add(users, case, "reminder", "reminder", params)
+            notices.store()
             sent += len(rows)
