@@ -35,7 +35,7 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     moves: list[Move] = []
     overdue: list[Deadline] = []
     if all(hasattr(d, "case_paid") for d in deadlines):  # read with the lock (cases.sweep.locked_due)
-        paid_before = {d.case_id for d in deadlines if d.case_paid}
+        paid_before = {d.case_id for d in deadlines if getattr(d, "case_paid", False)}
     else:
         paid_before = set(Refund.objects.filter(case_id__in=[d.case_id for d in deadlines])
                           .values_list("case_id", flat=True))

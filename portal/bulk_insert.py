@@ -80,12 +80,16 @@ def _statement(model: type[models.Model], names: tuple[str, ...], returning: tup
         else:
             arrays.append(f"{ph}::{_array_type(field, connection)}[]")
             selected.append(f"c{i}")
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(fields[n].column) for n in names)}) "
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(_column(fields[n])) for n in names)}) "
            f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) "
            f"AS v({', '.join(f'c{i}' for i in range(len(names)))})")
     if returning:
-        sql += " RETURNING " + ", ".join(quote(fields[n].column) for n in returning)
+        sql += " RETURNING " + ", ".join(quote(_column(fields[n])) for n in returning)
     return sql, json_columns
+
+
+def _column(field: Any) -> str:
+    return str(field.column)
 
 
 def array_placeholder(connection: Any) -> str:
@@ -136,10 +140,10 @@ def update_columns(model: type[models.Model], rows: Sequence[tuple[Any, Mapping[
     sql, json_columns = _update_statement(model, names, masked, db)
     params: list[list[Any]] = [[pk for pk, _values in rows]]
     for name in names:
-        values = [values.get(name) for _pk, values in rows]
-        params.append([None if v is None else json.dumps(v) for v in values] if name in json_columns else values)
+        column = [row.get(name) for _pk, row in rows]
+        params.append([None if v is None else json.dumps(v) for v in column] if name in json_columns else column)
     for name in masked:
-        params.append([name in values for _pk, values in rows])
+        params.append([name in row for _pk, row in rows])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -156,7 +160,7 @@ def _update_statement(model: type[models.Model], names: tuple[str, ...], masked:
     arrays = [f"{ph}::{_array_type(pk, connection)}[]"]
     sets = []
     for i, name in enumerate(names):
-        column = quote(fields[name].column)
+        column = quote(_column(fields[name]))
         arrays.append(f"{ph}::text[]" if name in json_columns else f"{ph}::{_array_type(fields[name], connection)}[]")
         value = f"v.c{i}::jsonb" if name in json_columns else f"v.c{i}"
         if name in masked:
@@ -165,5 +169,5 @@ def _update_statement(model: type[models.Model], names: tuple[str, ...], masked:
     arrays.extend(f"{ph}::boolean[]" for _ in masked)
     aliases = ["id", *(f"c{i}" for i in range(len(names))), *(f"m{i}" for i in range(len(masked)))]
     sql = (f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(sets)} "
-           f"FROM unnest({', '.join(arrays)}) AS v({', '.join(aliases)}) WHERE t.{quote(pk.column)} = v.id")
+           f"FROM unnest({', '.join(arrays)}) AS v({', '.join(aliases)}) WHERE t.{quote(_column(pk))} = v.id")
     return sql, json_columns
