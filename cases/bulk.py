@@ -14,8 +14,8 @@ from functools import partial
 from django.db import transaction
 
 from .lifecycle import ACTIONS, DEADLINES
-from .models import AfterSalesCase, Deadline, Notification, Refund
-from .notifications import notify_many, staff_ids
+from .models import AfterSalesCase, Deadline, Refund
+from .notifications import Notices, staff_ids
 from .services.apply import Move, moves_apply, system_move
 
 log = logging.getLogger("cases")
@@ -34,7 +34,11 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
     leftovers: list[Deadline] = []
     moves: list[Move] = []
     overdue: list[Deadline] = []
-    paid_before = set(Refund.objects.filter(case_id__in=[d.case_id for d in deadlines]).values_list("case_id", flat=True))
+    if all(hasattr(d, "case_paid") for d in deadlines):  # read with the lock (cases.sweep.locked_due)
+        paid_before = {d.case_id for d in deadlines if getattr(d, "case_paid", False)}
+    else:
+        paid_before = set(Refund.objects.filter(case_id__in=[d.case_id for d in deadlines])
+                          .values_list("case_id", flat=True))
     for deadline in deadlines:
         case = deadline.case
         spec = DEADLINES.get(deadline.name)
@@ -48,7 +52,7 @@ def fire_batch(deadlines: list[Deadline], now: datetime) -> list[Deadline]:
         moves.append(system_move(case, spec.on_expiry, payload=dict(spec.expiry_payload), fired=deadline))
     if overdue:
         _flag_overdue(overdue, now)
-    moves_apply(moves, now=now)
+    moves_apply(moves, now=now, paid=paid_before)
     log_moves([(m.case.pk, m.case.number, m.action, m.from_state, m.case.state, m.fired.name if m.fired else "")
                for m in moves])
     if moves or overdue:
@@ -79,15 +83,13 @@ def _flag_overdue(deadlines: list[Deadline], now: datetime) -> None:
     for d in deadlines:
         by_flag.setdefault(d.name, []).append(d)
     supervisors = staff_ids(supervisors_only=True)
-    rows: list[Notification] = []
+    notices = Notices()
     for name, group in by_flag.items():
         spec = DEADLINES[name]
         AfterSalesCase.objects.filter(pk__in=[d.case_id for d in group]).update(**{spec.flag: True})
-        rows.extend(Notification(user_id=u, case=d.case, kind=spec.flag_message, message=spec.flag_message,
-                                 params={"number": d.case.number})
-                    for d in group for u in supervisors)
         for d in group:
+            notices.add(supervisors, d.case, spec.flag_message, spec.flag_message, {"number": d.case.number})
             setattr(d.case, spec.flag, True)
-    notify_many(rows)
+    notices.store()
     for d in deadlines:
         d.fired_at = now

@@ -14,6 +14,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone, translation
 
+from portal.bulk_insert import insert_columns
 from portal.models import Shop, User
 from portal.outbox import outbox_put
 
@@ -101,14 +102,50 @@ def email_body(notification: Notification) -> tuple[str, str]:
     return f"{chinese[:60]} / {english[:60]}", f"{chinese}\n\n{english}\n\n— 售后服务中心 / After-sales service"
 
 
-def next_party_notices(case: AfterSalesCase, kind: str, members: dict[int, list[int]]) -> list[Notification]:
-    """The one builder of "your turn" notices: the party who must act once the case is in its state (the
-    lifecycle table's NEXT_PARTY), told of `kind` (the action or the submission); `members` from
-    `shop_members`. A move's apply half stores them in bulk; the submission through `notify_next_party`."""
+def next_party_notice(case: AfterSalesCase, members: dict[int, list[int]]) -> tuple[list[int], str, dict[str, Any]]:
+    """The one rule of "your turn" notices: the party who must act once the case is in its state (the
+    lifecycle table's NEXT_PARTY) — their user ids, the message key and its parameters; `members` from
+    `shop_members`. A move's apply half stores them as columns (`Notices`); the submission as instances
+    (`next_party_notices`)."""
     party = NEXT_PARTY.get(case.state, "both")
-    message, params = next_party_message(case.state), case_params(case)
-    return [Notification(user_id=u, case=case, kind=kind, message=message, params=params)
-            for u in party_user_ids(case, party, members)]
+    return party_user_ids(case, party, members), next_party_message(case.state), case_params(case)
+
+
+def next_party_notices(case: AfterSalesCase, kind: str, members: dict[int, list[int]]) -> list[Notification]:
+    """`next_party_notice`'s rows, told of `kind` (the action or the submission)."""
+    users, message, params = next_party_notice(case, members)
+    return [Notification(user_id=u, case=case, kind=kind, message=message, params=params) for u in users]
+
+
+class Notices:
+    """Notifications about cases gathered as columns, one list per field (no model instance per row), and
+    stored by `store` in one INSERT with their one email message: what `notify_many` does for instances, at
+    the deadline sweep's rate (portal.bulk_insert)."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {
+            "user_id": [], "case_id": [], "shop_id": [], "kind": [], "message": [], "params": []}
+
+    def add(self, users: Iterable[int], case: AfterSalesCase, kind: str, message: str,
+            params: dict[str, Any]) -> None:
+        c = self.columns
+        for user_id in users:
+            c["user_id"].append(user_id)
+            c["case_id"].append(case.pk)
+            c["shop_id"].append(case.shop_id)
+            c["kind"].append(kind)
+            c["message"].append(message)
+            c["params"].append(params)
+
+    def __len__(self) -> int:
+        return len(self.columns["user_id"])
+
+    def store(self) -> None:
+        if not len(self):
+            return
+        columns = dict(self.columns, created_at=[timezone.now()] * len(self))
+        ids = sorted(row[0] for row in insert_columns(Notification, columns, returning=("id",)))
+        outbox_put("cases.tasks.send_notification_emails", [ids], key=f"emails:{ids[0]}")
 
 
 def notify_next_party(*, case: AfterSalesCase, action: str) -> None:

@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from portal.errors import DomainError
@@ -16,8 +17,8 @@ from . import services
 from .bulk import fire_batch, log_moves
 from .choices import State
 from .lifecycle import DEADLINES
-from .models import AfterSalesCase, Deadline, Notification
-from .notifications import notify_many, notify_staff, party_user_ids, shop_members, staff_ids
+from .models import AfterSalesCase, Deadline, Refund
+from .notifications import Notices, notify_staff, party_user_ids, shop_members, staff_ids
 from .policy import PARTY_FOR_DEADLINE
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,19 @@ def deadline_fire(*, deadline_id: int, now: datetime | None = None) -> bool:
     """Fire one deadline if it is still due, running and its case still in the guarded state."""
     now = now or timezone.now()
     with transaction.atomic():
-        deadline = (
-            Deadline.objects.select_for_update(skip_locked=True, of=("self", "case"))
-            .select_related("case")
-            .filter(pk=deadline_id, fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
-            .first()
-        )
+        deadline = locked_due(now).filter(pk=deadline_id).first()
         if deadline is None:
             return False
         return _fire_rows([deadline], now) == 1
+
+
+def locked_due(now: datetime) -> QuerySet[Deadline]:
+    """Running clocks due at `now`, locked with their cases (SKIP LOCKED: another sweeper has the others), each
+    with `case_paid`: whether its case already has a refund (the batch path leaves those to the one-case path)."""
+    return (Deadline.objects.select_for_update(skip_locked=True, of=("self", "case"))
+            .select_related("case")
+            .annotate(case_paid=Exists(Refund.objects.filter(case_id=OuterRef("case_id"))))
+            .filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now))
 
 
 def _fire_rows(rows: list[Deadline], now: datetime) -> int:
@@ -89,12 +94,7 @@ def deadlines_sweep(*, now: datetime | None = None, batch: int = 500, limit: int
     while limit is None or fired < limit:
         moment = now or timezone.now()
         with transaction.atomic():
-            rows = list(
-                Deadline.objects.select_for_update(skip_locked=True, of=("self", "case"))
-                .select_related("case")
-                .filter(fired_at__isnull=True, cancelled_at__isnull=True, due_at__lte=moment)
-                .order_by("due_at")[:batch]
-            )
+            rows = list(locked_due(moment).order_by("due_at")[:batch])
             if not rows:
                 break
             _fire_rows(rows, moment)
@@ -124,7 +124,7 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                 return sent
             Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(reminded_at=now)
             members = shop_members(d.case.shop_id for d in rows)
-            notifications: list[Notification] = []
+            notices = Notices()
             for deadline in rows:
                 deadline.reminded_at = now
                 case = deadline.case
@@ -138,7 +138,6 @@ def reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
                     users = party_user_ids(case, party, members)
                 else:
                     users = []
-                notifications.extend(Notification(user_id=u, case=case, kind="reminder", message="reminder", params=params)
-                                     for u in users)
-            notify_many(notifications)
+                notices.add(users, case, "reminder", "reminder", params)
+            notices.store()
             sent += len(rows)

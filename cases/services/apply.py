@@ -18,8 +18,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import F
 
+from portal.bulk_insert import array_placeholder, insert_columns, update_columns
 from portal.models import User
 
 from .. import policy
@@ -27,8 +29,8 @@ from ..choices import Action, ActorRole, State
 from ..deadlines import active_holidays
 from ..hooks import cases_left
 from ..lifecycle import DEADLINE_FOR_STATE
-from ..models import AfterSalesCase, CaseEvent, Deadline, Notification, Refund, RefundPayout
-from ..notifications import case_params, next_party_notices, notify_many, shop_members, staff_ids
+from ..models import AfterSalesCase, CaseEvent, Deadline, Refund, RefundPayout
+from ..notifications import Notices, case_params, next_party_notice, shop_members, staff_ids
 from ..refunds import payouts_enqueue, restore_points_and_coupons
 from .money import pay
 
@@ -64,8 +66,11 @@ class Move:
     after: After | None = None  # the move's own work once the common writes are done (money, alerts)
 
 
-def moves_apply(moves: list[Move], *, now: datetime) -> None:
-    """Write checked, transitioned moves (see the module's docstring). Must run inside the locking transaction."""
+def moves_apply(moves: list[Move], *, now: datetime, paid: set[int] | None = None) -> None:
+    """Write checked, transitioned moves (see the module's docstring). Must run inside the locking transaction.
+
+    `paid`: the ids of the moved cases that already have a refund, when the caller read them with its lock
+    (the sweep does); None looks them up."""
     if not moves:
         return
     cases = [m.case for m in moves]
@@ -80,13 +85,16 @@ def moves_apply(moves: list[Move], *, now: datetime) -> None:
             case.refund_amount = case.amount
     new_clocks = _clocks(moves, now)
     _write_cases(moves)
-    Deadline.objects.bulk_create(new_clocks)
-    CaseEvent.objects.bulk_create([
-        CaseEvent(case=m.case, at=now, actor=m.actor, actor_username=m.actor.username if m.actor else None,
-                  role=m.role, action=m.action, from_state=m.from_state, to_state=m.case.state, payload=m.payload)
-        for m in moves
-    ])
-    _refunds(moves, now)
+    insert_columns(Deadline, new_clocks)
+    insert_columns(CaseEvent, {
+        "case_id": [m.case.pk for m in moves], "shop_id": [m.case.shop_id for m in moves], "at": [now] * len(moves),
+        "actor_id": [m.actor.pk if m.actor else None for m in moves],
+        "actor_username": [m.actor.username if m.actor else None for m in moves],
+        "role": [m.role for m in moves], "action": [m.action for m in moves],
+        "from_state": [m.from_state for m in moves], "to_state": [m.case.state for m in moves],
+        "payload": [m.payload for m in moves],
+    })
+    _refunds(moves, now, paid=paid)
     cases_left([(m.case.pk, m.from_state, m.case.state) for m in moves], now)
     _notify(moves)
     for move in moves:
@@ -101,21 +109,36 @@ def moves_apply(moves: list[Move], *, now: datetime) -> None:
                  move.case.state, extra={"case": move.case.number})
 
 
-def _clocks(moves: list[Move], now: datetime) -> list[Deadline]:
-    """Fire or cancel the running clock of each moved case, and the next clock its new state guards."""
+def _clocks(moves: list[Move], now: datetime) -> dict[str, list[Any]]:
+    """Fire or cancel the running clock of each moved case, and the next clock its new state guards (as the
+    columns of the new `Deadline` rows)."""
     fired = [m.fired.pk for m in moves if m.fired is not None]
-    if fired:
-        Deadline.objects.filter(pk__in=fired).update(fired_at=now)
-        for move in moves:
-            if move.fired is not None:
-                move.fired.fired_at = now
-    restart = [m.case.pk for m in moves if m.case.state != m.from_state or m.action == Action.REVISE]
-    Deadline.objects.filter(case_id__in=restart, fired_at__isnull=True, cancelled_at__isnull=True).exclude(
-        pk__in=fired).update(cancelled_at=now)
+    restart = {m.case.pk for m in moves if m.case.state != m.from_state or m.action == Action.REVISE}
+    connection = connections[router.db_for_write(Deadline)]
+    if len(moves) > 1 and connection.vendor == "postgresql":  # a batch: the ids as two arrays, not 1,000 parameters
+        array = array_placeholder(connection)
+        with connection.cursor() as cursor:
+            if fired:
+                cursor.execute(f'UPDATE "cases_deadline" SET "fired_at" = %s WHERE "id" = ANY({array}::bigint[])',
+                               [now, fired])
+            if restart:
+                cursor.execute(f'UPDATE "cases_deadline" SET "cancelled_at" = %s WHERE "case_id" = ANY({array}::bigint[]) '
+                               f'AND "fired_at" IS NULL AND "cancelled_at" IS NULL AND NOT ("id" = ANY({array}::bigint[]))',
+                               [now, sorted(restart), fired])
+    else:
+        if fired:
+            Deadline.objects.filter(pk__in=fired).update(fired_at=now)
+        Deadline.objects.filter(case_id__in=restart, fired_at__isnull=True, cancelled_at__isnull=True).exclude(
+            pk__in=fired).update(cancelled_at=now)
+    for move in moves:
+        if move.fired is not None:
+            move.fired.fired_at = now
     holidays = active_holidays(now) if restart else []
     policies = policy.deadline_policies_at(now) if restart else None
     durations: dict[tuple[str, str, str], int] = {}
-    clocks = []
+    times: dict[int, tuple[datetime, datetime]] = {}  # seconds → (due, remind): the same for every clock of a batch
+    clocks: dict[str, list[Any]] = {"case_id": [], "shop_id": [], "name": [], "state": [], "started_at": [],
+                                    "duration_seconds": [], "due_at": [], "remind_at": []}
     for move in moves:
         case = move.case
         if case.pk not in restart:
@@ -129,16 +152,29 @@ def _clocks(moves: list[Move], now: datetime) -> list[Deadline]:
             durations[key] = policy.deadline_seconds(name, kind=case.kind, reason=case.reason, at=now,
                                                     policies=policies)
         seconds = durations[key]
-        due = policy.due_time(now, seconds, holidays)
-        clocks.append(Deadline(case=case, name=name, state=case.state, started_at=now, duration_seconds=seconds,
-                               due_at=due, remind_at=policy.reminder_time(now, due, seconds)))
+        if seconds not in times:
+            due = policy.due_time(now, seconds, holidays)
+            times[seconds] = (due, policy.reminder_time(now, due, seconds))
+        due, remind = times[seconds]
+        for column, value in (("case_id", case.pk), ("shop_id", case.shop_id), ("name", name), ("state", case.state),
+                              ("started_at", now), ("duration_seconds", seconds), ("due_at", due),
+                              ("remind_at", remind)):
+            clocks[column].append(value)
         case.deadline_name, case.deadline_due_at = name, due
     return clocks
 
 
 def _write_cases(moves: list[Move]) -> None:
     """One UPDATE per group of cases whose changed fields and new values are the same (a batch shares `now`
-    and its clocks); a refund amount equal to the claim is written as the claim column, so it groups too."""
+    and its clocks); a refund amount equal to the claim is written as the claim column, so it groups too.
+    On PostgreSQL a batch is one `UPDATE … FROM unnest(…)` setting each case's changed fields
+    (portal.bulk_insert.update_columns)."""
+    if len(moves) > 1 and connections[router.db_for_write(AfterSalesCase)].vendor == "postgresql":
+        update_columns(AfterSalesCase, [
+            (m.case.pk, {name: getattr(m.case, name) for name in MOVABLE_FIELDS
+                         if name == "updated_at" or getattr(m.case, name) != m.before[name]})
+            for m in moves], MOVABLE_FIELDS)
+        return
     groups: dict[tuple, list[int]] = defaultdict(list)
     for move in moves:
         case = move.case
@@ -158,13 +194,16 @@ def _write_cases(moves: list[Move]) -> None:
             AfterSalesCase.objects.filter(pk__in=ids).update(**update)
 
 
-def _refunds(moves: list[Move], now: datetime) -> None:
+def _refunds(moves: list[Move], now: datetime, *, paid: set[int] | None = None) -> None:
     """Moves into `refunded`: what is paid becomes the refund amount. New refunds in bulk (one payout each);
     a case already paid something gets the difference through `refund_settle` (one at a time, rare)."""
     into = [m.case for m in moves if m.case.state == State.REFUNDED and m.from_state != State.REFUNDED]
     if not into:
         return
-    existing = set(Refund.objects.filter(case__in=into).values_list("case_id", flat=True))
+    if paid is None:
+        existing = set(Refund.objects.filter(case__in=into).values_list("case_id", flat=True))
+    else:
+        existing = {c.pk for c in into if c.pk in paid}
     fresh = [Refund(case=c, amount=_refund_amount(c), idempotency_key=f"refund-{c.number}", created_at=now)
              for c in into if c.pk not in existing]
     created = Refund.objects.bulk_create(fresh)
@@ -187,16 +226,15 @@ def _notify(moves: list[Move]) -> None:
     """The party who must act next (the lifecycle table's), and staff when a case is escalated."""
     members = shop_members(m.case.shop_id for m in moves)
     staff: list[int] | None = None
-    rows: list[Notification] = []
+    notices = Notices()
     for move in moves:
         case = move.case
-        rows.extend(next_party_notices(case, move.action, members))
+        users, message, params = next_party_notice(case, members)
+        notices.add(users, case, move.action, message, params)
         if move.action == Action.ESCALATE:
-            params = case_params(case)
             staff = staff_ids() if staff is None else staff
-            rows.extend(Notification(user_id=u, case=case, kind="escalated", message="escalated", params=params)
-                        for u in staff)
-    notify_many(rows)
+            notices.add(staff, case, "escalated", "escalated", case_params(case))
+    notices.store()
 
 
 def system_move(case: AfterSalesCase, action: str, *, payload: dict[str, Any], fired: Deadline | None) -> Move:

@@ -41,15 +41,18 @@ SUBMISSION_QUERIES = 8  # of which not transaction control (issue #26: at most 8
 # One sweep batch of due `merchant_response` clocks (the merchant did not answer: the system approves), half of
 # them refund_only (refunded at once: refund, payout, points/coupons, payout message) and half return_refund
 # (a return clock starts), whatever the batch's size.
-#   BEGIN, the batch locked (deadlines with their cases: 1), refunds already paid (1), clocks fired and cancelled
-#   (2), holidays and deadline policies (2), the cases (one UPDATE per group of identical changes: 2), INSERT
-#   clocks and events (2), refunds of the refunded: existing ones, INSERT refunds and payouts, the items and cases
-#   for points and coupons, the payout message (6), the shop members and INSERT notifications with their email
-#   message (3), COMMIT; after it, both messages marked sent in one UPDATE (BEGIN, SET LOCAL synchronous_commit
-#   TO OFF, UPDATE, COMMIT: 4, one WAL flush fewer; portal.outbox publishes a
+#   BEGIN, the batch locked (deadlines with their cases, and whether each case already has a refund: 1), clocks
+#   fired and cancelled (2), holidays and deadline policies (2), the cases (one UPDATE … FROM unnest for the
+#   batch: 1), INSERT clocks and events (2), refunds of the refunded: INSERT refunds and payouts, the items for
+#   points and coupons, the payout message (4), the refunded cases' shop notices (1), the shop members and
+#   INSERT notifications with their email message (3), COMMIT; after it, both messages marked sent in one UPDATE
+#   (BEGIN, SET LOCAL synchronous_commit TO OFF, UPDATE, COMMIT: 4, one WAL flush fewer; portal.outbox publishes a
 #   transaction's messages together); then the empty next batch and the reminders' empty batch (BEGIN, SELECT,
 #   COMMIT each: 6).
-SWEEP_BATCH = 31
+#   28 → 25 (docs/benchmarks.md, "B2, round three"): the refunds already paid are read with the lock instead of
+#   twice on their own, and the cases' UPDATEs (one per group of identical changes) are one statement.
+#   25 → 28: the outbox's mark in its own transaction without a WAL flush (BEGIN, SET LOCAL, COMMIT).
+SWEEP_BATCH = 28
 SCORECARD = 9  # token (with the merchant's shop ids: no membership query), shop, six aggregates (items, events, opened,
 #               ended, refunds, ratings), category
 
