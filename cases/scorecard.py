@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
+from portal import sqlcache
 from portal.models import OrderItem, Product, Shop
 
 from .choices import QUALITY_REASONS, Action
@@ -208,22 +209,34 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
         qs = qs if ids is None else qs.filter(**{f"{path}__in": ids})
         return qs.order_by() if pooled else qs.order_by().values(path)
 
-    def rows(qs: Any, path: str, **aggregates: Any) -> Iterable[tuple[int, tuple[Any, ...]]]:
+    def rows(build: Callable[..., Any], key: str, path: str, **aggregates: Any
+             ) -> Iterable[tuple[int, tuple[Any, ...]]]:
+        """`build(ids=…, lo=…, hi=…)`'s rows aggregated per shop (or pooled). Named shops' queries are compiled
+        once per process (portal.sqlcache: the same SQL and parameters Django would send, without building
+        and compiling six querysets on every scorecard request)."""
         names = list(aggregates)
         if pooled:
-            result = scoped(qs, path).aggregate(**aggregates)
+            result = scoped(build(ids=ids, lo=lo, hi=hi), path).aggregate(**aggregates)
             return [(0, tuple(result[n] for n in names))]
-        return _per_shop(scoped(qs, path).annotate(**aggregates).values_list(path, *names), pooled)
+        if ids is None:
+            return _per_shop(scoped(build(ids=ids, lo=lo, hi=hi), path).annotate(**aggregates)
+                             .values_list(path, *names), pooled)
+
+        def shaped(ids: list[int], lo: datetime, hi: datetime) -> Any:
+            return (build(ids=ids, lo=lo, hi=hi).filter(**{f"{path}__in": ids}).order_by().values(path)
+                    .annotate(**aggregates).values(path, *names))
+        return [(row[path], tuple(row[n] for n in names))
+                for row in sqlcache.rows(("scorecard", key, connection.vendor), shaped, ids=ids, lo=lo, hi=hi)]
 
     # order items paid in the window (rows of the order, whatever their quantity), by the order's shop and
     # payment time copied on the item: one range of its (shop, paid_at) index, read from the index alone
-    for key, (n,) in rows(OrderItem.objects.filter(paid_at__gte=lo, paid_at__lt=hi), "shop_id",
+    for key, (n,) in rows(lambda ids, lo, hi: OrderItem.objects.filter(paid_at__gte=lo, paid_at__lt=hi), "items", "shop_id",
                           n=Count("shop_id")):
         out[key].items_paid = n
     # cases ruled `refund` / escalated or intervened in the window (each case once)
     is_intervention = Q(action__in=[Action.ESCALATE, Action.INTERVENE])
     for key, (ruled, intervened) in rows(
-            CaseEvent.objects.filter(SCORECARD_EVENTS, at__gte=lo, at__lt=hi), "shop_id",
+            lambda ids, lo, hi: CaseEvent.objects.filter(SCORECARD_EVENTS, at__gte=lo, at__lt=hi), "events", "shop_id",
             ruled=Count("case_id", distinct=True, filter=Q(action=Action.RULE)),
             intervened=Count("case_id", distinct=True, filter=is_intervention)):
         out[key].ruled_refund, out[key].intervened = ruled, intervened
@@ -232,33 +245,41 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
     answered = Q(first_response_at__isnull=False)
     response = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
     for key, (n_opened, responded, response_total) in rows(
-            AfterSalesCase.objects.filter(created_at__gte=lo, created_at__lt=hi), "shop_id",
+            lambda ids, lo, hi: AfterSalesCase.objects.filter(created_at__gte=lo, created_at__lt=hi), "opened",
+            "shop_id",
             opened=Count("shop_id"), responded=Count("shop_id", filter=answered),
             response_total=Sum(response, filter=answered)):
         counts = out[key]
         counts.opened, counts.responded, counts.response_seconds_total = n_opened, responded, _seconds(response_total)
     for key, (terminal, alone) in rows(
-            AfterSalesCase.objects.filter(closed_at__gte=lo, closed_at__lt=hi), "shop_id",
+            lambda ids, lo, hi: AfterSalesCase.objects.filter(closed_at__gte=lo, closed_at__lt=hi), "ended",
+            "shop_id",
             terminal=Count("shop_id"), alone=Count("shop_id", filter=Q(escalated=False))):
         out[key].terminal, out[key].self_resolved = terminal, alone
     # refunds paid in the window: how many on a quality reason, and submission → paid (mean and p90)
-    paid = Refund.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
-    if ids is not None and len(ids) == 1:
-        # the same rows (a refund's shop is its case's): lets one shop's refunds meet its cases as a hash join
-        # with the shop's range of `case_shop_scorecard` (one index read) instead of one case probe per refund
-        paid = paid.filter(case__shop_id__in=ids)
     duration = ExpressionWrapper(F("paid_at") - F("case__created_at"), output_field=DurationField())
     refund_aggregates: dict[str, Any] = {"n": Count("case_id"), "quality": Count("case_id", filter=Q(
         case__reason__in=list(QUALITY_REASONS))), "total": Sum(duration)}
     if postgres:
         refund_aggregates["p90"] = P90(duration)
-    for key, figures in rows(paid, "shop_id", **refund_aggregates):
+
+    def refunds(ids: list[int] | None, lo: datetime, hi: datetime) -> Any:
+        qs = Refund.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
+        if ids is not None and len(ids) == 1:
+            # the same rows (a refund's shop is its case's): lets one shop's refunds meet its cases as a hash
+            # join with the shop's range of `case_shop_scorecard` (one index read) instead of one case probe
+            # per refund
+            qs = qs.filter(case__shop_id__in=ids)
+        return qs
+
+    for key, figures in rows(refunds, "refunds", "shop_id", **refund_aggregates):
         counts = out[key]
         counts.refunds_paid, counts.quality_refunds, counts.refund_seconds_total = (
             figures[0], figures[1], _seconds(figures[2]))
         if postgres:
             counts.refund_p90_seconds = None if figures[3] is None else _seconds(figures[3])
     if not postgres:  # no percentile_disc (SQLite, the demo): the durations, ranked here
+        paid = refunds(ids, lo, hi)
         by_shop: dict[int, list[timedelta]] = defaultdict(list)
         for shop_id, created, paid_at in (paid if ids is None else paid.filter(shop_id__in=ids)).values_list(
                 "shop_id", "case__created_at", "paid_at"):
@@ -267,7 +288,8 @@ def counts_by_shop(shop_ids: Iterable[int] | None, lo: datetime, hi: datetime, *
         for key, durations in by_shop.items():
             out[key].refund_p90_seconds = p90_seconds([float(_seconds(d)) for d in durations])
     # ratings given in the window
-    for key, (n, stars) in rows(CaseRating.objects.filter(created_at__gte=lo, created_at__lt=hi), "shop_id",
+    for key, (n, stars) in rows(lambda ids, lo, hi: CaseRating.objects.filter(created_at__gte=lo, created_at__lt=hi),
+                                "ratings", "shop_id",
                                 n=Count("id"), s=Sum("stars")):
         out[key].ratings, out[key].stars = n, stars or 0
     return dict(out)
