@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Q
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from pickups.models import Pickup, PickupState
 
+from ..merchant.charts import column_chart
 from ..scorecard import mean_hours, rate, window
 from .models import QualitySetting
 
@@ -76,3 +77,37 @@ def courier_quality(*, now: datetime | None = None) -> list[CourierQuality]:
         on_time = row.on_time_rate
         row.flagged = on_time is not None and on_time < threshold
     return sorted(rows.values(), key=lambda r: (not r.flagged, r.courier, r.region))
+
+
+@dataclass
+class CourierTrend:
+    """One courier's on-time pickup rate (all its regions together) over the weekly 30-day windows ending at
+    each week's end, oldest first: the chart's columns (percent) and its text alternative's rows."""
+
+    courier: str
+    courier_name: str
+    weeks: list[tuple[datetime, Decimal | None]]
+    chart: dict
+
+
+def courier_trends(*, now: datetime | None = None, weeks: int = 6) -> list[CourierTrend]:
+    """A chart per courier over time (docs/quality.md §5): for each of the last `weeks` week ends, the on-time
+    rate of its pickups whose slot started in the 30 days before (the same window and definition as
+    `courier_quality`, every region of the courier summed). Couriers with no pickup in any of the windows
+    are left out."""
+    now = now or timezone.now()
+    ends = [now - timedelta(weeks=w) for w in range(weeks - 1, -1, -1)]
+    per: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    for i, end in enumerate(ends):
+        for row in courier_quality(now=end):
+            name, counts = per.setdefault(row.courier, (row.courier_name, [(0, 0)] * len(ends)))
+            booked, on_time = counts[i]
+            counts[i] = (booked + row.booked, on_time + row.on_time)
+    out = []
+    for code in sorted(per):
+        name, counts = per[code]
+        points = [(end, rate(on_time, booked)) for end, (booked, on_time) in zip(ends, counts, strict=True)]
+        chart = column_chart([(f"{end:%m-%d}", (value or 0) * 100) for end, value in points])
+        chart["rows"] = [(f"{end:%m-%d}", "—" if value is None else f"{value * 100:.1f}%") for end, value in points]
+        out.append(CourierTrend(courier=code, courier_name=name, weeks=points, chart=chart))
+    return out

@@ -23,7 +23,7 @@ from ..choices import (
     State,
 )
 from ..models import AfterSalesCase, CaseEvent, Refund
-from ..quality.couriers import CourierQuality, courier_quality
+from ..quality.couriers import CourierQuality, CourierTrend, courier_quality, courier_trends
 from ..quality.models import BuyerStanding, ShopStanding
 from ..quality.present import scorecard_rows, show
 from ..scorecard import Counts, all_shop_counts, shop_scorecard, trend
@@ -113,6 +113,7 @@ class Dashboard:
     consequences: list[ShopQuality] = field(default_factory=list)
     serial_returners: list[BuyerStanding] = field(default_factory=list)
     couriers: list[CourierQuality] = field(default_factory=list)
+    courier_trends: list[CourierTrend] = field(default_factory=list)
 
 
 def dashboard(*, now: datetime | None = None) -> Dashboard:
@@ -136,6 +137,7 @@ def dashboard(*, now: datetime | None = None) -> Dashboard:
         serial_returners=list(BuyerStanding.objects.filter(serial_returner=True).select_related("consumer")
                               .order_by("-flagged_at")[:20]),
         couriers=courier_quality(now=now),
+        courier_trends=courier_trends(now=now),
     )
 
 

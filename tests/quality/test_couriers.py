@@ -52,3 +52,31 @@ def test_courier_figures_and_flag(consumer, merchant, item, client, agent):
     page = client.get("/admin/cases/aftersalescase/dashboard/").content.decode()
     assert 'data-testid="courier-quality"' in page and 'data-flagged="1"' in page
     assert '<td title="310100">上海市</td>' in page  # the slot's city by name, not its code
+
+
+def test_a_chart_per_courier_over_weekly_windows(consumer, item, client, agent):
+    """The on-time rate of each weekly 30-day window, worked by hand: one pickup on time 10 days ago, one late
+    20 days ago, none older."""
+    from cases.quality.couriers import courier_trends
+
+    now = timezone.now()
+    courier = Courier.objects.get(code="simulated")
+    case = services.case_submit(consumer=consumer, order_item_id=item.pk, kind="refund_only", reason="other",
+                                quantity=1, amount="5.00")
+    for days, late in ((10, False), (20, True)):
+        start = now - timedelta(days=days)
+        slot = Slot.objects.create(courier=courier, region_code="310100", start=start,
+                                   end=start + timedelta(hours=2), capacity=10, booked=1)
+        picked = start + timedelta(hours=3 if late else 1)
+        Pickup.objects.create(case=case, courier=courier, slot=slot, state="delivered", address_region="310104",
+                              weight_grams=500, fee="12.00", payer="consumer", picked_up_at=picked,
+                              delivered_at=picked + timedelta(hours=24))
+    [trend] = courier_trends(now=now)
+    # window ends: now-5w, now-4w, now-3w, now-2w, now-1w, now; the on-time pickup (−10 d) is in the windows
+    # ending −1w and now only (−2w ends 14 days ago, before it); the late one (−20 d) in those ending −2w, −1w, now
+    assert [rate for _end, rate in trend.weeks] == [None, None, None, Decimal("0.0000"), Decimal("0.5000"),
+                                                   Decimal("0.5000")]
+    assert [value for _label, value in trend.chart["rows"]] == ["—", "—", "—", "0.0%", "50.0%", "50.0%"]
+    client.force_login(agent)
+    page = client.get("/admin/cases/aftersalescase/dashboard/").content.decode()
+    assert 'data-courier-trend="simulated"' in page and "50.0%" in page and 'role="img"' in page
