@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import cast
 
@@ -21,7 +19,7 @@ from .. import events, policy
 from ..choices import Action, ActorRole, Kind, Reason
 from ..deadlines import deadline_first
 from ..evidence import evidence_store, evidence_validate, photo_count
-from ..models import AfterSalesCase, Refund
+from ..models import AfterSalesCase
 from ..notifications import next_party_notices, notify_many
 from ..quality.consequences import fast_approve_on_submission
 from .base import CaseError, _case_number, _parse_amount
@@ -152,7 +150,7 @@ def _locked_own_item(consumer: User, order_item_id: int) -> tuple[
         Order._meta.get_field("shop").set_cached_value(order, shop)
         OrderItem._meta.get_field("order").set_cached_value(item, order)
         OrderItem._meta.get_field("product").set_cached_value(item, product)
-        next_id, member_ids, version, _earlier = row[at:]
+        next_id, member_ids, version = row[at:]
         # The item's earlier cases are NOT taken from this statement: its subqueries see the statement's
         # snapshot, taken before the lock was granted, so a concurrent submission for the same item that
         # committed while this one waited would be missed (two open cases: tests/cases/test_races.py::
@@ -183,29 +181,16 @@ def _item_sql() -> str:
         _ITEM_COLUMNS.append((model, [f.attname for f in fields]))
         columns += [f'{alias}."{f.column}"' for f in fields]
     q = connection.ops.quote_name
-    case, refund = AfterSalesCase._meta.db_table, Refund._meta.db_table
+    case = AfterSalesCase._meta.db_table
     _ITEM_SQL.append(
         f"SELECT {', '.join(columns)}, "
         f"nextval(pg_get_serial_sequence('{case}', 'id')), "
         f"ARRAY(SELECT m.user_id FROM {q(Shop.members.through._meta.db_table)} m WHERE m.shop_id = o.shop_id "
         f"ORDER BY m.user_id), "
-        f"{policy.CALENDAR_VERSION_SQL}, "
-        f"ARRAY(SELECT jsonb_build_object('id', c.id, 'number', c.number, 'state', c.state, 'kind', c.kind, "
-        f"'quantity', c.quantity, 'created_at', c.created_at, 'refund_on_receipt', c.refund_on_receipt, "
-        f"'refund', r.amount::text) FROM {q(case)} c LEFT JOIN {q(refund)} r ON r.case_id = c.id "
-        f"WHERE c.order_item_id = i.id ORDER BY c.created_at, c.id) "
+        f"{policy.CALENDAR_VERSION_SQL} "
         f"FROM {q(OrderItem._meta.db_table)} i JOIN {q(Order._meta.db_table)} o ON o.id = i.order_id "
         f"JOIN {q(Shop._meta.db_table)} s ON s.id = o.shop_id JOIN {q(Product._meta.db_table)} p ON p.id = i.product_id "
         f"WHERE i.id = %s AND o.consumer_id = %s FOR UPDATE OF i")
     return _ITEM_SQL[0]
 
 
-def _earlier_case(value: str | dict) -> SimpleNamespace:
-    """One earlier case of the item as the ledger reads it (state, number, kind, quantity, the refund's amount);
-    Django has psycopg hand jsonb over as text."""
-    data = json.loads(value) if isinstance(value, str) else value
-    refund = data["refund"]
-    return SimpleNamespace(
-        pk=data["id"], number=data["number"], state=data["state"], kind=data["kind"], quantity=data["quantity"],
-        created_at=datetime.fromisoformat(data["created_at"]), refund_on_receipt=data["refund_on_receipt"],
-        refund=None if refund is None else SimpleNamespace(amount=Decimal(refund)))
